@@ -1,0 +1,55 @@
+// Errors of the projection layer. Each has a stable `code` (the same pattern as LedgerError)
+// and names what failed: the projection, the sequence, the field and the value.
+
+export type ProjectionErrorCode = 'PROJECTION_FAILED' | 'PROJECTION_DUPLICATE' | 'PROJECTION_DEFINITION' | 'PROJECTION_ORDER';
+
+export class ProjectionError extends Error {
+  readonly code: ProjectionErrorCode;
+  constructor(code: ProjectionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A projection's `apply` threw: the runner stopped before `sequence`; no state after it is exposed. */
+export class ProjectionFailedError extends ProjectionError {
+  constructor(
+    readonly projection: string,
+    readonly sequence: number,
+    cause: unknown,
+  ) {
+    super('PROJECTION_FAILED', `projection "${projection}" failed at sequence ${sequence}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** Two projections with the same name were registered. */
+export class DuplicateProjectionError extends ProjectionError {
+  constructor(readonly projection: string) {
+    super('PROJECTION_DUPLICATE', `name: a projection named "${projection}" is already registered`);
+  }
+}
+
+/** A projection object is malformed; `field` names what is wrong, `value` what was given. */
+export class ProjectionDefinitionError extends ProjectionError {
+  constructor(
+    readonly field: string,
+    message: string,
+    readonly value?: unknown,
+  ) {
+    super('PROJECTION_DEFINITION', `${field || '(projection)'}: ${message}`);
+  }
+}
+
+/** An event reached a runner out of order (a gap or a repeat): projections see each event once, in order. */
+export class ProjectionOrderError extends ProjectionError {
+  constructor(
+    readonly expected: number,
+    readonly sequence: number,
+  ) {
+    super('PROJECTION_ORDER', `sequence: expected event ${expected}, got ${sequence}`);
+  }
+}
+
+export const isProjectionError = (e: unknown, code?: ProjectionErrorCode): e is ProjectionError =>
+  e instanceof ProjectionError && (code === undefined || e.code === code);

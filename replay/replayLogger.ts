@@ -1,0 +1,14 @@
+/** Where replay reports what it skipped (a snapshot failing a check, a failed checkpoint write). */
+export interface ReplayLogger {
+  warn(message: string): void;
+}
+
+/** Warnings to stderr, one line each. */
+export const stderrLogger: ReplayLogger = {
+  warn: (message) => {
+    process.stderr.write(`fmwk-ledger: warning: ${message}\n`);
+  },
+};
+
+/** Discards warnings (tests that expect them inject a collecting logger instead). */
+export const silentLogger: ReplayLogger = { warn: () => undefined };

@@ -1,0 +1,61 @@
+// A consumer's checkpoint: the position and states its live runner had reached when it last
+// saw a snapshot_created event, in `<dir>/<consumer>.checkpoint` (same format as a snapshot,
+// kind "checkpoint"). A restart resumes from it instead of genesis.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LedgerStore } from '../src/ledgerStore.js';
+import { writeFileAtomic } from './atomicWrite.js';
+import { SnapshotError } from './snapshotErrors.js';
+import { storeDirectory } from './snapshotStore.js';
+
+const CONSUMER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+/**
+ * The checkpoint file of one consumer (one live runner).
+ *
+ * @example
+ * const checkpoints = CheckpointStore.beside(directoryStore, 'graph');  // <ledger dir>/checkpoints/graph.checkpoint
+ */
+export class CheckpointStore {
+  private constructor(
+    readonly dir: string,
+    readonly consumer: string,
+  ) {}
+
+  static at(dir: string, consumer = 'default'): CheckpointStore {
+    if (typeof dir !== 'string' || dir.length === 0) throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'dir', 'expected a directory path', dir);
+    if (!CONSUMER.test(consumer)) throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'consumer', 'expected 1-100 letters, digits, _ . - (a file name)', consumer);
+    return new CheckpointStore(dir, consumer);
+  }
+
+  /** `<dir>/checkpoints/<consumer>.checkpoint` of a directory store. */
+  static beside(store: LedgerStore, consumer = 'default'): CheckpointStore {
+    const dir = storeDirectory(store);
+    if (dir === undefined) {
+      throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'store', `${store.description} keeps no local directory: pass CheckpointStore.at(dir)`, store.description);
+    }
+    return CheckpointStore.at(join(dir, 'checkpoints'), consumer);
+  }
+
+  get fileName(): string {
+    return `${this.consumer}.checkpoint`;
+  }
+
+  get path(): string {
+    return join(this.dir, this.fileName);
+  }
+
+  async read(): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  /** Replaces the checkpoint atomically. */
+  async write(bytes: Uint8Array): Promise<string> {
+    return writeFileAtomic(this.dir, this.fileName, bytes);
+  }
+}

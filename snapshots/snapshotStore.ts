@@ -1,0 +1,79 @@
+// Where snapshot files live: `<dir>/<sequence>.snapshot`, by default `snapshots/` beside the
+// directory store's ledger.jsonl. The store only moves bytes; verifying them against the
+// ledger is verifySnapshot's job, so nothing read here is trusted.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LedgerStore } from '../src/ledgerStore.js';
+import { writeFileAtomic } from './atomicWrite.js';
+import { SnapshotError } from './snapshotErrors.js';
+
+const SNAPSHOT_NAME = /^(0|[1-9]\d{0,15})\.snapshot$/;
+
+/** The directory of a store that keeps its data in one (the directory store), else undefined. */
+export function storeDirectory(store: LedgerStore): string | undefined {
+  const dir = (store as { dir?: unknown }).dir;
+  return typeof dir === 'string' ? dir : undefined;
+}
+
+/**
+ * The snapshot files of one ledger.
+ *
+ * @example
+ * const snapshots = SnapshotStore.beside(directoryStore);   // <ledger dir>/snapshots
+ * const immudbSnapshots = SnapshotStore.at('/var/lib/app/snapshots');
+ * await snapshots.list(); // [1200, 600] (newest first)
+ */
+export class SnapshotStore {
+  private constructor(readonly dir: string) {}
+
+  /** Snapshots in `dir` (for stores without a directory of their own, e.g. immudb). */
+  static at(dir: string): SnapshotStore {
+    if (typeof dir !== 'string' || dir.length === 0) throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'dir', 'expected a directory path', dir);
+    return new SnapshotStore(dir);
+  }
+
+  /** `<dir>/snapshots` of a directory store; other stores need SnapshotStore.at(dir). */
+  static beside(store: LedgerStore, subdirectory = 'snapshots'): SnapshotStore {
+    const dir = storeDirectory(store);
+    if (dir === undefined) {
+      throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'store', `${store.description} keeps no local directory: pass SnapshotStore.at(dir)`, store.description);
+    }
+    return new SnapshotStore(join(dir, subdirectory));
+  }
+
+  /** `<sequence>.snapshot`: the name seed 003 fixes. */
+  static fileName(sequence: number): string {
+    return `${sequence}.snapshot`;
+  }
+
+  /** The sequences that have a snapshot file, newest first; [] if the directory does not exist. */
+  async list(): Promise<number[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    return names.flatMap((n) => (SNAPSHOT_NAME.test(n) ? [Number(n.slice(0, -'.snapshot'.length))] : [])).sort((a, b) => b - a);
+  }
+
+  /** The bytes of the snapshot at `sequence`, or undefined if there is none. */
+  async read(sequence: number): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.path(sequence));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  /** Writes the snapshot at `sequence` atomically (see writeFileAtomic); returns its path. */
+  async write(sequence: number, bytes: Uint8Array): Promise<string> {
+    return writeFileAtomic(this.dir, SnapshotStore.fileName(sequence), bytes);
+  }
+
+  path(sequence: number): string {
+    return join(this.dir, SnapshotStore.fileName(sequence));
+  }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// fmwk-ledger: the command line over the public API.
+import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { isLedgerError } from '../errors.js';
+import { EXIT, UsageError, type CliIO, type Command } from './command.js';
+import { append } from './commands/append.js';
+import { exportCommand } from './commands/export.js';
+import { read } from './commands/read.js';
+import { tip } from './commands/tip.js';
+import { verify } from './commands/verify.js';
+
+export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify];
+
+const HELP = `Usage: fmwk-ledger COMMAND [OPTIONS]
+
+An append-only, hash-chained event ledger.
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
+
+STORE is a directory (the embedded store: DIR/ledger.jsonl) or immudb://HOST:PORT/DB.
+Run 'fmwk-ledger COMMAND --help' for a command's options and exit codes.`;
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const c = COMMANDS.find((x) => x.name === rest[0]);
+    io.stdout.write(`${c ? c.help : HELP}\n`);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`fmwk-ledger: unknown command ${JSON.stringify(name)} (see fmwk-ledger --help)\n`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`${command.help}\n`);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`fmwk-ledger ${name}: ${e.message} (see fmwk-ledger ${name} --help)\n`);
+    } else if (isLedgerError(e)) {
+      io.stderr.write(`fmwk-ledger ${name}: ${e.name}: ${e.message}\n`);
+    } else {
+      io.stderr.write(`fmwk-ledger ${name}: ${(e as Error).message ?? String(e)}\n`);
+    }
+    return EXIT.usage;
+  }
+}
+
+// Run when executed directly (also through the npm bin symlink), not when imported.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  const code = await main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+  process.exitCode = code;
+}

@@ -1,0 +1,12 @@
+import { createHash } from 'node:crypto';
+
+/** Every hash in the system: `sha256:` + 64 lowercase hex characters, compared as exact strings. */
+export const HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
+
+/** previous_hash of the genesis event (sequence 0), and the hash of the empty ledger's tip. */
+export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`;
+
+/** SHA-256 of the UTF-8 bytes of `text`, rendered `sha256:<hex>`. */
+export function sha256(text: string | Uint8Array): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+}

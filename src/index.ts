@@ -1,0 +1,20 @@
+// The public API of fmwk-ledger: everything a consumer imports comes from here.
+export { Ledger, type LedgerOptions } from './ledger.js';
+export type { StreamOptions } from './eventStream.js';
+export type { LedgerStore, Tip, StoredLine, AppendRecord } from './ledgerStore.js';
+export { DirectoryStore, type DirectoryStoreOptions } from './stores/directoryStore.js';
+export { MemoryStore } from './stores/memoryStore.js';
+export { openStore, type OpenStoreOptions } from './stores/openStore.js';
+export {
+  LedgerError, LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
+  LedgerValidationError, LedgerLockedError, LedgerNotFoundError, isLedgerError, type LedgerErrorCode,
+} from './errors.js';
+export { canonicalJson, compareCodePoints, type JsonValue } from './canonicalJson.js';
+export { sha256, GENESIS_HASH, HASH_PATTERN } from './hash.js';
+export { verifyLines, type VerifyResult, type VerifyOptions } from './verifyChain.js';
+export { verifyFile } from './verifyFile.js';
+export { EventTypeRegistry, type PayloadCodec } from './eventTypeRegistry.js';
+export { LedgerEventCodec, AppendInputCodec, Provenance, Actor, type LedgerEvent, type AppendInput } from './event.js';
+export {
+  NodeCreationPayload, SignalDeltaPayload, PackageInstallPayload, SessionStartPayload, SEED_OBJECT_PAYLOAD_TYPES,
+} from './payloads.js';

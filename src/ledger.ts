@@ -1,0 +1,233 @@
+import { Observable, Subject } from 'rxjs';
+import { v7 as uuidv7 } from 'uuid';
+import { canonicalJson } from './canonicalJson.js';
+import { LedgerCorruptionError, LedgerNotFoundError, LedgerSequenceError, LedgerValidationError, isLedgerError } from './errors.js';
+import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type LedgerEvent } from './event.js';
+import { buildEventLine, parseEventLine } from './eventLine.js';
+import { EventTypeRegistry } from './eventTypeRegistry.js';
+import { GENESIS_HASH } from './hash.js';
+import type { LedgerStore, Tip } from './ledgerStore.js';
+import { streamEvents, type StreamOptions } from './eventStream.js';
+import { decodeOrThrow } from './validation.js';
+import { verifyLines, type VerifyOptions, type VerifyResult } from './verifyChain.js';
+
+export interface LedgerOptions {
+  /** Accepted event types and their payload codecs (default: the seed's types). */
+  readonly registry?: EventTypeRegistry;
+  /** Source of event timestamps (default: the system clock). */
+  readonly clock?: () => Date;
+  /**
+   * Re-hash the whole chain before opening, failing with LedgerCorruptionError at the first
+   * broken sequence. Off by default: opening reads only the tip, so it is fast on any size.
+   */
+  readonly verifyOnOpen?: boolean;
+}
+
+const APPEND_FIELDS = new Set(['event_type', 'schema_version', 'provenance', 'payload']);
+
+function checkInteger(name: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) throw new LedgerValidationError(name, `expected an integer >= ${min}, got ${String(value)}`, value);
+}
+
+/**
+ * The append-only, hash-chained ledger over any LedgerStore. It alone assigns sequence
+ * numbers, event ids, timestamps and hashes.
+ *
+ * @example
+ * const ledger = await Ledger.open(await DirectoryStore.open('./data'));
+ * const seq = await ledger.append({ event_type: 'session_start', schema_version: '1.0.0',
+ *   provenance: { framework_id: 'FMWK-001', pack_id: 'PC-001-core', actor: 'system' },
+ *   payload: { session_id: 's-1' } });
+ * (await ledger.verifyChain()).valid === true;
+ */
+export class Ledger {
+  /** Every event as it becomes durable, in sequence order. Completes on close(). */
+  readonly events$: Observable<LedgerEvent>;
+  readonly registry: EventTypeRegistry;
+  private readonly appended = new Subject<LedgerEvent>();
+  private readonly clock: () => Date;
+  /** Appends run one at a time, in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private appendTip: Tip;
+
+  private constructor(
+    readonly store: LedgerStore,
+    tip: Tip,
+    options: LedgerOptions,
+  ) {
+    this.appendTip = tip;
+    this.registry = options.registry ?? EventTypeRegistry.withSeedTypes();
+    this.clock = options.clock ?? (() => new Date());
+    this.events$ = this.appended.asObservable();
+  }
+
+  static async open(store: LedgerStore, options: LedgerOptions = {}): Promise<Ledger> {
+    const ledger = new Ledger(store, await store.tip(), options);
+    if (options.verifyOnOpen) {
+      const result = await ledger.verifyChain();
+      if (!result.valid) throw new LedgerCorruptionError(result.break_at ?? -1, `${store.description}: ${result.reason}`);
+    }
+    return ledger;
+  }
+
+  /**
+   * Validates `input`, then appends it as the next event; resolves with its sequence once the
+   * store has made it durable. Rejected input (LedgerValidationError, LedgerSerializationError)
+   * writes nothing.
+   */
+  append<P extends object>(input: AppendInput<P>): Promise<number> {
+    let prepared: { input: AppendInput; provenanceJson: string; payloadJson: string };
+    try {
+      prepared = this.prepare(input);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const run = () => this.write(prepared.input, prepared.provenanceJson, prepared.payloadJson);
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Checks input synchronously, at call time, so a caller mutating it later changes nothing. */
+  private prepare(raw: unknown): { input: AppendInput; provenanceJson: string; payloadJson: string } {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new LedgerValidationError('', 'expected an object with event_type, schema_version, provenance, payload', raw);
+    for (const field of LEDGER_OWNED_FIELDS) {
+      if (field in raw) throw new LedgerValidationError(field, `is assigned by the ledger; callers must not pass it`, (raw as Record<string, unknown>)[field]);
+    }
+    for (const field of Object.keys(raw)) {
+      if (!APPEND_FIELDS.has(field)) throw new LedgerValidationError(field, 'unknown field (expected event_type, schema_version, provenance, payload)', (raw as Record<string, unknown>)[field]);
+    }
+    const input = decodeOrThrow(AppendInputCodec, raw);
+    decodeOrThrow(this.registry.codecFor(input.event_type), input.payload, 'payload');
+    return { input, provenanceJson: canonicalJson(input.provenance, 'provenance'), payloadJson: canonicalJson(input.payload, 'payload') };
+  }
+
+  private async write(input: AppendInput, provenanceJson: string, payloadJson: string): Promise<number> {
+    const tip = this.appendTip;
+    const sequence = tip.sequence_number + 1;
+    const { hash, line } = buildEventLine({
+      event_id: uuidv7(),
+      sequence,
+      event_type: input.event_type,
+      schema_version: input.schema_version,
+      timestamp: this.clock().toISOString(),
+      provenanceJson,
+      previous_hash: tip.hash,
+      payloadJson,
+    });
+    const event = parseEventLine(line);
+    try {
+      await this.store.append({ sequence, hash, line, event_id: event.event_id });
+    } catch (e) {
+      // Another writer moved the tip: nothing of ours was written. Re-read the tip so that the
+      // caller's next append lands after theirs instead of failing forever.
+      if (isLedgerError(e, 'LEDGER_SEQUENCE')) this.appendTip = await this.store.tip();
+      throw e;
+    }
+    this.appendTip = { sequence_number: sequence, hash };
+    this.appended.next(event);
+    return sequence;
+  }
+
+  /** The event at `sequence`; LedgerNotFoundError if the ledger does not hold it. */
+  async read(sequence: number): Promise<LedgerEvent> {
+    checkInteger('sequence', sequence, 0);
+    const line = await this.store.readLine(sequence);
+    if (line === undefined) throw new LedgerNotFoundError(sequence, `no event at sequence ${sequence} (${this.store.description})`);
+    return this.parse(line, sequence);
+  }
+
+  /** Events `start`..`end` inclusive, streamed; `end` must not be past the tip. */
+  async *readRange(start: number, end: number): AsyncGenerator<LedgerEvent> {
+    checkInteger('start', start, 0);
+    checkInteger('end', end, start);
+    const tip = await this.store.tip();
+    if (end > tip.sequence_number) throw new LedgerNotFoundError(end, `no event at sequence ${end}: the tip is ${tip.sequence_number}`);
+    yield* this.scan(start, end);
+  }
+
+  /** Events after `sequence` (-1 for all), up to the tip as it is when iteration starts. */
+  async *readSince(sequence: number): AsyncGenerator<LedgerEvent> {
+    checkInteger('sequence', sequence, -1);
+    yield* this.scan(sequence + 1, (await this.store.tip()).sequence_number);
+  }
+
+  private async *scan(start: number, end: number): AsyncGenerator<LedgerEvent> {
+    let expected = start;
+    for await (const { line } of this.store.scanLines(start, end)) {
+      yield this.parse(line, expected++);
+    }
+    if (expected <= end) throw new LedgerCorruptionError(expected, `${this.store.description} ended before sequence ${end}`);
+  }
+
+  private parse(line: string, sequence: number): LedgerEvent {
+    let event: LedgerEvent;
+    try {
+      event = parseEventLine(line);
+    } catch (e) {
+      throw new LedgerCorruptionError(sequence, `stored line is not valid JSON`, { cause: e });
+    }
+    if (event.sequence !== sequence) throw new LedgerCorruptionError(sequence, `stored event carries sequence ${String(event.sequence)}`);
+    return event;
+  }
+
+  /**
+   * Recomputes every hash from canonical JSON and checks every link and sequence from `start`
+   * to `end` (default: the whole chain). A range also checks the link into `start`.
+   */
+  async verifyChain(start = 0, end?: number, options: Pick<VerifyOptions, 'onProgress' | 'progressEvery'> = {}): Promise<VerifyResult> {
+    checkInteger('start', start, 0);
+    const tip = await this.store.tip();
+    const last = end ?? tip.sequence_number;
+    if (end !== undefined) checkInteger('end', end, start);
+    if (last > tip.sequence_number) throw new LedgerNotFoundError(last, `no event at sequence ${last}: the tip is ${tip.sequence_number}`);
+    if (last < start) return { valid: true, break_at: null, count: 0 };
+    try {
+      let previousHash = GENESIS_HASH;
+      if (start > 0) {
+        const line = await this.store.readLine(start - 1);
+        const prev = line === undefined ? undefined : this.parse(line, start - 1);
+        if (!prev) return { valid: false, break_at: start - 1, count: 0, reason: `sequence ${start - 1} is missing` };
+        previousHash = prev.hash;
+      }
+      const store = this.store;
+      async function* lines() {
+        for await (const l of store.scanLines(start, last)) yield l.line;
+      }
+      return await verifyLines(lines(), {
+        ...options,
+        start,
+        previousHash,
+        expectTip: last === tip.sequence_number ? tip : undefined,
+      }).then((r) =>
+        r.valid && r.count !== last - start + 1
+          ? { valid: false, break_at: start + r.count, count: r.count, reason: `sequence ${start + r.count} is missing` }
+          : r,
+      );
+    } catch (e) {
+      // A store that detects tampering on its own (e.g. a rewritten immudb key) reports it here.
+      if (e instanceof LedgerCorruptionError) return { valid: false, break_at: e.sequence, count: Math.max(0, e.sequence - start), reason: e.message };
+      throw e;
+    }
+  }
+
+  /**
+   * History from `from`, then live events, with no gap and no duplicate at the seam; history
+   * is paged, so a slow subscriber never makes the ledger buffer itself.
+   */
+  stream(options: StreamOptions = {}): Observable<LedgerEvent> {
+    return streamEvents(this, options);
+  }
+
+  /** The newest event's sequence and hash; {-1, GENESIS_HASH} for an empty ledger. */
+  async getTip(): Promise<Tip> {
+    return this.store.tip();
+  }
+
+  /** Waits for pending appends, completes events$, closes the store. */
+  async close(): Promise<void> {
+    await this.queue;
+    this.appended.complete();
+    await this.store.close();
+  }
+}

@@ -1,0 +1,48 @@
+// The store port. A store keeps opaque canonical lines in sequence order and guarantees
+// that appends are atomic with respect to the tip; it knows nothing about hashing or
+// schemas. The Ledger above it is written once for every store.
+
+/** The newest event's sequence and hash; the empty ledger's tip is {-1, GENESIS_HASH}. */
+export interface Tip {
+  readonly sequence_number: number;
+  readonly hash: string;
+}
+
+/** One event as the store keeps it: its sequence and its canonical JSON line (no newline). */
+export interface StoredLine {
+  readonly sequence: number;
+  readonly line: string;
+}
+
+export interface AppendRecord extends StoredLine {
+  /** The event's hash, so the store can report its tip without parsing. */
+  readonly hash: string;
+  /** Lets a store recognise its own write when a connection drop left the outcome unknown. */
+  readonly event_id: string;
+}
+
+export interface LedgerStore {
+  /** Short name for messages, e.g. `directory:/var/ledger` or `immudb://host:3322/ledger`. */
+  readonly description: string;
+
+  /** The current tip as the store knows it (read at open; kept current by append). */
+  tip(): Promise<Tip>;
+
+  /**
+   * Durably write one event. Must fail with LedgerSequenceError and write nothing if
+   * `record.sequence` is not the store's tip + 1 at the moment of the write (another writer).
+   * Resolves only once the record is durable.
+   */
+  append(record: AppendRecord): Promise<void>;
+
+  /** The line of one event, or undefined if the store holds no such sequence. */
+  readLine(sequence: number): Promise<string | undefined>;
+
+  /**
+   * Lines from `from` to `to` inclusive (to the tip if omitted), in order, streamed in pages
+   * so memory stays flat. Stops at the tip as it was when iteration started.
+   */
+  scanLines(from: number, to?: number): AsyncIterable<StoredLine>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,265 @@
+// The embedded default store: <dir>/ledger.jsonl, one canonical event per line.
+//
+// Durability: a line is written with one write() on an O_APPEND descriptor and fdatasync'd
+// before append() resolves. Crash safety follows from the line format: a write interrupted by
+// a crash leaves a last line without its newline (a torn tail), which was never acknowledged.
+// Opening for write moves such a tail to <dir>/torn/ and truncates it away; readers ignore it.
+// A complete line that fails to parse, anywhere, is corruption and is reported, never dropped.
+import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError } from '../errors.js';
+import { checkLine } from '../eventLine.js';
+import { GENESIS_HASH } from '../hash.js';
+import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../ledgerStore.js';
+import { readLines } from '../lineReader.js';
+import { WriterLock } from './writerLock.js';
+
+export const LEDGER_FILE = 'ledger.jsonl';
+export const LOCK_FILE = 'ledger.lock';
+const NEWLINE = 0x0a;
+const EMPTY_TIP: Tip = { sequence_number: -1, hash: GENESIS_HASH };
+
+export interface DirectoryStoreOptions {
+  /** Open without the writer lock; append() is refused. Several readers may share a directory. */
+  readonly readOnly?: boolean;
+}
+
+/** Where the last complete line is, and where the file's complete lines end. */
+interface Tail {
+  readonly tip: Tip;
+  /** Offset just past the last newline: everything before it is whole lines. */
+  readonly end: number;
+  /** Bytes after `end` (a torn, unacknowledged write). */
+  readonly tornBytes: number;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
+
+/** Reads backwards from the end of the file to the last complete line. */
+async function readTail(fh: FileHandle, file: string): Promise<Tail> {
+  const size = (await fh.stat()).size;
+  let end = size;
+  // Find the last newline: everything after it is torn.
+  let lineEnd = -1;
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let pos = size; pos > 0 && lineEnd < 0; ) {
+    const from = Math.max(0, pos - chunk.length);
+    const { bytesRead } = await fh.read(chunk, 0, pos - from, from);
+    const nl = chunk.subarray(0, bytesRead).lastIndexOf(NEWLINE);
+    if (nl >= 0) lineEnd = from + nl;
+    pos = from;
+  }
+  if (lineEnd < 0) return { tip: EMPTY_TIP, end: 0, tornBytes: size };
+  end = lineEnd + 1;
+  // The last complete line: from the newline before it (or the file start) to lineEnd.
+  let lineStart = 0;
+  for (let pos = lineEnd; pos > 0; ) {
+    const from = Math.max(0, pos - chunk.length);
+    const { bytesRead } = await fh.read(chunk, 0, pos - from, from);
+    const nl = chunk.subarray(0, bytesRead).lastIndexOf(NEWLINE);
+    if (nl >= 0) {
+      lineStart = from + nl + 1;
+      break;
+    }
+    pos = from;
+  }
+  const buf = Buffer.alloc(lineEnd - lineStart);
+  await fh.read(buf, 0, buf.length, lineStart);
+  const check = checkLine(buf.toString('utf8'));
+  if (!check.ok) throw new LedgerCorruptionError(-1, `${file}: the last complete line is not a valid event (${check.reason})`);
+  if (check.computed !== check.hash) throw new LedgerCorruptionError(check.sequence, `${file}: the last event's stored hash does not match its content`);
+  return { tip: { sequence_number: check.sequence, hash: check.hash }, end, tornBytes: size - end };
+}
+
+export class DirectoryStore implements LedgerStore {
+  readonly description: string;
+  private tail: Tail;
+  /** Set when an fdatasync failed: the file's durable state is unknown until reopened. */
+  private failed: Error | undefined;
+
+  private constructor(
+    readonly dir: string,
+    private readonly fh: FileHandle,
+    tail: Tail,
+    private readonly lock: WriterLock | undefined,
+  ) {
+    this.description = `directory:${dir}`;
+    this.tail = tail;
+  }
+
+  get file(): string {
+    return join(this.dir, LEDGER_FILE);
+  }
+
+  /**
+   * Opens (creating if needed) the store in `dir`. For writing it takes the single-writer
+   * lock and recovers a torn tail; the tip comes from the last line, without a full re-hash.
+   */
+  static async open(dir: string, options: DirectoryStoreOptions = {}): Promise<DirectoryStore> {
+    const file = join(dir, LEDGER_FILE);
+    if (options.readOnly) {
+      let fh: FileHandle;
+      try {
+        fh = await open(file, 'r');
+      } catch (e) {
+        throw new LedgerConnectionError(`cannot open ${file} for reading: ${(e as Error).message}`, { cause: e });
+      }
+      return new DirectoryStore(dir, fh, await readTail(fh, file).catch(async (e) => { await fh.close(); throw e; }), undefined);
+    }
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (e) {
+      throw new LedgerConnectionError(`cannot create ${dir}: ${(e as Error).message}`, { cause: e });
+    }
+    const lock = WriterLock.acquire(join(dir, LOCK_FILE));
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(file, 'a+');
+      await fsyncDir(dir); // make the file's directory entry durable too
+      let tail = await readTail(fh, file);
+      if (tail.tornBytes > 0) tail = await DirectoryStore.quarantineTornTail(dir, fh, tail);
+      return new DirectoryStore(dir, fh, tail, lock);
+    } catch (e) {
+      await fh?.close();
+      lock.releaseSync();
+      throw e;
+    }
+  }
+
+  /** Copies the torn tail to <dir>/torn/ (for forensics), then cuts it off the ledger file. */
+  private static async quarantineTornTail(dir: string, fh: FileHandle, tail: Tail): Promise<Tail> {
+    const bytes = Buffer.alloc(tail.tornBytes);
+    await fh.read(bytes, 0, bytes.length, tail.end);
+    const tornDir = join(dir, 'torn');
+    await mkdir(tornDir, { recursive: true });
+    const name = join(tornDir, `${LEDGER_FILE}.${tail.end}.${Date.now()}.torn`);
+    await writeFile(name, bytes, { flush: true });
+    await fsyncDir(tornDir);
+    await fh.truncate(tail.end);
+    await fh.datasync();
+    return { ...tail, tornBytes: 0 };
+  }
+
+  async tip(): Promise<Tip> {
+    // A reader sees the file grow under it: look again. A writer's tail is always current.
+    if (!this.lock) this.tail = await readTail(this.fh, this.file);
+    return this.tail.tip;
+  }
+
+  async append(record: AppendRecord): Promise<void> {
+    if (!this.lock) throw new LedgerConnectionError(`${this.description} is open read-only`);
+    if (this.failed) throw new LedgerConnectionError(`${this.description}: an earlier fdatasync failed; reopen the store`, { cause: this.failed });
+    const expected = this.tail.tip.sequence_number + 1;
+    if (record.sequence !== expected) {
+      throw new LedgerSequenceError(`${this.description}: append of sequence ${record.sequence} but the next sequence is ${expected}`);
+    }
+    const size = (await this.fh.stat()).size;
+    if (size !== this.tail.end) {
+      throw new LedgerSequenceError(`${this.description}: ${LEDGER_FILE} changed under the writer (size ${size}, expected ${this.tail.end}); refusing to fork`);
+    }
+    const bytes = Buffer.from(`${record.line}\n`, 'utf8');
+    try {
+      let written = 0;
+      while (written < bytes.length) written += (await this.fh.write(bytes, written, bytes.length - written)).bytesWritten;
+    } catch (e) {
+      // Take back the partial line (never acknowledged) so the file stays whole lines.
+      await this.fh.truncate(this.tail.end).catch(() => undefined);
+      throw new LedgerConnectionError(`${this.description}: write failed: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      await this.fh.datasync();
+    } catch (e) {
+      this.failed = e as Error;
+      throw new LedgerConnectionError(`${this.description}: fdatasync failed: ${(e as Error).message}`, { cause: e });
+    }
+    this.tail = { tip: { sequence_number: record.sequence, hash: record.hash }, end: this.tail.end + bytes.length, tornBytes: 0 };
+  }
+
+  async readLine(sequence: number): Promise<string | undefined> {
+    const { tip, end } = this.lock ? this.tail : await readTail(this.fh, this.file);
+    if (!Number.isSafeInteger(sequence) || sequence < 0 || sequence > tip.sequence_number) return undefined;
+    const at = await this.findLine(sequence, end);
+    return at?.line;
+  }
+
+  async *scanLines(from: number, to?: number): AsyncIterable<StoredLine> {
+    const { tip, end } = this.lock ? this.tail : await readTail(this.fh, this.file);
+    const last = Math.min(to ?? tip.sequence_number, tip.sequence_number);
+    if (from > last) return;
+    const at = await this.findLine(Math.max(0, from), end);
+    if (!at) throw new LedgerCorruptionError(from, `${this.file}: no line holds sequence ${from} although the tip is ${tip.sequence_number}`);
+    let sequence = Math.max(0, from);
+    // Positions count from the located line; the verifier checks each line's own sequence.
+    for await (const line of readLines(this.fh, at.start, end)) {
+      yield { sequence, line };
+      if (++sequence > last) return;
+    }
+  }
+
+  /**
+   * Binary search over byte offsets for the line holding `sequence` (lines are in sequence
+   * order): O(log n) small reads, so reads and replays near the tip do not scan the file.
+   */
+  private async findLine(sequence: number, end: number): Promise<{ start: number; line: string } | undefined> {
+    let lo = 0;
+    let hi = end;
+    while (lo < hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const at = await this.lineAtOrAfter(mid, end);
+      if (!at || at.start >= hi) {
+        hi = mid;
+        continue;
+      }
+      let seq: unknown;
+      try {
+        seq = (JSON.parse(at.line) as { sequence?: unknown }).sequence;
+      } catch {
+        throw new LedgerCorruptionError(sequence, `${this.file}: unreadable line at byte ${at.start} while locating sequence ${sequence}`);
+      }
+      if (typeof seq !== 'number') throw new LedgerCorruptionError(sequence, `${this.file}: line at byte ${at.start} has no sequence`);
+      if (seq === sequence) return at;
+      if (seq < sequence) lo = at.next;
+      else hi = mid;
+    }
+    return undefined;
+  }
+
+  /** The first whole line starting at or after `pos`. */
+  private async lineAtOrAfter(pos: number, end: number): Promise<{ start: number; next: number; line: string } | undefined> {
+    let start = pos;
+    if (pos > 0) {
+      const nl = await this.indexOfNewline(pos - 1, end);
+      if (nl < 0) return undefined;
+      start = nl + 1;
+    }
+    if (start >= end) return undefined;
+    const nl = await this.indexOfNewline(start, end);
+    if (nl < 0) return undefined;
+    const buf = Buffer.alloc(nl - start);
+    await this.fh.read(buf, 0, buf.length, start);
+    return { start, next: nl + 1, line: buf.toString('utf8') };
+  }
+
+  private async indexOfNewline(from: number, end: number): Promise<number> {
+    const chunk = Buffer.alloc(4096);
+    for (let pos = from; pos < end; pos += chunk.length) {
+      const { bytesRead } = await this.fh.read(chunk, 0, Math.min(chunk.length, end - pos), pos);
+      if (bytesRead === 0) break;
+      const i = chunk.subarray(0, bytesRead).indexOf(NEWLINE);
+      if (i >= 0) return pos + i;
+    }
+    return -1;
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close();
+    this.lock?.releaseSync();
+  }
+}

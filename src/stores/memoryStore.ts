@@ -1,0 +1,33 @@
+import { LedgerSequenceError } from '../errors.js';
+import { GENESIS_HASH } from '../hash.js';
+import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../ledgerStore.js';
+
+/** A store in process memory: for unit tests and examples. Nothing survives the process. */
+export class MemoryStore implements LedgerStore {
+  readonly description = 'memory';
+  private readonly lines: string[] = [];
+  private last: Tip = { sequence_number: -1, hash: GENESIS_HASH };
+
+  async tip(): Promise<Tip> {
+    return this.last;
+  }
+
+  async append(record: AppendRecord): Promise<void> {
+    if (record.sequence !== this.lines.length) {
+      throw new LedgerSequenceError(`memory: append of sequence ${record.sequence} but the next sequence is ${this.lines.length}`);
+    }
+    this.lines.push(record.line);
+    this.last = { sequence_number: record.sequence, hash: record.hash };
+  }
+
+  async readLine(sequence: number): Promise<string | undefined> {
+    return this.lines[sequence];
+  }
+
+  async *scanLines(from: number, to?: number): AsyncIterable<StoredLine> {
+    const last = Math.min(to ?? this.lines.length - 1, this.lines.length - 1);
+    for (let s = Math.max(0, from); s <= last; s++) yield { sequence: s, line: this.lines[s]! };
+  }
+
+  async close(): Promise<void> {}
+}
