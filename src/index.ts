@@ -18,3 +18,7 @@ export { LedgerEventCodec, AppendInputCodec, Provenance, Actor, type LedgerEvent
 export {
   NodeCreationPayload, SignalDeltaPayload, PackageInstallPayload, SessionStartPayload, SEED_OBJECT_PAYLOAD_TYPES,
 } from './payloads.js';
+// Event sourcing: projections, replay (with live mode), snapshots and checkpoints.
+export * from '../projections/index.js';
+export * from '../replay/index.js';
+export * from '../snapshots/index.js';

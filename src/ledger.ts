@@ -191,8 +191,11 @@ export class Ledger {
         previousHash = prev.hash;
       }
       const store = this.store;
+      // To the tip: no upper bound, so a store that can hold stray lines past the tip's position
+      // (a duplicated or inserted line in a directory store) shows them to the verifier.
+      const to = last === tip.sequence_number ? undefined : last;
       async function* lines() {
-        for await (const l of store.scanLines(start, last)) yield l.line;
+        for await (const l of store.scanLines(start, to)) yield l.line;
       }
       return await verifyLines(lines(), {
         ...options,

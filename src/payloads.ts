@@ -15,13 +15,13 @@ const DecimalString = new t.Type<string, string, unknown>(
 /** node_creation: a new node in the Graph. */
 export const NodeCreationPayload = t.intersection([
   t.type({ node_id: NonEmptyString, node_type: NonEmptyString }),
-  t.partial({ label: t.string, parent_id: t.union([NonEmptyString, t.null]), attributes: PayloadObject }),
+  t.partial({ label: t.string, parent_id: t.union([NonEmptyString, t.null], 'a non-empty string or null'), attributes: PayloadObject }),
 ], 'node_creation payload');
 export type NodeCreationPayload = t.TypeOf<typeof NodeCreationPayload>;
 
 /** signal_delta: increment or decrement a named signal on a node. */
 export const SignalDeltaPayload = t.intersection([
-  t.type({ node_id: NonEmptyString, signal: NonEmptyString, delta: t.union([t.Int, DecimalString]) }),
+  t.type({ node_id: NonEmptyString, signal: NonEmptyString, delta: t.union([t.Int, DecimalString], 'an integer or a decimal string like "-0.25"') }),
   t.partial({ reason: t.string }),
 ], 'signal_delta payload');
 export type SignalDeltaPayload = t.TypeOf<typeof SignalDeltaPayload>;

@@ -30,6 +30,12 @@ function show(value: unknown): string {
 /** The first error of a failed decode, as a thrown-ready LedgerValidationError. */
 export function toValidationError(errors: t.Errors, prefix = ''): LedgerValidationError {
   const e = errors[0]!;
+  // A failed union fails in every member: name the union, not its first member.
+  const u = e.context.findIndex((c) => c.type instanceof t.UnionType);
+  if (u >= 0) {
+    const c = e.context[u]!;
+    return new LedgerValidationError(childPathJoin(prefix, pathOf(e.context.slice(0, u + 1))), `expected ${c.type.name}, got ${show(c.actual)}`, c.actual);
+  }
   const path = childPathJoin(prefix, pathOf(e.context));
   const expected = e.message ?? `expected ${e.context[e.context.length - 1]!.type.name}`;
   return new LedgerValidationError(path, `${expected}, got ${show(e.value)}`, e.value);

@@ -117,7 +117,7 @@ describe('canonical JSON vs python3 json.dumps(sort_keys=True, separators=(",","
             expect(sha256(ours)).to.equal((answers[i] as { sha256: string }).sha256);
           });
         }),
-        { numRuns: 60 },
+        { numRuns: 200 },
       );
     });
 

@@ -193,13 +193,17 @@ export class DirectoryStore implements LedgerStore {
     const { tip, end } = this.lock ? this.tail : await readTail(this.fh, this.file);
     const last = Math.min(to ?? tip.sequence_number, tip.sequence_number);
     if (from > last) return;
-    const at = await this.findLine(Math.max(0, from), end);
+    // From sequence 0, start at byte 0: a binary search could land on a duplicate of line 0, or
+    // trip over a corrupt line, and skip what comes before it.
+    const at = from <= 0 ? { start: 0 } : await this.findLine(from, end);
     if (!at) throw new LedgerCorruptionError(from, `${this.file}: no line holds sequence ${from} although the tip is ${tip.sequence_number}`);
     let sequence = Math.max(0, from);
     // Positions count from the located line; the verifier checks each line's own sequence.
+    // Without `to`, every whole line to the end of the file is yielded, so lines past the tip's
+    // position (a duplicate, an insertion) reach the verifier instead of being cut off.
     for await (const line of readLines(this.fh, at.start, end)) {
       yield { sequence, line };
-      if (++sequence > last) return;
+      if (++sequence > last && to !== undefined) return;
     }
   }
 

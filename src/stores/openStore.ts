@@ -3,14 +3,20 @@
 import { LedgerValidationError } from '../errors.js';
 import type { LedgerStore } from '../ledgerStore.js';
 import { DirectoryStore } from './directoryStore.js';
+import { isImmudbAddress } from './immudb/immudbConfig.js';
+import { ImmudbStore } from './immudb/immudbStore.js';
 
 export interface OpenStoreOptions {
   /** Open without taking the writer lock (directory) / for reads only. */
   readonly readOnly?: boolean;
+  /** JSON config file with an "immudb" section (credentials); default $FMWK_LEDGER_CONFIG. */
+  readonly configFile?: string;
 }
 
 export async function openStore(address: string, options: OpenStoreOptions = {}): Promise<LedgerStore> {
   if (address.length === 0) throw new LedgerValidationError('store', 'expected a directory or immudb://HOST:PORT/DB', address);
+  // immudb has no writer lock to skip: readOnly changes nothing there.
+  if (isImmudbAddress(address)) return ImmudbStore.openAddress(address, options.configFile === undefined ? {} : { configFile: options.configFile });
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address)) {
     throw new LedgerValidationError('store', `unsupported store address (expected a directory or immudb://HOST:PORT/DB)`, address);
   }

@@ -1,0 +1,141 @@
+// Live mode: replay to the tip, then fold every new event from ledger.stream() as it is
+// appended. Current states are a BehaviorSubject-backed observable. Seeing a snapshot_created
+// event persists the consumer's checkpoint; an optional policy takes a snapshot every N events.
+import { BehaviorSubject, filter, type Observable, type Subscription } from 'rxjs';
+import type { LedgerEvent } from '../src/event.js';
+import type { ProjectionRunner, ProjectionStates } from '../projections/projectionRunner.js';
+import { SNAPSHOT_CREATED } from '../snapshots/snapshotCreated.js';
+import { ChainVerifier } from './chainVerifier.js';
+import type { ReplayEngine, SnapshotRecord } from './replayEngine.js';
+import { LedgerValidationError } from '../src/errors.js';
+
+export interface LiveOptions {
+  /** Take a snapshot whenever this many events have passed since the last one (off by default). */
+  readonly snapshotEvery?: number;
+}
+
+/**
+ * Projections that follow the ledger. `states$` emits the states after the initial replay and
+ * after every event since; it errors (and the runner stops) if an event fails its hash check or
+ * a projection throws, and completes on stop() or when the ledger closes.
+ *
+ * @example
+ * const live = new ReplayEngine(ledger, { projections: [graph] }).live({ snapshotEvery: 10_000 });
+ * await live.ready;                                  // caught up with the tip
+ * live.states$.subscribe(({ sequence, states }) => console.log(sequence, states.graph));
+ * await ledger.append(nodeCreation);                 // folded and emitted
+ * await live.stop();
+ */
+export class LiveProjections {
+  /** The current states, then every change. */
+  readonly states$: Observable<ProjectionStates>;
+  /** Resolves with the states once the initial replay has reached the tip. */
+  readonly ready: Promise<ProjectionStates>;
+  private readonly subject = new BehaviorSubject<ProjectionStates | undefined>(undefined);
+  private subscription: Subscription | undefined;
+  private stopped = false;
+  private runner: ProjectionRunner | undefined;
+  private chain: ChainVerifier | undefined;
+  private lastSnapshotAt = -1;
+  /** Checkpoint and snapshot writes run one at a time, in order. */
+  private work: Promise<unknown> = Promise.resolve();
+  private readonly snapshotEvery: number | undefined;
+
+  constructor(
+    private readonly engine: ReplayEngine,
+    options: LiveOptions = {},
+  ) {
+    this.snapshotEvery = options.snapshotEvery;
+    if (this.snapshotEvery !== undefined) {
+      if (!Number.isSafeInteger(this.snapshotEvery) || this.snapshotEvery < 1) {
+        throw new LedgerValidationError('snapshotEvery', 'expected a positive integer', this.snapshotEvery);
+      }
+      engine.requireSnapshots();
+    }
+    this.states$ = this.subject.pipe(filter((s): s is ProjectionStates => s !== undefined));
+    this.ready = this.start();
+    this.ready.catch(() => undefined); // reported through states$ as well
+  }
+
+  /** The latest states, or undefined before the initial replay finishes. */
+  get current(): ProjectionStates | undefined {
+    return this.subject.getValue();
+  }
+
+  private async start(): Promise<ProjectionStates> {
+    let fold;
+    try {
+      const tip = (await this.engine.ledger.getTip()).sequence_number;
+      fold = await this.engine.foldTo(tip);
+    } catch (e) {
+      this.subject.error(e);
+      throw e;
+    }
+    const states = fold.runner.current();
+    this.runner = fold.runner;
+    this.chain = new ChainVerifier(states.sequence + 1, fold.lastHash);
+    this.lastSnapshotAt = fold.startSequence;
+    if (this.stopped) return states;
+    this.subject.next(states);
+    this.subscription = this.engine.ledger.stream({ from: states.sequence + 1 }).subscribe({
+      next: (e) => this.fold(e),
+      error: (e) => this.fail(e),
+      complete: () => this.subject.complete(),
+    });
+    return states;
+  }
+
+  private fold(event: LedgerEvent): void {
+    const runner = this.runner!;
+    try {
+      this.chain!.acceptEvent(event);
+      runner.apply(event);
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    const states = runner.current();
+    this.subject.next(states);
+    const { checkpoints } = this.engine;
+    if (event.event_type === SNAPSHOT_CREATED && checkpoints) {
+      this.enqueue(`checkpoint at ${event.sequence}`, () => this.engine.writeCheckpoint(checkpoints, states, event.hash));
+    }
+    if (this.snapshotEvery !== undefined && event.sequence - this.lastSnapshotAt >= this.snapshotEvery) {
+      this.lastSnapshotAt = event.sequence;
+      const store = this.engine.requireSnapshots();
+      this.enqueue(`snapshot at ${event.sequence}`, () => this.engine.writeSnapshot(store, states, event.hash));
+    }
+  }
+
+  private enqueue(what: string, task: () => Promise<unknown>): void {
+    this.work = this.work.then(task).catch((e) => this.engine.logger.warn(`${what} not written: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  private fail(error: unknown): void {
+    this.subscription?.unsubscribe();
+    this.stopped = true;
+    this.subject.error(error);
+  }
+
+  /** Snapshots the current states (after the initial replay) and records it in the ledger. */
+  async takeSnapshot(): Promise<SnapshotRecord> {
+    await this.ready;
+    const store = this.engine.requireSnapshots();
+    const states = this.current!;
+    const anchor = this.chain!.lastHash;
+    if (states.sequence < 0) return this.engine.takeSnapshot(); // empty ledger: reports why
+    const result = this.work.then(() => this.engine.writeSnapshot(store, states, anchor));
+    this.work = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Stops following the ledger, waits for pending checkpoint and snapshot writes, completes states$. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.subscription?.unsubscribe();
+    await this.ready.catch(() => undefined);
+    this.subscription?.unsubscribe();
+    await this.work;
+    this.subject.complete(); // a no-op after an error
+  }
+}

@@ -1,0 +1,41 @@
+// Shared by the projection, replay and snapshot specs: small projections and event inputs.
+import { defineProjection, type AppendInput, type ReplayLogger } from '../../src/index.js';
+import { provenance } from './fixtures.js';
+
+/** A signal_delta input with an integer delta. */
+export function delta(node_id: string, amount: number): AppendInput<{ node_id: string; signal: string; delta: number }> {
+  return { event_type: 'signal_delta', schema_version: '1.0.0', provenance, payload: { node_id, signal: 's', delta: amount } };
+}
+
+/** Total of integer signal deltas per node. */
+export const totals = defineProjection<Record<string, number>>({
+  name: 'totals',
+  version: 1,
+  initial: {},
+  apply: (state, e) => {
+    if (e.event_type !== 'signal_delta') return state;
+    const { node_id, delta: d } = e.payload as { node_id: string; delta: number };
+    return { ...state, [node_id]: (state[node_id] ?? 0) + d };
+  },
+});
+
+/** How many events of each type, and the last sequence seen. */
+export const counts = defineProjection<{ last: number; byType: Record<string, number> }>({
+  name: 'counts',
+  version: 1,
+  initial: { last: -1, byType: {} },
+  apply: (state, e) => ({ last: e.sequence, byType: { ...state.byType, [e.event_type]: (state.byType[e.event_type] ?? 0) + 1 } }),
+});
+
+/** A logger that keeps its warnings. */
+export function collectingLogger(): ReplayLogger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, warn: (m) => warnings.push(m) };
+}
+
+/** The states of `projections` after folding `events` naively (the reference for every replay). */
+export function naiveFold(projections: ReadonlyArray<{ name: string; initial: unknown; apply(s: any, e: any): unknown }>, events: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of projections) out[p.name] = events.reduce((s: unknown, e) => p.apply(s, e), structuredClone(p.initial));
+  return out;
+}
