@@ -59,7 +59,15 @@ export class LiveProjections {
 
   /** The latest states, or undefined before the initial replay finishes. */
   get current(): ProjectionStates | undefined {
-    return this.subject.getValue();
+    return this.latest;
+  }
+
+  /** Kept apart from the subject, whose getValue() throws once it has errored. */
+  private latest: ProjectionStates | undefined;
+
+  private publish(states: ProjectionStates): void {
+    this.latest = states;
+    this.subject.next(states);
   }
 
   private async start(): Promise<ProjectionStates> {
@@ -75,6 +83,7 @@ export class LiveProjections {
     this.runner = fold.runner;
     this.chain = new ChainVerifier(states.sequence + 1, fold.lastHash);
     this.lastSnapshotAt = fold.startSequence;
+    this.latest = states;
     if (this.stopped) return states;
     this.subject.next(states);
     this.subscription = this.engine.ledger.stream({ from: states.sequence + 1 }).subscribe({
@@ -95,7 +104,7 @@ export class LiveProjections {
       return;
     }
     const states = runner.current();
-    this.subject.next(states);
+    this.publish(states);
     const { checkpoints } = this.engine;
     if (event.event_type === SNAPSHOT_CREATED && checkpoints) {
       this.enqueue(`checkpoint at ${event.sequence}`, () => this.engine.writeCheckpoint(checkpoints, states, event.hash));

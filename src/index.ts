@@ -1,10 +1,14 @@
 // The public API of fmwk-ledger: everything a consumer imports comes from here.
-export { Ledger, type LedgerOptions } from './ledger.js';
+export { Ledger, DEFAULT_MAX_PAYLOAD_BYTES, type LedgerOptions } from './ledger.js';
 export type { StreamOptions } from './eventStream.js';
 export type { LedgerStore, Tip, StoredLine, AppendRecord } from './ledgerStore.js';
 export { DirectoryStore, type DirectoryStoreOptions } from './stores/directoryStore.js';
 export { MemoryStore } from './stores/memoryStore.js';
 export { openStore, type OpenStoreOptions } from './stores/openStore.js';
+export {
+  ImmudbStore, bootstrapImmudb, resolveImmudbConfig, parseImmudbAddress, formatImmudbAddress, Secret, IMMUDB_ENV,
+  type ImmudbConfig, type ImmudbStoreOptions,
+} from './stores/immudb/index.js';
 export {
   LedgerError, LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
   LedgerValidationError, LedgerLockedError, LedgerNotFoundError, isLedgerError, type LedgerErrorCode,

@@ -21,7 +21,11 @@ export interface LedgerOptions {
    * broken sequence. Off by default: opening reads only the tip, so it is fast on any size.
    */
   readonly verifyOnOpen?: boolean;
+  /** Largest canonical payload accepted, in UTF-8 bytes (default 1 MiB). */
+  readonly maxPayloadBytes?: number;
 }
+
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 const APPEND_FIELDS = new Set(['event_type', 'schema_version', 'provenance', 'payload']);
 
@@ -46,6 +50,7 @@ export class Ledger {
   readonly registry: EventTypeRegistry;
   private readonly appended = new Subject<LedgerEvent>();
   private readonly clock: () => Date;
+  private readonly maxPayloadBytes: number;
   /** Appends run one at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
   private appendTip: Tip;
@@ -58,16 +63,23 @@ export class Ledger {
     this.appendTip = tip;
     this.registry = options.registry ?? EventTypeRegistry.withSeedTypes();
     this.clock = options.clock ?? (() => new Date());
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.events$ = this.appended.asObservable();
   }
 
   static async open(store: LedgerStore, options: LedgerOptions = {}): Promise<Ledger> {
-    const ledger = new Ledger(store, await store.tip(), options);
-    if (options.verifyOnOpen) {
-      const result = await ledger.verifyChain();
-      if (!result.valid) throw new LedgerCorruptionError(result.break_at ?? -1, `${store.description}: ${result.reason}`);
+    // The ledger owns the store from here on: close() closes it, and so does a failed open.
+    try {
+      const ledger = new Ledger(store, await store.tip(), options);
+      if (options.verifyOnOpen) {
+        const result = await ledger.verifyChain();
+        if (!result.valid) throw new LedgerCorruptionError(result.break_at ?? -1, `${store.description}: ${result.reason}`);
+      }
+      return ledger;
+    } catch (e) {
+      await store.close().catch(() => undefined);
+      throw e;
     }
-    return ledger;
   }
 
   /**
@@ -99,7 +111,12 @@ export class Ledger {
     }
     const input = decodeOrThrow(AppendInputCodec, raw);
     decodeOrThrow(this.registry.codecFor(input.event_type), input.payload, 'payload');
-    return { input, provenanceJson: canonicalJson(input.provenance, 'provenance'), payloadJson: canonicalJson(input.payload, 'payload') };
+    const payloadJson = canonicalJson(input.payload, 'payload');
+    const bytes = Buffer.byteLength(payloadJson, 'utf8');
+    if (bytes > this.maxPayloadBytes) {
+      throw new LedgerValidationError('payload', `is ${bytes} bytes as canonical JSON; the limit is ${this.maxPayloadBytes} (LedgerOptions.maxPayloadBytes)`, `<${bytes} bytes>`);
+    }
+    return { input, provenanceJson: canonicalJson(input.provenance, 'provenance'), payloadJson };
   }
 
   private async write(input: AppendInput, provenanceJson: string, payloadJson: string): Promise<number> {

@@ -156,7 +156,8 @@ describe('tamper detection on a directory store file (cold verifyFile and online
   }
 
   it('a structural byte broken in each event in turn -> break_at that event, cold and online', async () => {
-    for (let k = 0; k < N; k++) {
+    // (The last event is covered above: the store checks it at open.)
+    for (let k = 0; k < N - 1; k++) {
       const { cold } = await tamperAndVerify(fx, changeByte(fx.original, k, '"sequence":', -1, 0x20 /* ':' -> ' ' */));
       expect(cold, `event ${k}`).to.include({ valid: false, break_at: k });
       writeFileSync(fx.file, fx.original);

@@ -33,3 +33,10 @@ export function parseSequence(name: string, text: string | undefined): number {
   }
   return Number(text);
 }
+
+/** The options of every command that opens a store. */
+export const STORE_OPTIONS = { store: { type: 'string' }, config: { type: 'string' } } as const satisfies Options;
+
+/** openStore options from --config (immudb credentials file); --store is read by the caller. */
+export const storeConfig = (values: ParsedArgs['values']): { configFile?: string } =>
+  values.config === undefined ? {} : { configFile: values.config };

@@ -5,12 +5,13 @@ import { realpathSync } from 'node:fs';
 import { isLedgerError } from '../errors.js';
 import { EXIT, UsageError, type CliIO, type Command } from './command.js';
 import { append } from './commands/append.js';
+import { bootstrap } from './commands/bootstrap.js';
 import { exportCommand } from './commands/export.js';
 import { read } from './commands/read.js';
 import { tip } from './commands/tip.js';
 import { verify } from './commands/verify.js';
 
-export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify];
+export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify, bootstrap];
 
 const HELP = `Usage: fmwk-ledger COMMAND [OPTIONS]
 

@@ -13,6 +13,7 @@ import { GENESIS_HASH } from '../hash.js';
 import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../ledgerStore.js';
 import { readLines } from '../lineReader.js';
 import { WriterLock } from './writerLock.js';
+import { verifyLines } from '../verifyChain.js';
 
 export const LEDGER_FILE = 'ledger.jsonl';
 export const LOCK_FILE = 'ledger.lock';
@@ -73,8 +74,13 @@ async function readTail(fh: FileHandle, file: string): Promise<Tail> {
   const buf = Buffer.alloc(lineEnd - lineStart);
   await fh.read(buf, 0, buf.length, lineStart);
   const check = checkLine(buf.toString('utf8'));
-  if (!check.ok) throw new LedgerCorruptionError(-1, `${file}: the last complete line is not a valid event (${check.reason})`);
-  if (check.computed !== check.hash) throw new LedgerCorruptionError(check.sequence, `${file}: the last event's stored hash does not match its content`);
+  if (!check.ok || check.computed !== check.hash) {
+    // Name the sequence that verification of the file names (the line's own sequence field may
+    // be the damaged part): a full pass, only on this error path.
+    const r = await verifyLines(readLines(fh, 0, end));
+    const what = check.ok ? `the last event's stored hash does not match its content` : `the last complete line is not a valid event (${check.reason})`;
+    throw new LedgerCorruptionError(r.break_at ?? r.count, `${file}: ${what}${r.reason ? `; verification: ${r.reason}` : ''}`);
+  }
   return { tip: { sequence_number: check.sequence, hash: check.hash }, end, tornBytes: size - end };
 }
 

@@ -84,6 +84,23 @@ describe('ImmudbStore on immudb 1.11.1', function () {
       expect((await ledger.verifyChain(0, 2)).valid).to.equal(true);
     });
 
+    it('a foreign key written among the ledger\'s keys is LedgerCorruptionError where it sorts', async () => {
+      const { ledger, config, store } = await ledgerWith(12);
+      const server = sharedImmudb();
+      const raw = await openRawImmudbNodeClient({ host: server.host, port: server.port, user: 'immudb', password: 'immudb', database: TEST_DATABASE });
+      try {
+        // Sorts between ...0009 and ...0010.
+        await raw.set({ key: `${config.keyPrefix}${'0'.repeat(19)}x`, value: 'foreign' });
+      } finally {
+        closeRawImmudbNodeClient(raw);
+      }
+      const e = await expectReject(collect(store.scanLines(0, 11)), LedgerCorruptionError);
+      expect((e as LedgerCorruptionError).sequence).to.equal(10);
+      expect(e.message).to.contain('foreign key');
+      expect((await ledger.verifyChain()).break_at).to.equal(10);
+      expect((await ledger.getTip()).sequence_number).to.equal(11);
+    });
+
     it('an overwritten tip still opens with the tip of revision 1, and verifyChain reports it', async () => {
       const { ledger, config } = await ledgerWith(3);
       const tip = await ledger.getTip();

@@ -117,6 +117,10 @@ export function ledgerStoreContract(name: string, factory: StoreFactory, { persi
         [{ ...sessionStart('x'), event_type: 'no_such_type' }, LedgerValidationError],
         [{ ...sessionStart('x'), provenance: { ...provenance, actor: 'robot' } }, LedgerValidationError],
         [{ event_type: 'session_start' }, LedgerValidationError],
+        [{ ...sessionStart('x'), payload: { session_id: 'x', blob: 'z'.repeat(2 * 1024 * 1024) } }, LedgerValidationError],
+        [{ ...sessionStart('x'), schema_version: 1 }, LedgerValidationError],
+        [{ ...sessionStart('x'), payload: ['session_id'] }, LedgerValidationError],
+        [{ ...sessionStart('x'), extra: true }, LedgerValidationError],
       ];
       for (const [input, type] of bad) await expectReject(ledger.append(input as never), type);
       expect(await ledger.getTip()).to.deep.equal(tip);

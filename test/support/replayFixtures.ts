@@ -39,3 +39,16 @@ export function naiveFold(projections: ReadonlyArray<{ name: string; initial: un
   for (const p of projections) out[p.name] = events.reduce((s: unknown, e) => p.apply(s, e), structuredClone(p.initial));
   return out;
 }
+
+/** `projection` with a counter of how many events it was applied to. */
+export function spied<P extends { name: string; version: number; initial: unknown; apply(s: any, e: any): unknown }>(projection: P): P & { applied: number } {
+  const spy = {
+    ...projection,
+    applied: 0,
+    apply(s: unknown, e: unknown) {
+      spy.applied++;
+      return projection.apply(s, e);
+    },
+  };
+  return spy;
+}

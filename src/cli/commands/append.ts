@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { Ledger } from '../../ledger.js';
 import { isLedgerError } from '../../errors.js';
 import { openStore } from '../../stores/openStore.js';
-import { parseCommandArgs, requireOption } from '../args.js';
+import { parseCommandArgs, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 
 export const append: Command = {
@@ -25,17 +25,18 @@ exits 1; nothing of that line is written (earlier lines stay written).
 
 Options:
   --store STORE   a directory (created if missing) or immudb://HOST:PORT/DB
+  --config FILE   JSON config file with an "immudb" section (credentials)
   -h, --help      this help
 
 Exit: 0 all appended, 1 a line was rejected, 2 usage or I/O error.`,
 
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { store: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(args, STORE_OPTIONS);
     const store = requireOption(values, 'store');
     if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got ${positionals.length}`);
     const file = positionals[0] ?? '-';
     const input = file === '-' ? io.stdin : createReadStream(file, 'utf8');
-    const ledger = await Ledger.open(await openStore(store));
+    const ledger = await Ledger.open(await openStore(store, storeConfig(values)));
     let lastHash = '';
     const sub = ledger.events$.subscribe((e) => (lastHash = e.hash));
     let lineNo = 0;

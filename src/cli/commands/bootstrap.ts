@@ -1,6 +1,6 @@
 import { bootstrapImmudb } from '../../stores/immudb/bootstrapImmudb.js';
 import { isImmudbAddress, resolveImmudbConfig } from '../../stores/immudb/immudbConfig.js';
-import { parseCommandArgs, requireOption } from '../args.js';
+import { parseCommandArgs, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 
 export const bootstrap: Command = {
@@ -27,11 +27,11 @@ Options:
 Exit: 0 database exists, 2 usage error or server unreachable / refused.`,
 
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { store: { type: 'string' }, config: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(args, STORE_OPTIONS);
     const store = requireOption(values, 'store');
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     if (!isImmudbAddress(store)) throw new UsageError(`--store must be immudb://HOST:PORT/DB (directory stores need no bootstrap), got ${JSON.stringify(store)}`);
-    const config = resolveImmudbConfig({ address: store, ...(values.config === undefined ? {} : { configFile: values.config }) });
+    const config = resolveImmudbConfig({ address: store, ...storeConfig(values) });
     const result = await bootstrapImmudb(config);
     io.stdout.write(`${JSON.stringify({ store: result.address, created: result.created })}\n`);
     return EXIT.ok;

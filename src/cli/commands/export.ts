@@ -2,7 +2,7 @@ import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Ledger } from '../../ledger.js';
 import { openStore } from '../../stores/openStore.js';
-import { parseCommandArgs, requireOption } from '../args.js';
+import { parseCommandArgs, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { progressBar } from '../progress.js';
 
@@ -18,16 +18,17 @@ without it, lines go to standard output.
 
 Options:
   --store STORE   a directory or immudb://HOST:PORT/DB (opened read-only)
+  --config FILE   JSON config file with an "immudb" section (credentials)
   --out FILE      write to FILE instead of standard output
   -h, --help      this help
 
 Exit: 0 written, 2 usage or I/O error.`,
 
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { store: { type: 'string' }, out: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(args, { ...STORE_OPTIONS, out: { type: 'string' } });
     const store = requireOption(values, 'store');
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const ledger = await Ledger.open(await openStore(store, { readOnly: true }));
+    const ledger = await Ledger.open(await openStore(store, { readOnly: true, ...storeConfig(values) }));
     try {
       const tip = await ledger.getTip();
       const bar = progressBar(io, 'export', tip.sequence_number + 1);

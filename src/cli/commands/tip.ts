@@ -1,6 +1,6 @@
 import { Ledger } from '../../ledger.js';
 import { openStore } from '../../stores/openStore.js';
-import { parseCommandArgs, requireOption } from '../args.js';
+import { parseCommandArgs, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 
 export const tip: Command = {
@@ -14,15 +14,16 @@ event is always tip + 1 and links to tip.hash.
 
 Options:
   --store STORE   a directory or immudb://HOST:PORT/DB (opened read-only)
+  --config FILE   JSON config file with an "immudb" section (credentials)
   -h, --help      this help
 
 Exit: 0 printed, 2 usage or I/O error.`,
 
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { store: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(args, STORE_OPTIONS);
     const store = requireOption(values, 'store');
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const ledger = await Ledger.open(await openStore(store, { readOnly: true }));
+    const ledger = await Ledger.open(await openStore(store, { readOnly: true, ...storeConfig(values) }));
     try {
       const t = await ledger.getTip();
       io.stdout.write(`${JSON.stringify({ sequence_number: t.sequence_number, hash: t.hash })}\n`);

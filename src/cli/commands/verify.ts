@@ -2,7 +2,7 @@ import { Ledger } from '../../ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { verifyFile } from '../../verifyFile.js';
 import type { VerifyResult } from '../../verifyChain.js';
-import { parseCommandArgs, parseSequence } from '../args.js';
+import { parseCommandArgs, parseSequence, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { progressBar } from '../progress.js';
 
@@ -26,6 +26,7 @@ Whole lines cut from the end of a file leave a shorter chain that is still valid
 
 Options:
   --store STORE          a directory or immudb://HOST:PORT/DB (opened read-only)
+  --config FILE          JSON config file with an "immudb" section (credentials)
   --from SEQ, --to SEQ   verify a range of a store (the link into --from is checked)
   --expect-tip SEQ:HASH  fail unless the chain ends exactly at this sequence and hash
   -h, --help             this help
@@ -34,7 +35,7 @@ Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
 
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {
-      store: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, 'expect-tip': { type: 'string' },
+      ...STORE_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, 'expect-tip': { type: 'string' },
     });
     const expectTip = values['expect-tip'] === undefined ? undefined : parseTip(values['expect-tip']);
     let result: VerifyResult;
@@ -42,7 +43,7 @@ Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
       if (positionals.length > 0) throw new UsageError('give either FILE or --store, not both');
       const from = values.from === undefined ? 0 : parseSequence('--from', values.from);
       const to = values.to === undefined ? undefined : parseSequence('--to', values.to);
-      const ledger = await Ledger.open(await openStore(values.store, { readOnly: true }));
+      const ledger = await Ledger.open(await openStore(values.store, { readOnly: true, ...storeConfig(values) }));
       try {
         const bar = progressBar(io, 'verify', to === undefined ? (await ledger.getTip()).sequence_number + 1 - from : to - from + 1);
         result = await ledger.verifyChain(from, to, { onProgress: (n) => bar.update(n) });

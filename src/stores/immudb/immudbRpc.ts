@@ -125,7 +125,7 @@ function classify(method: ImmudbMethod, error: grpc.ServiceError): ImmudbRpcErro
     error.code === grpc.status.DEADLINE_EXCEEDED ||
     error.code === grpc.status.CANCELLED
       ? 'connection-lost'
-      : /precondition failed/i.test(details)
+      : /precondition failed/i.test(details) // immudb 1.11 sends it as FAILED_PRECONDITION
         ? 'precondition-failed'
         : /session not found|no session found|no sessionid provided/i.test(details)
           ? 'session-lost'

@@ -108,11 +108,10 @@ export class ImmudbStore implements LedgerStore {
     let next = Math.max(0, from);
     while (next <= last) {
       const limit = Math.min(this.#scanPageSize, last - next + 1);
-      const seekKey = this.#layout.keyOf(next);
       const page = await this.#withReconnect(`scan from sequence ${next}`, (session) =>
         session.scan({
           prefix: this.#layout.prefixBytes,
-          seekKey,
+          seekKey: this.#layout.keyOf(next),
           inclusiveSeek: true,
           endKey: this.#layout.keyOf(last),
           inclusiveEnd: true,
@@ -129,10 +128,10 @@ export class ImmudbStore implements LedgerStore {
             next,
             sequence === undefined
               ? `${this.description}: foreign key ${this.#layout.describeKey(entry.key)} among the ledger's keys`
-              : `${this.description}: key ${this.#layout.describeKey(seekKey)} missing before sequence ${sequence} (deleted outside the ledger?)`,
+              : `${this.description}: key ${this.#layout.describeKey(this.#layout.keyOf(next))} is missing (deleted outside the ledger?)`,
           );
         }
-        this.#checkSingleRevision(entry, sequence);
+        this.#assertWrittenOnce(entry, sequence);
         yield { sequence, line: entry.value.toString('utf8') };
         next++;
       }
@@ -172,9 +171,9 @@ export class ImmudbStore implements LedgerStore {
     const history = await this.#history(session, sequence, 2);
     const first = history[0];
     if (first === undefined) return undefined;
+    // A second revision (an overwrite, or immudb's delete marker) means a write outside the ledger.
     const second = history[1];
-    if (second !== undefined) this.#checkSingleRevision(second, sequence);
-    if (first.metadata?.deleted) this.#checkSingleRevision({ ...first, revision: 2 }, sequence);
+    if (second !== undefined) this.#assertWrittenOnce(second, sequence);
     return first.value.toString('utf8');
   }
 
@@ -188,7 +187,7 @@ export class ImmudbStore implements LedgerStore {
     }
   }
 
-  #checkSingleRevision(entry: EntryMsg, sequence: number): void {
+  #assertWrittenOnce(entry: EntryMsg, sequence: number): void {
     if (entry.revision !== 1) {
       throw new LedgerCorruptionError(
         sequence,
@@ -270,6 +269,11 @@ export class ImmudbStore implements LedgerStore {
     return attempt;
   }
 
+  #dropSession(session: ImmudbSession): void {
+    if (this.#session === session) this.#session = undefined;
+    void session.close();
+  }
+
   /**
    * Runs `first`; if the connection or session is lost, reconnects after the pause and runs
    * `retry` (default: `first` again) exactly once. Every failure leaves as a LedgerError.
@@ -290,7 +294,7 @@ export class ImmudbStore implements LedgerStore {
       return await retry(fresh);
     } catch (e) {
       if (isReconnectable(e)) {
-        void this.#replaceSession(fresh, 0).catch(() => undefined); // the next call starts from a fresh session
+        this.#dropSession(fresh); // the next call connects anew instead of reusing a dead session
         throw new LedgerConnectionError(`${this.description}: ${what} failed after one reconnect (${e.message})`, { cause: e });
       }
       throw this.#toLedgerError(e, what);

@@ -1,0 +1,162 @@
+// Replay benchmark: on an N-event directory ledger (1M by default), stateAt(tip) from a snapshot
+// k events back (k = 1k, 10k, 100k) against a full replay from genesis, fold throughput of
+// replay against a bare loop over already-parsed events, and peak RSS. Each measurement runs
+// in its own child process (bench/replayChild.ts).
+import { execFile } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { v7 as uuidv7 } from 'uuid';
+import { GENESIS_HASH, SNAPSHOT_FORMAT_VERSION, canonicalJson, encodeSnapshot, sha256, type AppendInput, type LedgerEvent } from '../src/index.js';
+import { buildEventLine } from '../src/eventLine.js';
+import { benchInput } from './appendBench.js';
+import type { BenchOptions, BenchRow } from './benchTypes.js';
+import { benchProjection, type BenchState } from './replayBenchProjection.js';
+
+const run = promisify(execFile);
+const CHILD = fileURLToPath(new URL('./replayChild.js', import.meta.url));
+const PROVENANCE = { framework_id: 'FMWK-001', pack_id: 'PC-001-ledger', actor: 'system' } as const;
+
+/**
+ * Writes an `n`-event ledger to `<dir>/ledger.jsonl` (lines built directly, no per-event fsync)
+ * with, for each k, a snapshot of the bench projection at sequence n-1-k written to
+ * `<snapshotsRoot>/k<k>/` and its snapshot_created record as the next event. Returns the
+ * snapshot directories by k.
+ */
+export function generateReplayLedger(dir: string, n: number, ks: readonly number[], snapshotsRoot: string): Map<number, string> {
+  mkdirSync(dir, { recursive: true });
+  const at = new Map(ks.map((k) => [n - 1 - k, k]));
+  const dirs = new Map<number, string>();
+  const records = new Map<number, AppendInput>();
+  const fd = openSync(join(dir, 'ledger.jsonl'), 'w');
+  let previous = GENESIS_HASH;
+  let state: BenchState = benchProjection.initial;
+  let chunk: string[] = [];
+  let size = 0;
+  const base = Date.parse('2026-01-01T00:00:00.000Z');
+  try {
+    for (let i = 0; i < n; i++) {
+      const input = records.get(i) ?? benchInput(i);
+      const { hash, line } = buildEventLine({
+        event_id: uuidv7(), sequence: i, event_type: input.event_type, schema_version: input.schema_version,
+        timestamp: new Date(base + i).toISOString(), provenanceJson: canonicalJson(input.provenance), previous_hash: previous,
+        payloadJson: canonicalJson(input.payload),
+      });
+      previous = hash;
+      state = benchProjection.apply(state, JSON.parse(line) as LedgerEvent);
+      const k = at.get(i);
+      if (k !== undefined) {
+        const snapDir = join(snapshotsRoot, `k${k}`);
+        mkdirSync(snapDir, { recursive: true });
+        const bytes = encodeSnapshot({ kind: 'snapshot', sequence: i, anchor_hash: hash, projections: [{ name: benchProjection.name, version: benchProjection.version, state }] });
+        writeFileSync(join(snapDir, `${i}.snapshot`), bytes);
+        dirs.set(k, snapDir);
+        records.set(i + 1, {
+          event_type: 'snapshot_created', schema_version: '1.0.0', provenance: PROVENANCE,
+          payload: { sequence: i, file: `${i}.snapshot`, file_hash: sha256(bytes), anchor_hash: hash, format_version: SNAPSHOT_FORMAT_VERSION, projections: [{ name: 'bench', version: 1 }] },
+        });
+      }
+      chunk.push(line);
+      size += line.length + 1;
+      if (size > 8 << 20) {
+        writeSync(fd, `${chunk.join('\n')}\n`);
+        chunk = [];
+        size = 0;
+      }
+    }
+    if (chunk.length > 0) writeSync(fd, `${chunk.join('\n')}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return dirs;
+}
+
+interface ChildResult {
+  ms: number;
+  maxRssKB: number;
+  digest?: string;
+  sequence?: number;
+  count?: number;
+  warnings?: string[];
+}
+
+async function child(...args: string[]): Promise<ChildResult> {
+  const { stdout } = await run(process.execPath, [CHILD, ...args], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult;
+}
+
+async function best(rounds: number, f: () => Promise<ChildResult>): Promise<ChildResult & { peakKB: number }> {
+  let b: ChildResult | undefined;
+  let peakKB = 0;
+  for (let r = 0; r < rounds; r++) {
+    const c = await f();
+    peakKB = Math.max(peakKB, c.maxRssKB);
+    if (!b || c.ms < b.ms) b = c;
+  }
+  return { ...b!, peakKB };
+}
+
+/**
+ * The replay benchmark, as bench/run.ts calls it (BenchOptions); also callable with just
+ * `{ events }` (temporary directory, one round, progress on stderr).
+ */
+export async function replayBench(opts: Partial<BenchOptions> & { readonly events: number }): Promise<BenchRow[]> {
+  const own = opts.dir === undefined ? mkdtempSync(join(tmpdir(), 'replay-bench-')) : undefined;
+  const root = opts.dir ?? own!;
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const rounds = opts.rounds ?? 1;
+  const n = opts.events;
+  try {
+    const ks = [1_000, 10_000, 100_000].filter((k) => k < n / 2);
+    const dir = join(root, 'ledger');
+    log(`replay: generating ${n} events with snapshots ${ks.map((k) => `${k} back`).join(', ')} ...`);
+    const t0 = Date.now();
+    const snapDirs = generateReplayLedger(dir, n, ks, join(root, 'snapshots'));
+    log(`replay: generated in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const full = await best(rounds, () => child('full', dir));
+    log(`replay: full replay ${(full.ms / 1000).toFixed(2)} s, ${((n * 1000) / full.ms).toFixed(0)} events/s, maxRSS ${(full.peakKB / 1024).toFixed(0)} MB`);
+    const rows: BenchRow[] = [];
+    const perSec = (count: number, ms: number) => (count * 1000) / ms;
+    const fullRate = perSec(n, full.ms);
+    rows.push({ bench: 'replay', metric: 'full replay from genesis (stateAt tip, no snapshot)', value: full.ms, unit: 'ms', note: `${n} events, ${fullRate.toFixed(0)} events/s, hash and link checked per event` });
+
+    const byK: Array<{ k: number; ms: number }> = [];
+    for (const k of ks) {
+      const r = await best(rounds, () => child('snap', dir, snapDirs.get(k)!));
+      if (r.digest !== full.digest) throw new Error(`replay: the state from the snapshot ${k} back differs from the full replay`);
+      if (r.warnings && r.warnings.length > 0) throw new Error(`replay: snapshot ${k} back was skipped: ${r.warnings.join('; ')}`);
+      byK.push({ k, ms: r.ms });
+      log(`replay: stateAt(tip) with a snapshot ${k} back: ${r.ms.toFixed(1)} ms`);
+      rows.push({
+        bench: 'replay', metric: `stateAt(tip), snapshot ${k} events back`, value: r.ms, unit: 'ms',
+        baseline: { metric: 'full replay', value: full.ms }, ratio: r.ms / full.ms,
+        note: `${perSec(k, r.ms).toFixed(0)} events/s over the k events; peak RSS ${(r.peakKB / 1024).toFixed(0)} MB; same state as the full replay`,
+      });
+    }
+    if (byK.length >= 2) {
+      const first = byK[0]!;
+      const last = byK.at(-1)!;
+      rows.push({
+        bench: 'replay', metric: `cost growth k=${first.k} -> k=${last.k}`, value: last.ms / first.ms, unit: 'x',
+        note: `k grew ${last.k / first.k}x; the ledger length (${n}) is the same for every k`,
+      });
+    }
+
+    const sample = Math.min(n, 200_000);
+    const bare = await best(rounds, () => child('bare', dir, String(sample)));
+    const bareRate = perSec(bare.count ?? sample, bare.ms);
+    rows.push({
+      bench: 'replay', metric: 'replay fold throughput', value: fullRate, unit: 'events/s',
+      baseline: { metric: `bare loop over ${sample} already-parsed events`, value: bareRate }, ratio: fullRate / bareRate,
+      note: 'replay reads, parses, re-hashes and links every event; the bare loop only applies the projection',
+    });
+    const rssMB = full.peakKB / 1024;
+    rows.push({ bench: 'replay', metric: 'full replay peak RSS', value: rssMB, unit: 'MB', target: '< 200 MB', pass: rssMB < 200, note: `maxRSS of the replaying child, ${n} events streamed` });
+    return rows;
+  } finally {
+    if (own) rmSync(own, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,115 @@
+// Cold verification of a big ledger file against plain SHA-256 over the same lines, both read
+// with readLines, each run in its own child process (peak RSS from its maxRSS).
+import { execFile } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { v7 as uuidv7 } from 'uuid';
+import { GENESIS_HASH, canonicalJson } from '../src/index.js';
+import { buildEventLine } from '../src/eventLine.js';
+import { benchInput } from './appendBench.js';
+import type { BenchOptions, BenchRow } from './benchTypes.js';
+
+const run = promisify(execFile);
+const CHILD = fileURLToPath(new URL('./verifyChild.js', import.meta.url));
+
+export interface ChildResult {
+  mode: string;
+  count: number;
+  valid: boolean;
+  ms: number;
+  maxRssKB: number;
+}
+
+/**
+ * Writes `n` chained events to `<dir>/ledger.jsonl` quickly: lines built with buildEventLine
+ * directly (no per-event fsync), written in large chunks.
+ */
+export function generateLedger(dir: string, n: number): { bytes: number; ms: number } {
+  mkdirSync(dir, { recursive: true });
+  const t0 = Date.now();
+  const fd = openSync(join(dir, 'ledger.jsonl'), 'w');
+  let previous = GENESIS_HASH;
+  let buf: string[] = [];
+  let size = 0;
+  let bytes = 0;
+  const base = Date.parse('2026-01-01T00:00:00.000Z');
+  try {
+    for (let i = 0; i < n; i++) {
+      const input = benchInput(i);
+      const { hash, line } = buildEventLine({
+        event_id: uuidv7(),
+        sequence: i,
+        event_type: input.event_type,
+        schema_version: input.schema_version,
+        timestamp: new Date(base + i).toISOString(),
+        provenanceJson: canonicalJson(input.provenance),
+        previous_hash: previous,
+        payloadJson: canonicalJson(input.payload),
+      });
+      previous = hash;
+      buf.push(line);
+      size += line.length + 1;
+      if (size > 8 << 20) {
+        bytes += writeSync(fd, `${buf.join('\n')}\n`);
+        buf = [];
+        size = 0;
+      }
+    }
+    if (buf.length > 0) bytes += writeSync(fd, `${buf.join('\n')}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return { bytes, ms: Date.now() - t0 };
+}
+
+export async function runChild(mode: string, dir: string): Promise<ChildResult> {
+  const { stdout } = await run(process.execPath, [CHILD, mode, dir], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult;
+}
+
+export async function verifyBench(o: BenchOptions): Promise<BenchRow[]> {
+  const dir = join(o.dir, 'ledger');
+  o.log(`verify: generating ${o.events} events in ${dir} ...`);
+  const gen = generateLedger(dir, o.events);
+  o.log(`verify: ${(gen.bytes / 1e6).toFixed(0)} MB in ${(gen.ms / 1000).toFixed(1)} s`);
+  o.shared.ledgerDir = dir;
+  o.shared.ledgerEvents = o.events;
+
+  const results: Record<string, ChildResult[]> = { verify: [], sha: [], online: [], read: [] };
+  // Warm the page cache once so every measured run reads the same (cached) file.
+  results.read!.push(await runChild('read', dir));
+  for (let r = 0; r < o.rounds; r++) {
+    for (const mode of r % 2 === 0 ? ['sha', 'verify', 'online'] : ['online', 'verify', 'sha']) {
+      const c = await runChild(mode, dir);
+      if (c.count !== o.events || !c.valid) throw new Error(`${mode}: count ${c.count}, valid ${c.valid} (expected ${o.events}, true)`);
+      results[mode]!.push(c);
+      o.log(`verify round ${r + 1}/${o.rounds}: ${mode} ${((c.count * 1000) / c.ms).toFixed(0)} events/s, ${(c.ms / 1000).toFixed(2)} s, maxRSS ${(c.maxRssKB / 1024).toFixed(0)} MB`);
+    }
+  }
+  const bestOf = (xs: ChildResult[]) => xs.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const perSec = (c: ChildResult) => (c.count * 1000) / c.ms;
+  const peak = (xs: ChildResult[]) => Math.max(...xs.map((x) => x.maxRssKB)) / 1024;
+  const V = bestOf(results.verify!);
+  const H = bestOf(results.sha!);
+  const On = bestOf(results.online!);
+  const Rd = bestOf(results.read!);
+  const ratio = perSec(V) / perSec(H);
+  const rss = peak(results.verify!);
+  const mb = (gen.bytes / 1e6).toFixed(0);
+  return [
+    {
+      bench: 'verify', metric: 'cold verifyFile', value: perSec(V), unit: 'events/s',
+      baseline: { metric: 'plain SHA-256 per line (readLines)', value: perSec(H) }, ratio, target: '>= 0.7', pass: ratio >= 0.7,
+      note: `${o.events} events, ${mb} MB file, best of ${o.rounds}; ${(V.ms / 1000).toFixed(2)} s vs ${(H.ms / 1000).toFixed(2)} s`,
+    },
+    { bench: 'verify', metric: 'cold verifyFile peak RSS', value: rss, unit: 'MB', target: '< 200 MB', pass: rss < 200, note: 'maxRSS of the verifying child process' },
+    { bench: 'verify', metric: 'plain SHA-256 per line (readLines)', value: perSec(H), unit: 'events/s', note: `peak RSS ${peak(results.sha!).toFixed(0)} MB` },
+    {
+      bench: 'verify', metric: 'online Ledger.verifyChain (read-only DirectoryStore)', value: perSec(On), unit: 'events/s',
+      baseline: { metric: 'plain SHA-256 per line', value: perSec(H) }, ratio: perSec(On) / perSec(H), note: `peak RSS ${peak(results.online!).toFixed(0)} MB (info)`,
+    },
+    { bench: 'verify', metric: 'readLines alone', value: perSec(Rd), unit: 'events/s', note: `${(Rd.ms / 1000).toFixed(2)} s, first (cache-warming) pass` },
+  ];
+}

@@ -1,0 +1,59 @@
+// One measurement in a fresh process, so peak RSS (process.resourceUsage().maxRSS) belongs to
+// it alone: `node dist/bench/verifyChild.js <mode> <path>`; prints one JSON line.
+//   verify  cold verification: verifyFile(<dir>/ledger.jsonl)
+//   online  Ledger.verifyChain() on a read-only DirectoryStore over <dir>
+//   sha     baseline: plain SHA-256 of every line, lines read the same way (readLines)
+//   read    readLines alone (where the reading time goes)
+import { join } from 'node:path';
+import { DirectoryStore, Ledger, sha256, verifyFile } from '../src/index.js';
+import { readLines } from '../src/lineReader.js';
+
+const [mode, dir] = process.argv.slice(2);
+if (!mode || !dir) {
+  process.stderr.write('usage: verifyChild.js verify|online|sha|read <store dir>\n');
+  process.exit(2);
+}
+const file = join(dir, 'ledger.jsonl');
+
+async function run(): Promise<{ count: number; valid: boolean }> {
+  switch (mode) {
+    case 'verify': {
+      const r = await verifyFile(file);
+      return { count: r.count, valid: r.valid };
+    }
+    case 'online': {
+      const ledger = await Ledger.open(await DirectoryStore.open(dir!, { readOnly: true }));
+      try {
+        const r = await ledger.verifyChain();
+        return { count: r.count, valid: r.valid };
+      } finally {
+        await ledger.close();
+      }
+    }
+    case 'sha': {
+      let count = 0;
+      let x = 0;
+      for await (const line of readLines(file)) {
+        x ^= sha256(line).charCodeAt(7); // keep the digest live
+        count++;
+      }
+      return { count, valid: x >= 0 };
+    }
+    case 'read': {
+      let count = 0;
+      let bytes = 0;
+      for await (const line of readLines(file)) {
+        bytes += line.length;
+        count++;
+      }
+      return { count, valid: bytes >= 0 };
+    }
+    default:
+      throw new Error(`unknown mode ${mode}`);
+  }
+}
+
+const t0 = process.hrtime.bigint();
+const r = await run();
+const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+process.stdout.write(`${JSON.stringify({ mode, ...r, ms, maxRssKB: process.resourceUsage().maxRSS })}\n`);
