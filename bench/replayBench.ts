@@ -153,6 +153,13 @@ export async function replayBench(opts: Partial<BenchOptions> & { readonly event
       baseline: { metric: `bare loop over ${sample} already-parsed events`, value: bareRate }, ratio: fullRate / bareRate,
       note: 'replay reads, parses, re-hashes and links every event; the bare loop only applies the projection',
     });
+    const verify = await best(rounds, () => child('verify', dir));
+    const verifyRate = perSec(n, verify.ms);
+    rows.push({
+      bench: 'replay', metric: 'replay vs Ledger.verifyChain (same reads and checks, no fold)', value: fullRate, unit: 'events/s',
+      baseline: { metric: 'online verifyChain', value: verifyRate }, ratio: fullRate / verifyRate,
+      note: 'what folding into projections adds on top of reading and verifying the chain',
+    });
     const rssMB = full.peakKB / 1024;
     rows.push({ bench: 'replay', metric: 'full replay peak RSS', value: rssMB, unit: 'MB', target: '< 200 MB', pass: rssMB < 200, note: `maxRSS of the replaying child, ${n} events streamed` });
     return rows;

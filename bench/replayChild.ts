@@ -2,6 +2,7 @@
 //   node dist/bench/replayChild.js full <store dir>             replay from genesis to the tip
 //   node dist/bench/replayChild.js snap <store dir> <snap dir>  stateAt(tip) from the snapshot in <snap dir>
 //   node dist/bench/replayChild.js bare <store dir> <count>     the bare fold over <count> already-parsed events
+//   node dist/bench/replayChild.js verify <store dir>           Ledger.verifyChain(): the same reading and checks, no fold
 import { DirectoryStore, Ledger, ReplayEngine, SnapshotStore, canonicalJson, sha256, type LedgerEvent } from '../src/index.js';
 import { readLines } from '../src/lineReader.js';
 import { join } from 'node:path';
@@ -46,5 +47,16 @@ async function bareChild(): Promise<Record<string, unknown>> {
   return { ms: best, count: events.length, events: state.events };
 }
 
-const result = await (mode === 'bare' ? bareChild() : replayChild());
+async function verifyChild(): Promise<Record<string, unknown>> {
+  const ledger = await Ledger.open(await DirectoryStore.open(dir!, { readOnly: true }));
+  try {
+    const t0 = process.hrtime.bigint();
+    const r = await ledger.verifyChain();
+    return { ms: Number(process.hrtime.bigint() - t0) / 1e6, count: r.count, valid: r.valid };
+  } finally {
+    await ledger.close();
+  }
+}
+
+const result = await (mode === 'bare' ? bareChild() : mode === 'verify' ? verifyChild() : replayChild());
 process.stdout.write(`${JSON.stringify({ mode, ...result, maxRssKB: process.resourceUsage().maxRSS })}\n`);

@@ -2,12 +2,12 @@
 // side in one run; prints a table and writes bench-results.json at the repository root.
 //
 //   --events N      events in the big-file benchmarks (default 1000000)
-//   --append N      appends per round in the append benchmark (default 2000)
+//   --append N      appends per round in the append and immudb benchmarks (default 2000)
 //   --rounds R      rounds per measurement, best reported (default 2)
 //   --only a,b      run only these benchmarks: append, verify, replay, immudb
 //   --out FILE      where to write the JSON (default <repo>/bench-results.json)
 //   --keep          keep the temporary directory
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,25 +16,46 @@ import type { BenchFn, BenchOptions, BenchRow } from './benchTypes.js';
 import { verifyBench } from './verifyBench.js';
 
 /**
- * A benchmark that another piece of work provides: loaded from dist/bench/<file>.js if it
- * exists, so it runs once its file is there and is skipped (with a line saying so) until then.
+ * A benchmark that another piece of work provides: loaded from dist/bench/<file>.js if that
+ * file exists, so it runs once it is there and is skipped (with a line saying so) until then.
+ * `adapt` maps BenchOptions to the helper's own options when they differ.
  */
-function optional(file: string, exportName: string): () => Promise<BenchFn | undefined> {
+function optional(
+  file: string,
+  exportName: string,
+  adapt?: (o: BenchOptions) => unknown,
+  toRows?: (result: never) => readonly BenchRow[],
+): () => Promise<BenchFn | undefined> {
   return async () => {
-    const specifier: string = new URL(file, import.meta.url).href;
-    try {
-      const mod = (await import(specifier)) as Record<string, unknown>;
-      const fn = mod[exportName];
-      if (typeof fn !== 'function') throw new Error(`${file} does not export a function ${exportName}`);
-      return fn as BenchFn;
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(file.replace('./', ''))) return undefined;
-      throw e;
-    }
+    const url = new URL(file, import.meta.url);
+    if (!existsSync(fileURLToPath(url))) return undefined;
+    const mod = (await import(url.href)) as Record<string, unknown>;
+    const fn = mod[exportName] as ((x: unknown) => Promise<unknown>) | undefined;
+    if (typeof fn !== 'function') throw new Error(`${file} does not export a function ${exportName}`);
+    return async (o: BenchOptions) => {
+      const result = await fn(adapt ? adapt(o) : o);
+      return toRows ? toRows(result as never) : (result as readonly BenchRow[]);
+    };
   };
 }
 
-// ---- the benchmarks, in run order (verify leaves the generated ledger for replay) ----------
+/** immudbBench resolves with a flat record of figures: as table rows. */
+function immudbRows(r: Record<string, number | string>): readonly BenchRow[] {
+  const n = (k: string) => Number(r[k]);
+  const note = `${r.events} events, ~${r.value_bytes_avg} B values; ${r.server}`;
+  return [
+    {
+      bench: 'immudb', metric: 'Ledger.append, ImmudbStore', value: n('ledger_append_per_s'), unit: 'events/s',
+      baseline: { metric: 'raw immudb-node set loop', value: n('raw_immudb_node_set_per_s') }, ratio: n('ledger_append_per_s') / n('raw_immudb_node_set_per_s'), note,
+    },
+    {
+      bench: 'immudb', metric: 'Ledger.readRange, ImmudbStore', value: n('ledger_read_range_events_per_s'), unit: 'events/s',
+      baseline: { metric: 'raw immudb-node get per key', value: n('raw_single_get_events_per_s') }, ratio: n('ledger_read_range_events_per_s') / n('raw_single_get_events_per_s'),
+    },
+  ];
+}
+
+// ---- the benchmarks, in run order -----------------------------------------------------------
 const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchFn | undefined> }> = [
   { name: 'append', load: async () => appendBench },
   { name: 'verify', load: async () => verifyBench },
@@ -42,7 +63,7 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchFn | undef
   // BenchOptions (bench/benchTypes.ts) and resolve with BenchRow[]; anything else they return
   // is printed and stored as-is.
   { name: 'replay', load: optional('./replayBench.js', 'replayBench') },
-  { name: 'immudb', load: optional('./immudbBench.js', 'immudbBench') },
+  { name: 'immudb', load: optional('./immudbBench.js', 'immudbBench', (o) => ({ events: o.appendEvents, log: o.log }), immudbRows) },
 ];
 
 function parseArgs(argv: string[]) {
@@ -51,12 +72,12 @@ function parseArgs(argv: string[]) {
     const a = argv[i]!;
     const next = () => {
       const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
       return v;
     };
     const int = (v: string) => {
       const n = Number(v.replace(/_/g, ''));
-      if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${a}: expected a positive integer, got ${v}`);
+      if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${a}: expected a positive integer, got ${v}`);
       return n;
     };
     if (a === '--events') o.events = int(next());
@@ -66,12 +87,14 @@ function parseArgs(argv: string[]) {
     else if (a === '--out') o.out = next();
     else if (a === '--keep') o.keep = true;
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
+      const text = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+      const header = text.slice(0, text.findIndex((l) => !l.startsWith('//')));
+      process.stdout.write(`${header.map((l) => l.slice(3)).join('\n')}\n`);
       process.exit(0);
-    } else throw new Error(`unknown argument ${a} (try --help)`);
+    } else throw new UsageError(`unknown argument ${a} (try --help)`);
   }
   const unknown = o.only?.filter((n) => !BENCHES.some((b) => b.name === n));
-  if (unknown?.length) throw new Error(`--only: unknown benchmark(s) ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}`);
+  if (unknown?.length) throw new UsageError(`--only: unknown benchmark(s) ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}`);
   return o;
 }
 
@@ -145,7 +168,9 @@ async function main(): Promise<void> {
   process.stdout.write(`\nwrote ${out}\n`);
 }
 
+class UsageError extends Error {}
+
 main().catch((e: unknown) => {
-  process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
-  process.exit(1);
+  process.stderr.write(`bench: ${e instanceof UsageError ? e.message : e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(e instanceof UsageError ? 2 : 1);
 });

@@ -33,7 +33,8 @@ export class ChainVerifier {
     const sequence = this.nextSequence;
     if (!c.ok) throw new LedgerCorruptionError(sequence, c.reason);
     this.check(c.sequence, c.hash, c.computed, c.previous_hash);
-    return parseEventLine(line);
+    // checkLine has parsed the line already; reuse its object if it hands it out.
+    return (c as { event?: LedgerEvent }).event ?? parseEventLine(line);
   }
 
   /** Checks an event object (from the live stream) by re-serialising it canonically. */

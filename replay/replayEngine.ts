@@ -6,7 +6,7 @@ import { LedgerCorruptionError, LedgerNotFoundError, LedgerValidationError } fro
 import type { Provenance } from '../src/event.js';
 import { GENESIS_HASH, sha256 } from '../src/hash.js';
 import type { Ledger } from '../src/ledger.js';
-import type { AnyProjection } from '../projections/projection.js';
+import type { AnyProjection, Projection } from '../projections/projection.js';
 import { ProjectionRegistry } from '../projections/projectionRegistry.js';
 import { ProjectionRunner, type ProjectionStart, type ProjectionStates } from '../projections/projectionRunner.js';
 import type { CheckpointStore } from '../snapshots/checkpointStore.js';
@@ -116,6 +116,19 @@ export class ReplayEngine {
   /** Every projection's state after event `sequence`. */
   async stateAt(sequence: number): Promise<ProjectionStates> {
     return this.replay({ to: sequence });
+  }
+
+  /**
+   * The state of one registered projection after event `to` (default: the tip), typed by it.
+   *
+   * @example
+   * const graph: GraphState = await engine.stateOf(graphProjection, { to: 41 });
+   */
+  async stateOf<S>(projection: Projection<S, any>, options: ReplayOptions = {}): Promise<S> {
+    if (this.registry.get(projection.name) !== projection) {
+      throw new LedgerValidationError('projection', `"${projection.name}" is not registered with this engine`, projection.name);
+    }
+    return (await this.replay(options)).states[projection.name] as S;
   }
 
   /**

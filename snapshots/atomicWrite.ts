@@ -1,15 +1,8 @@
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { fsyncDirectory } from '../src/fsyncDirectory.js';
 
-async function fsyncDir(dir: string): Promise<void> {
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
-}
 
 /**
  * Writes `bytes` to `<dir>/<name>` so that a crash leaves either the old file or the new one,
@@ -37,6 +30,6 @@ export async function writeFileAtomic(dir: string, name: string, bytes: Uint8Arr
     await unlink(tmp).catch(() => undefined);
     throw e;
   }
-  await fsyncDir(dir);
+  await fsyncDirectory(dir);
   return path;
 }

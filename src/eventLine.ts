@@ -1,6 +1,7 @@
 // From one stored line to the facts verification needs: the event's sequence, its stored hash
 // and previous_hash, and the hash recomputed from canonical JSON. Pure; no I/O.
 import { canonicalJson, compareCodePoints, childPath } from './canonicalJson.js';
+import { scanCanonicalEventLine } from './canonicalLine.js';
 import { LedgerSerializationError } from './errors.js';
 import { EVENT_FIELDS, type LedgerEvent } from './event.js';
 import { sha256 } from './hash.js';
@@ -50,6 +51,18 @@ const hasExactlyEventFields = (keys: string[]): boolean =>
 
 /** Checks one line: parses it, recomputes its hash over canonical JSON without `hash`. */
 export function checkLine(line: string): LineCheck {
+  // A line that is already canonical (every conforming writer's) needs no parse: one scan
+  // proves it and yields the hash input. Anything else takes the exact path below.
+  const canonical = scanCanonicalEventLine(line);
+  if (canonical) {
+    const { sequence, hash, previous_hash, body } = canonical;
+    return { ok: true, sequence, hash, previous_hash, computed: sha256(body) };
+  }
+  return checkLineExact(line);
+}
+
+/** checkLine without the single-scan fast path (the reference it is tested against). */
+export function checkLineExact(line: string): LineCheck {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);

@@ -1,6 +1,8 @@
 import * as t from 'io-ts';
 import { PayloadObject } from './event.js';
-import { NodeCreationPayload, PackageInstallPayload, SEED_OBJECT_PAYLOAD_TYPES, SessionStartPayload, SignalDeltaPayload } from './payloads.js';
+import {
+  NodeCreationPayload, PackageInstallPayload, SEED_OBJECT_PAYLOAD_TYPES, SessionStartPayload, SignalDeltaPayload, SnapshotCreatedPayload,
+} from './payloads.js';
 import { LedgerValidationError } from './errors.js';
 
 /** Any io-ts codec whose input is unknown: what a payload codec must be. */
@@ -13,13 +15,14 @@ export type PayloadCodec = t.Decoder<unknown, unknown> & { readonly name: string
 export class EventTypeRegistry {
   private readonly codecs = new Map<string, PayloadCodec>();
 
-  /** The seed's event types: typed payloads for four, any JSON object for the rest. */
+  /** The seed's event types: typed payloads for five, any JSON object for the rest. */
   static withSeedTypes(): EventTypeRegistry {
     const r = new EventTypeRegistry()
       .register('node_creation', NodeCreationPayload)
       .register('signal_delta', SignalDeltaPayload)
       .register('package_install', PackageInstallPayload)
-      .register('session_start', SessionStartPayload);
+      .register('session_start', SessionStartPayload)
+      .register('snapshot_created', SnapshotCreatedPayload);
     for (const type of SEED_OBJECT_PAYLOAD_TYPES) r.register(type, PayloadObject);
     return r;
   }

@@ -122,8 +122,9 @@ export class Ledger {
   private async write(input: AppendInput, provenanceJson: string, payloadJson: string): Promise<number> {
     const tip = this.appendTip;
     const sequence = tip.sequence_number + 1;
+    const event_id = uuidv7();
     const { hash, line } = buildEventLine({
-      event_id: uuidv7(),
+      event_id,
       sequence,
       event_type: input.event_type,
       schema_version: input.schema_version,
@@ -132,9 +133,8 @@ export class Ledger {
       previous_hash: tip.hash,
       payloadJson,
     });
-    const event = parseEventLine(line);
     try {
-      await this.store.append({ sequence, hash, line, event_id: event.event_id });
+      await this.store.append({ sequence, hash, line, event_id });
     } catch (e) {
       // Another writer moved the tip: nothing of ours was written. Re-read the tip so that the
       // caller's next append lands after theirs instead of failing forever.
@@ -142,7 +142,9 @@ export class Ledger {
       throw e;
     }
     this.appendTip = { sequence_number: sequence, hash };
-    this.appended.next(event);
+    // Subscribers get the event as stored (parsed from its line, so no caller object is
+    // shared); with none, the hot path skips the parse.
+    if (this.appended.observed) this.appended.next(parseEventLine(line));
     return sequence;
   }
 

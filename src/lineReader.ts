@@ -4,13 +4,15 @@ const NEWLINE = 0x0a;
 
 /**
  * Lines of a file between byte offsets [start, end), without their newline, read in large
- * chunks so that a million-line file streams in flat memory. A final line without a newline
- * is yielded too; callers that must not see torn writes pass `end` at the last newline + 1.
+ * chunks so that a million-line file streams in flat memory. A line exists only once its
+ * newline does: bytes after the last newline are an unfinished write, never yielded, and
+ * their count is passed to `onTornTail` (the same rule the directory store applies).
  */
 export async function* readLines(
   file: string | FileHandle,
   start = 0,
   end = Infinity,
+  onTornTail?: (bytes: number) => void,
   chunkSize = 1 << 20,
 ): AsyncGenerator<string> {
   const fh = typeof file === 'string' ? await open(file, 'r') : file;
@@ -33,7 +35,7 @@ export async function* readLines(
       // A carry as big as the buffer means one line is longer than a chunk: grow.
       if (carry && carry.length >= buf.length / 2) buf = Buffer.alloc(buf.length * 2);
     }
-    if (carry && carry.length > 0) yield carry.toString('utf8');
+    if (carry && carry.length > 0) onTornTail?.(carry.length);
   } finally {
     if (typeof file === 'string') await fh.close();
   }

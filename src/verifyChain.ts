@@ -12,6 +12,8 @@ export interface VerifyResult {
   readonly count: number;
   /** Why `break_at` failed, for humans. */
   readonly reason?: string;
+  /** verifyFile only: bytes after the last newline (an unfinished write), not counted. */
+  readonly torn_bytes?: number;
 }
 
 export interface VerifyOptions {

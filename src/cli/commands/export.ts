@@ -1,5 +1,6 @@
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fsyncDirectory } from '../../fsyncDirectory.js';
 import { Ledger } from '../../ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { parseCommandArgs, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
@@ -37,8 +38,9 @@ Exit: 0 written, 2 usage or I/O error.`,
       const fh = partial ? await open(partial, 'w') : undefined;
       const sink = fh ? fh.createWriteStream() : io.stdout;
       let n = 0;
-      // Exactly the stored bytes, never re-serialised: a tampered line stays tampered.
-      for await (const { line } of ledger.store.scanLines(0, tip.sequence_number)) {
+      // Exactly the stored bytes, never re-serialised, up to the end of the store (not just the
+      // tip's position): a tampered, duplicated or stray line stays in for verify to find.
+      for await (const { line } of ledger.store.scanLines(0)) {
         if (!sink.write(`${line}\n`)) await new Promise<void>((r) => sink.once('drain', () => r()));
         bar.update(++n);
       }
@@ -49,9 +51,7 @@ Exit: 0 written, 2 usage or I/O error.`,
         await again.sync();
         await again.close();
         await rename(partial, out);
-        const dir = await open(dirname(out), 'r');
-        await dir.sync();
-        await dir.close();
+        await fsyncDirectory(dirname(out));
       }
       return EXIT.ok;
     } finally {

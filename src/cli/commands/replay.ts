@@ -5,7 +5,7 @@ import { openStore } from '../../stores/openStore.js';
 import { ProjectionFailedError } from '../../../projections/projectionErrors.js';
 import { ReplayEngine } from '../../../replay/replayEngine.js';
 import { SnapshotStore } from '../../../snapshots/snapshotStore.js';
-import { parseCommandArgs, parseSequence, requireOption } from '../args.js';
+import { parseCommandArgs, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type CliIO, type Command } from '../command.js';
 import { loadProjections } from '../projectionModule.js';
 import { progressBar, type Progress } from '../progress.js';
@@ -25,7 +25,7 @@ export function replayProgress(io: CliIO, label: string) {
 export const replay: Command = {
   name: 'replay',
   summary: 'fold the ledger into projections and print their states',
-  help: `Usage: fmwk-ledger replay --store STORE --projections MODULE [--to SEQ] [--snapshots DIR | --no-snapshots]
+  help: `Usage: fmwk-ledger replay --store STORE --projections MODULE [--to SEQ] [--snapshots DIR | --no-snapshots] [--config FILE]
 
 Replays the ledger into the projections that MODULE (a JavaScript or TypeScript module)
 exports as its default export, an array of { name, version, initial, apply }. Starts from
@@ -41,6 +41,7 @@ Options:
   --store STORE         a directory or immudb://HOST:PORT/DB (opened read-only)
   --projections MODULE  the module whose default export is the projections
   --to SEQ              stop after event SEQ (default: the tip)
+  --config FILE         JSON config file with an "immudb" section (credentials)
   --snapshots DIR       where snapshots are (default: STORE/snapshots for a directory store)
   --no-snapshots        replay from genesis
   -h, --help            this help
@@ -49,14 +50,14 @@ Exit: 0 replayed, 1 corrupt ledger or a projection failed, 2 usage or I/O error.
 
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {
-      store: { type: 'string' }, projections: { type: 'string' }, to: { type: 'string' }, snapshots: { type: 'string' }, 'no-snapshots': { type: 'boolean' },
+      ...STORE_OPTIONS, projections: { type: 'string' }, to: { type: 'string' }, snapshots: { type: 'string' }, 'no-snapshots': { type: 'boolean' },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const address = requireOption(values, 'store');
     const registry = await loadProjections(requireOption(values, 'projections'));
     const to = values.to === undefined ? undefined : parseSequence('--to', values.to);
     if (values.snapshots !== undefined && values['no-snapshots']) throw new UsageError('give --snapshots or --no-snapshots, not both');
-    const ledger = await Ledger.open(await openStore(address, { readOnly: true }));
+    const ledger = await Ledger.open(await openStore(address, { readOnly: true, ...storeConfig(values) }));
     const progress = replayProgress(io, 'replay');
     try {
       const engine = new ReplayEngine(ledger, {

@@ -3,8 +3,8 @@ import { Ledger } from '../../ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { ProjectionFailedError } from '../../../projections/projectionErrors.js';
 import { ReplayEngine } from '../../../replay/replayEngine.js';
-import { SnapshotStore } from '../../../snapshots/snapshotStore.js';
-import { parseCommandArgs, parseSequence, requireOption } from '../args.js';
+import { SnapshotStore, storeDirectory } from '../../../snapshots/snapshotStore.js';
+import { parseCommandArgs, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { loadProjections } from '../projectionModule.js';
 import { replayProgress } from './replay.js';
@@ -12,7 +12,7 @@ import { replayProgress } from './replay.js';
 export const snapshot: Command = {
   name: 'snapshot',
   summary: 'snapshot the projections at the tip and record it in the ledger',
-  help: `Usage: fmwk-ledger snapshot --store STORE --projections MODULE [--at SEQ] [--snapshots DIR]
+  help: `Usage: fmwk-ledger snapshot --store STORE --projections MODULE [--at SEQ] [--snapshots DIR] [--config FILE]
 
 Replays the ledger into the projections of MODULE (default export: an array of projections)
 up to the tip (or SEQ), writes STORE/snapshots/<seq>.snapshot atomically (canonical JSON:
@@ -26,6 +26,7 @@ Options:
   --store STORE         a directory or immudb://HOST:PORT/DB (opened for writing)
   --projections MODULE  the module whose default export is the projections
   --at SEQ              snapshot the states after event SEQ (default: the tip)
+  --config FILE         JSON config file with an "immudb" section (credentials)
   --snapshots DIR       where to write (default: STORE/snapshots for a directory store)
   -h, --help            this help
 
@@ -33,13 +34,17 @@ Exit: 0 written and recorded, 1 corrupt ledger or a projection failed, 2 usage o
 
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {
-      store: { type: 'string' }, projections: { type: 'string' }, at: { type: 'string' }, snapshots: { type: 'string' },
+      ...STORE_OPTIONS, projections: { type: 'string' }, at: { type: 'string' }, snapshots: { type: 'string' },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const address = requireOption(values, 'store');
     const registry = await loadProjections(requireOption(values, 'projections'));
     const at = values.at === undefined ? undefined : parseSequence('--at', values.at);
-    const ledger = await Ledger.open(await openStore(address));
+    const ledger = await Ledger.open(await openStore(address, storeConfig(values)));
+    if (values.snapshots === undefined && storeDirectory(ledger.store) === undefined) {
+      await ledger.close();
+      throw new UsageError(`--snapshots DIR is required for ${ledger.store.description} (it keeps no local directory)`);
+    }
     const progress = replayProgress(io, 'snapshot');
     try {
       const engine = new ReplayEngine(ledger, {

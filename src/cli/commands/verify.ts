@@ -21,7 +21,9 @@ The last line of standard output is
 where break_at is the first sequence that fails and count the events verified before it;
 the reason for a failure goes to standard error.
 
-Whole lines cut from the end of a file leave a shorter chain that is still valid: pass
+A line counts only once it ends in a newline: bytes after the last newline are an
+unfinished write, ignored (with a warning on standard error) as the directory store
+ignores them. Lines cut from the end leave a shorter chain that is still valid: pass
 --expect-tip SEQ:HASH (a tip recorded elsewhere) to catch that.
 
 Options:
@@ -65,6 +67,7 @@ Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
       bar.finish();
     }
     if (!result.valid) io.stderr.write(`fmwk-ledger verify: invalid at sequence ${result.break_at}: ${result.reason}\n`);
+    if (result.torn_bytes) io.stderr.write(`fmwk-ledger verify: ignored ${result.torn_bytes} bytes after the last newline (an unfinished write, not an event)\n`);
     io.stdout.write(`${JSON.stringify({ valid: result.valid, break_at: result.break_at, count: result.count })}\n`);
     return result.valid ? EXIT.ok : EXIT.invalid;
   },
