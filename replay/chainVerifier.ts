@@ -4,37 +4,35 @@
 import { canonicalJson } from '../src/canonicalJson.js';
 import { LedgerCorruptionError } from '../src/errors.js';
 import type { LedgerEvent } from '../src/event.js';
+import { ChainCursor } from '../src/chainCursor.js';
 import { checkLine, parseEventLine } from '../src/eventLine.js';
 import { sha256 } from '../src/hash.js';
 
 /**
- * A cursor over the chain: starts expecting `sequence` linked to `previousHash`, and advances
- * with every event it accepts.
+ * The chain cursor of verifyChain, throwing: starts expecting `sequence` linked to
+ * `previousHash`, and advances with every event it accepts.
  */
 export class ChainVerifier {
-  constructor(
-    private nextSequence: number,
-    private previousHash: string,
-  ) {}
+  private readonly cursor: ChainCursor;
+
+  constructor(sequence: number, previousHash: string) {
+    this.cursor = new ChainCursor(sequence, previousHash);
+  }
 
   /** The sequence the next event must carry. */
   get next(): number {
-    return this.nextSequence;
+    return this.cursor.next;
   }
 
   /** The hash of the last accepted event (the anchor given at construction before any). */
   get lastHash(): string {
-    return this.previousHash;
+    return this.cursor.lastHash;
   }
 
   /** Checks a stored line (the same recomputation as verifyChain) and returns its event. */
   acceptLine(line: string): LedgerEvent {
-    const c = checkLine(line);
-    const sequence = this.nextSequence;
-    if (!c.ok) throw new LedgerCorruptionError(sequence, c.reason);
-    this.check(c.sequence, c.hash, c.computed, c.previous_hash);
-    // checkLine has parsed the line already; reuse its object if it hands it out.
-    return (c as { event?: LedgerEvent }).event ?? parseEventLine(line);
+    this.fail(this.cursor.advance(line));
+    return parseEventLine(line);
   }
 
   /** Checks an event object (from the live stream) by re-serialising it canonically. */
@@ -44,21 +42,14 @@ export class ChainVerifier {
     try {
       computed = sha256(canonicalJson(body));
     } catch (e) {
-      throw new LedgerCorruptionError(this.nextSequence, `event is not canonical JSON: ${(e as Error).message}`, { cause: e });
+      throw new LedgerCorruptionError(this.next, `event is not canonical JSON: ${(e as Error).message}`, { cause: e });
     }
-    this.check(event.sequence, hash, computed, event.previous_hash);
+    this.fail(this.cursor.advanceChecked(event.sequence, hash, computed, event.previous_hash));
     return event;
   }
 
-  private check(sequence: number, hash: string, computed: string, previous: string): void {
-    const expected = this.nextSequence;
-    if (sequence !== expected) throw new LedgerCorruptionError(expected, `expected sequence ${expected}, found ${sequence}`);
-    if (computed !== hash) throw new LedgerCorruptionError(expected, `stored hash ${hash} but content hashes to ${computed}`);
-    if (previous !== this.previousHash) {
-      throw new LedgerCorruptionError(expected, `previous_hash ${previous} does not link to ${expected === 0 ? 'genesis' : `sequence ${expected - 1}`} (${this.previousHash})`);
-    }
-    this.previousHash = hash;
-    this.nextSequence = expected + 1;
+  private fail(why: string | undefined): void {
+    if (why !== undefined) throw new LedgerCorruptionError(this.next, why);
   }
 }
 

@@ -57,6 +57,12 @@ export const childPath = (path: string, key: string | number): string =>
       ? path === '' ? key : `${path}.${key}`
       : `${path}[${JSON.stringify(key)}]`;
 
+/**
+ * Deepest nesting accepted. Python's json.dumps fails near its recursion limit (1000), and a
+ * deeper value would exhaust the JavaScript stack; both must be a typed error, not a crash.
+ */
+export const MAX_DEPTH = 512;
+
 function write(value: unknown, path: string, seen: Set<object>): string {
   switch (typeof value) {
     case 'string':
@@ -71,6 +77,7 @@ function write(value: unknown, path: string, seen: Set<object>): string {
     case 'object': {
       if (value === null) return 'null';
       if (seen.has(value)) throw new LedgerSerializationError(path, 'circular reference');
+      if (seen.size >= MAX_DEPTH) throw new LedgerSerializationError(path, `nested deeper than ${MAX_DEPTH} levels`);
       seen.add(value);
       try {
         if (Array.isArray(value)) {

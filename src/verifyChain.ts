@@ -1,6 +1,6 @@
 // Chain verification over any ordered stream of lines: the same code checks a live store and
 // an exported file, so online and cold verification cannot disagree.
-import { checkLine } from './eventLine.js';
+import { ChainCursor } from './chainCursor.js';
 import { GENESIS_HASH } from './hash.js';
 import type { Tip } from './ledgerStore.js';
 
@@ -31,30 +31,23 @@ export interface VerifyOptions {
 /** Verifies lines in order; stops at the first failure. Memory stays flat. */
 export async function verifyLines(lines: AsyncIterable<string>, options: VerifyOptions = {}): Promise<VerifyResult> {
   const start = options.start ?? 0;
-  let previous = options.previousHash ?? GENESIS_HASH;
-  let expected = start;
+  const cursor = new ChainCursor(start, options.previousHash ?? GENESIS_HASH);
   const every = options.progressEvery ?? 10_000;
-  const broken = (reason: string): VerifyResult => ({ valid: false, break_at: expected, count: expected - start, reason });
+  const broken = (reason: string): VerifyResult => ({ valid: false, break_at: cursor.next, count: cursor.next - start, reason });
 
   for await (const line of lines) {
-    const c = checkLine(line);
-    if (!c.ok) return broken(c.reason);
-    if (c.sequence !== expected) return broken(`expected sequence ${expected}, found ${c.sequence}`);
-    if (c.computed !== c.hash) return broken(`stored hash ${c.hash} but content hashes to ${c.computed}`);
-    if (c.previous_hash !== previous) {
-      return broken(`previous_hash ${c.previous_hash} does not link to ${expected === 0 ? 'genesis' : `sequence ${expected - 1}`} (${previous})`);
-    }
-    previous = c.hash;
-    expected++;
-    if (options.onProgress && (expected - start) % every === 0) options.onProgress(expected - start);
+    const why = cursor.advance(line);
+    if (why !== undefined) return broken(why);
+    if (options.onProgress && (cursor.next - start) % every === 0) options.onProgress(cursor.next - start);
   }
+  const last = cursor.next - 1;
   const tip = options.expectTip;
-  if (tip && tip.sequence_number >= expected) {
-    return broken(`the chain ends at sequence ${expected - 1} but the expected tip is ${tip.sequence_number}: events are missing`);
+  if (tip && tip.sequence_number > last) {
+    return broken(`the chain ends at sequence ${last} but the expected tip is ${tip.sequence_number}: events are missing`);
   }
-  if (tip && (tip.sequence_number !== expected - 1 || tip.hash !== previous)) {
+  if (tip && (tip.sequence_number !== last || tip.hash !== cursor.lastHash)) {
     // Only the last hash is kept while streaming, so a mismatch is reported at the tip given.
-    return { valid: false, break_at: tip.sequence_number, count: tip.sequence_number - start, reason: `expected tip ${tip.sequence_number} ${tip.hash}; the chain's tip is ${expected - 1} ${previous}` };
+    return { valid: false, break_at: tip.sequence_number, count: tip.sequence_number - start, reason: `expected tip ${tip.sequence_number} ${tip.hash}; the chain's tip is ${last} ${cursor.lastHash}` };
   }
-  return { valid: true, break_at: null, count: expected - start };
+  return { valid: true, break_at: null, count: cursor.next - start };
 }

@@ -110,6 +110,7 @@ export function ledgerStoreContract(name: string, factory: StoreFactory, { persi
         [{ ...sessionStart('x'), payload: { session_id: 'x', s: '\ud800' } }, LedgerSerializationError],
         [{ ...sessionStart('x'), payload: { session_id: 'x', d: new Date() } }, LedgerSerializationError],
         [{ ...sessionStart('x'), payload: { session_id: 'x', u: undefined } }, LedgerSerializationError],
+        [{ ...sessionStart('x'), payload: { session_id: 'x', deep: Array.from({ length: 600 }).reduce<unknown>((v) => [v], 0) } }, LedgerSerializationError],
         [{ ...sessionStart('x'), payload: { session_id: 42 } }, LedgerValidationError],
         [{ ...sessionStart('x'), sequence: 7 }, LedgerValidationError],
         [{ ...sessionStart('x'), hash: GENESIS_HASH }, LedgerValidationError],

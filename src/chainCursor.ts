@@ -1,0 +1,40 @@
+// The one place where a line is judged against the chain: its own hash, its sequence, its link.
+// verifyChain/verifyFile report the first failure; replay turns it into LedgerCorruptionError.
+import { checkLine } from './eventLine.js';
+
+/** A position in the chain: the sequence expected next and the hash it must link to. */
+export class ChainCursor {
+  constructor(
+    private expected: number,
+    private previous: string,
+  ) {}
+
+  /** The sequence the next event must carry. */
+  get next(): number {
+    return this.expected;
+  }
+
+  /** The hash of the last accepted event (the starting link before any). */
+  get lastHash(): string {
+    return this.previous;
+  }
+
+  /** Checks a stored line; advances and returns undefined if it extends the chain, else why not. */
+  advance(line: string): string | undefined {
+    const c = checkLine(line);
+    return c.ok ? this.advanceChecked(c.sequence, c.hash, c.computed, c.previous_hash) : c.reason;
+  }
+
+  /** As advance(), for an event whose hash was already recomputed (`computed`). */
+  advanceChecked(sequence: number, hash: string, computed: string, previousHash: string): string | undefined {
+    const expected = this.expected;
+    if (sequence !== expected) return `expected sequence ${expected}, found ${sequence}`;
+    if (computed !== hash) return `stored hash ${hash} but content hashes to ${computed}`;
+    if (previousHash !== this.previous) {
+      return `previous_hash ${previousHash} does not link to ${expected === 0 ? 'genesis' : `sequence ${expected - 1}`} (${this.previous})`;
+    }
+    this.previous = hash;
+    this.expected = expected + 1;
+    return undefined;
+  }
+}
