@@ -16,7 +16,7 @@ export {
 export { canonicalJson, compareCodePoints, type JsonValue } from './canonicalJson.js';
 export { sha256, GENESIS_HASH, HASH_PATTERN } from './hash.js';
 export { verifyLines, type VerifyResult, type VerifyOptions } from './verifyChain.js';
-export { verifyFile } from './verifyFile.js';
+export { verifyFile, type VerifyFileOptions } from './verifyFile.js';
 export { EventTypeRegistry, type PayloadCodec } from './eventTypeRegistry.js';
 export { LedgerEventCodec, AppendInputCodec, Provenance, Actor, type LedgerEvent, type AppendInput } from './event.js';
 export {

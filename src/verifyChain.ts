@@ -40,10 +40,17 @@ export async function verifyLines(lines: AsyncIterable<string>, options: VerifyO
     if (why !== undefined) return broken(why);
     if (options.onProgress && (cursor.next - start) % every === 0) options.onProgress(cursor.next - start);
   }
+  return endOfChain(cursor, start, options.expectTip);
+}
+
+/**
+ * The result once every line up to `cursor` has verified: the expectTip check, else valid.
+ * Shared with the parallel cold path (verifyFileParallel.ts), so both end alike. Internal.
+ */
+export function endOfChain(cursor: ChainCursor, start: number, tip: Tip | undefined): VerifyResult {
   const last = cursor.next - 1;
-  const tip = options.expectTip;
   if (tip && tip.sequence_number > last) {
-    return broken(`the chain ends at sequence ${last} but the expected tip is ${tip.sequence_number}: events are missing`);
+    return { valid: false, break_at: cursor.next, count: cursor.next - start, reason: `the chain ends at sequence ${last} but the expected tip is ${tip.sequence_number}: events are missing` };
   }
   if (tip && (tip.sequence_number !== last || tip.hash !== cursor.lastHash)) {
     // Only the last hash is kept while streaming, so a mismatch is reported at the tip given.

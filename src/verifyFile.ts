@@ -1,5 +1,17 @@
+import { LedgerValidationError } from './errors.js';
 import { readLines } from './lineReader.js';
 import { verifyLines, type VerifyOptions, type VerifyResult } from './verifyChain.js';
+import { planRanges, verifyRanges } from './verifyFileParallel.js';
+
+export interface VerifyFileOptions extends Omit<VerifyOptions, 'start' | 'previousHash'> {
+  /**
+   * Worker threads for the per-line work (default 1: the calling thread only). With N > 1 a
+   * file of at least 1 MiB is cut at line starts into up to N ranges verified in parallel and
+   * stitched in order; the answer is the same as with 1. onProgress then receives the lines
+   * verified so far over all ranges (not a verified prefix, nor multiples of progressEvery).
+   */
+  readonly workers?: number;
+}
 
 /**
  * Cold verification of an exported ledger file (canonical JSONL, genesis first): needs
@@ -7,7 +19,15 @@ import { verifyLines, type VerifyOptions, type VerifyResult } from './verifyChai
  * Bytes after the last newline are an unfinished write, not an event, exactly as the
  * directory store treats them; their count is reported as `torn_bytes`.
  */
-export async function verifyFile(path: string, options: Omit<VerifyOptions, 'start' | 'previousHash'> = {}): Promise<VerifyResult> {
+export async function verifyFile(path: string, options: VerifyFileOptions = {}): Promise<VerifyResult> {
+  const workers = options.workers ?? 1;
+  if (typeof workers !== 'number' || !Number.isSafeInteger(workers) || workers < 1) {
+    throw new LedgerValidationError('workers', `expected a positive integer, got ${String(workers)}`, workers);
+  }
+  if (workers > 1) {
+    const ranges = await planRanges(path, workers);
+    if (ranges.length > 1) return verifyRanges(path, ranges, options);
+  }
   let torn = 0;
   const result = await verifyLines(readLines(path, 0, Infinity, (bytes) => (torn = bytes)), options);
   return torn > 0 && result.valid ? { ...result, torn_bytes: torn } : result;

@@ -1,0 +1,102 @@
+// One byte range of a ledger file, verified in a worker thread for parallel cold verification
+// (verifyFileParallel.ts). The range starts at a line start; its lines are streamed with
+// readLines (flat memory) and judged with the same checkLine/ChainCursor as verifyLines. The
+// first line is checked against nothing before it: its facts go back to the main thread, which
+// alone knows what it must link to. Every later line is checked exactly as verifyLines would,
+// from a cursor at the first line's sequence + 1 and hash.
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { ChainCursor } from './chainCursor.js';
+import { checkLine, type LineCheck } from './eventLine.js';
+import { readLines } from './lineReader.js';
+
+/** What a worker is asked to verify. */
+export interface RangeTask {
+  readonly path: string;
+  /** Byte offset of the range's first line. */
+  readonly start: number;
+  /** Byte offset just past its last newline; Infinity for the last range (read to EOF). */
+  readonly end: number;
+  /** The range's index: the worker stops once `control[0]` (the cutoff) is below it. */
+  readonly index: number;
+  /** Post a progress message every this many lines (0: none). */
+  readonly progressEvery: number;
+}
+
+/** A range's answer: enough for the main thread to stitch it to the range before. */
+export interface RangeResult {
+  /** The first line's facts (its own hash is NOT compared), or undefined if the range holds no line. */
+  readonly first?: LineCheck;
+  /**
+   * Sequence and hash of the last line that extended the range's own chain (the first line's
+   * when nothing after it did). Meaningless unless `first` is ok with computed === hash.
+   */
+  readonly lastSequence: number;
+  readonly lastHash: string;
+  /** Lines that extended the range's chain, the first included once its own hash matched. */
+  readonly count: number;
+  /**
+   * The first line after the first that fails (as verifyLines reports it), given that the
+   * first line is accepted. Absent when the range verified to its end or stopped early.
+   */
+  readonly failure?: { readonly break_at: number; readonly reason: string; readonly count: number };
+  /** Bytes after the range's last newline (only the last range, read to EOF, can have any). */
+  readonly torn_bytes: number;
+  /** Stopped on request (a range before this one already decides the result). */
+  readonly cancelled?: boolean;
+}
+
+/**
+ * Verifies one range. `cancelled()` is polled per line; `onProgress` gets the lines checked so
+ * far every `task.progressEvery` lines. Stops at the first failure: nothing after it matters.
+ */
+export async function verifyRange(task: RangeTask, cancelled: () => boolean = () => false, onProgress?: (lines: number) => void): Promise<RangeResult> {
+  let torn = 0;
+  let first: LineCheck | undefined;
+  let cursor: ChainCursor | undefined;
+  let count = 0;
+  const every = task.progressEvery;
+  const partial = (): Omit<RangeResult, 'torn_bytes'> => ({
+    first, count, lastSequence: cursor ? cursor.next - 1 : -1, lastHash: cursor ? cursor.lastHash : '',
+  });
+  for await (const line of readLines(task.path, task.start, task.end, (bytes) => (torn = bytes))) {
+    if (cancelled()) return { ...partial(), torn_bytes: 0, cancelled: true };
+    if (cursor === undefined) {
+      first = checkLine(line);
+      // A first line that is not even self-consistent breaks the chain here whatever precedes it.
+      if (!first.ok || first.computed !== first.hash) return { ...partial(), torn_bytes: 0 };
+      cursor = new ChainCursor(first.sequence + 1, first.hash);
+      count = 1;
+    } else {
+      const why = cursor.advance(line);
+      if (why !== undefined) return { ...partial(), torn_bytes: 0, failure: { break_at: cursor.next, reason: why, count } };
+      count++;
+    }
+    if (every > 0 && count % every === 0) onProgress?.(count);
+  }
+  return { ...partial(), torn_bytes: torn };
+}
+
+/** Marks workerData meant for this file, so importing it elsewhere runs nothing. */
+export const RANGE_WORKER_TAG = 'fmwk-ledger/verifyRange';
+
+export interface RangeWorkerData {
+  readonly tag: typeof RANGE_WORKER_TAG;
+  readonly task: RangeTask;
+  /** Int32Array over a SharedArrayBuffer: [0] is the index of the last range still wanted. */
+  readonly control: Int32Array;
+}
+
+/** Messages from the worker to the main thread. */
+export type RangeWorkerMessage = { readonly type: 'progress'; readonly lines: number } | { readonly type: 'done'; readonly result: RangeResult };
+
+const data = workerData as RangeWorkerData | undefined;
+if (!isMainThread && parentPort && data?.tag === RANGE_WORKER_TAG) {
+  const port = parentPort;
+  const { task, control } = data;
+  const result = await verifyRange(
+    task,
+    () => Atomics.load(control, 0) < task.index,
+    (lines) => port.postMessage({ type: 'progress', lines } satisfies RangeWorkerMessage),
+  );
+  port.postMessage({ type: 'done', result } satisfies RangeWorkerMessage);
+}
