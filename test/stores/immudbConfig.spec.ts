@@ -1,20 +1,26 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { LedgerConnectionError } from '../../src/index.js';
 import { formatImmudbAddress, parseImmudbAddress, resolveImmudbConfig } from '../../src/stores/immudb/immudbConfig.js';
 import { KeyLayout } from '../../src/stores/immudb/keyLayout.js';
 import { Secret } from '../../src/stores/immudb/secret.js';
+import { tempDir } from '../support/tempDir.js';
+
+const cleanups: Array<() => void> = [];
 
 function configFile(content: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'fmwk-ledger-config-')), 'config.json');
+  const { dir, remove } = tempDir('fmwk-ledger-config-');
+  cleanups.push(remove);
+  const path = join(dir, 'config.json');
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
   return path;
 }
 
 describe('immudb configuration', () => {
+  after(() => cleanups.splice(0).forEach((remove) => remove()));
+
   it('defaults to the documented local-development values', () => {
     const c = resolveImmudbConfig({ env: {} });
     expect({ ...c, password: c.password.reveal() }).to.deep.equal({
