@@ -5,10 +5,11 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DirectoryStore, Ledger, LedgerCorruptionError, canonicalJson, sha256, verifyFile, verifyLines, type Tip,
+  DirectoryStore, Ledger, LedgerCorruptionError, sha256, verifyFile, verifyLines, type Tip,
 } from '../src/index.js';
 import { sessionStart, provenance } from './support/fixtures.js';
 import { tempDir } from './support/tempDir.js';
+import { forge, joinLines, spans } from './support/tamper.js';
 
 const N = 10;
 
@@ -44,17 +45,6 @@ async function writeLedger(n = N): Promise<Fixture> {
   return { dir, file, original, lines, tip, remove };
 }
 
-/** Byte spans [start, end) of each line, newline excluded. */
-function spans(buf: Buffer): Array<{ start: number; end: number }> {
-  const out: Array<{ start: number; end: number }> = [];
-  for (let start = 0; start < buf.length; ) {
-    let end = buf.indexOf(0x0a, start);
-    if (end < 0) end = buf.length;
-    out.push({ start, end });
-    start = end + 1;
-  }
-  return out;
-}
 
 /** A copy of `buf` with the byte after `marker` (+ offset) in line k replaced. */
 function changeByte(buf: Buffer, k: number, marker: string, offset = 0, to?: number): Buffer {
@@ -69,7 +59,6 @@ function changeByte(buf: Buffer, k: number, marker: string, offset = 0, to?: num
   return out;
 }
 
-const joinLines = (lines: readonly string[]): Buffer => Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
 
 interface Outcome {
   valid: boolean;
@@ -110,13 +99,6 @@ async function tamperAndVerify(fx: Fixture, bytes: Buffer): Promise<{ cold: Outc
   return { cold, online };
 }
 
-/** A self-consistent forgery of line k: new payload, own hash recomputed, previous_hash kept. */
-function forge(line: string, payload: Record<string, unknown>, previousHash?: string): { line: string; hash: string } {
-  const { hash: _old, ...rest } = JSON.parse(line) as Record<string, unknown>;
-  const body = { ...rest, payload, ...(previousHash ? { previous_hash: previousHash } : {}) };
-  const hash = sha256(canonicalJson(body));
-  return { line: canonicalJson({ ...body, hash }), hash };
-}
 
 describe('tamper detection on a directory store file (cold verifyFile and online verifyChain agree)', function () {
   let fx: Fixture;

@@ -14,6 +14,7 @@ import { buildEventLine } from '../src/eventLine.js';
 import { PARALLEL_MIN_BYTES, planRanges, verifyRanges } from '../src/verifyFileParallel.js';
 import { provenance } from './support/fixtures.js';
 import { tempDir } from './support/tempDir.js';
+import { forge, joinLines, spans } from './support/tamper.js';
 
 const WORKERS = [2, 3, 4] as const;
 
@@ -56,19 +57,7 @@ function nonCanonical(line: string, variant: number): string {
   }
 }
 
-const joinLines = (lines: readonly string[]): Buffer => Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
 
-/** Byte spans [start, end) of each line, newline excluded. */
-function spans(buf: Buffer): Array<{ start: number; end: number }> {
-  const out: Array<{ start: number; end: number }> = [];
-  for (let start = 0; start < buf.length; ) {
-    let end = buf.indexOf(0x0a, start);
-    if (end < 0) end = buf.length;
-    out.push({ start, end });
-    start = end + 1;
-  }
-  return out;
-}
 
 /** Markers that end just before a byte of a field; the byte is changed to another valid one. */
 const FIELD_MARKERS: Array<[string, string, number, number?]> = [
@@ -98,13 +87,6 @@ function changeByte(buf: Buffer, k: number, marker: string, offset = 0, to?: num
   return out;
 }
 
-/** A self-consistent forgery of a line: new payload, own hash recomputed, previous_hash kept unless given. */
-function forge(line: string, payload: Record<string, unknown>, previousHash?: string): { line: string; hash: string } {
-  const { hash: _old, ...rest } = JSON.parse(line) as Record<string, unknown>;
-  const body = { ...rest, payload, ...(previousHash ? { previous_hash: previousHash } : {}) };
-  const hash = sha256(canonicalJson(body));
-  return { line: canonicalJson({ ...body, hash }), hash };
-}
 
 const TAMPER_KINDS = [
   ...FIELD_MARKERS.map((m) => `byte:${m[0]}`),
