@@ -181,7 +181,7 @@ export class ReplayEngine {
 
   /** @internal Writes the snapshot file, then its snapshot_created record. */
   async writeSnapshot(store: SnapshotStore, states: ProjectionStates, anchorHash: string): Promise<SnapshotRecord> {
-    const projections = this.registry.list().map((p) => ({ name: p.name, version: p.version, state: states.states[p.name] }));
+    const projections = this.entries(states);
     const bytes = encodeSnapshot({ kind: 'snapshot', sequence: states.sequence, anchor_hash: anchorHash, projections });
     const path = await store.write(states.sequence, bytes);
     const payload: SnapshotCreatedPayload = {
@@ -198,8 +198,12 @@ export class ReplayEngine {
 
   /** @internal Replaces the consumer's checkpoint with `states` (anchored to event states.sequence). */
   async writeCheckpoint(store: CheckpointStore, states: ProjectionStates, anchorHash: string): Promise<string> {
-    const projections = this.registry.list().map((p) => ({ name: p.name, version: p.version, state: states.states[p.name] }));
-    return store.write(encodeSnapshot({ kind: 'checkpoint', sequence: states.sequence, anchor_hash: anchorHash, projections }));
+    return store.write(encodeSnapshot({ kind: 'checkpoint', sequence: states.sequence, anchor_hash: anchorHash, projections: this.entries(states) }));
+  }
+
+  /** Each registered projection's name, version and state, as snapshots and checkpoints hold them. */
+  private entries(states: ProjectionStates): Array<{ name: string; version: number; state: unknown }> {
+    return this.registry.list().map((p) => ({ name: p.name, version: p.version, state: states.states[p.name] }));
   }
 
   /** @internal */

@@ -22,6 +22,27 @@ export function replayProgress(io: CliIO, label: string) {
   };
 }
 
+/**
+ * Runs the body of a command that replays (replay, snapshot) with its progress bar: a corrupt
+ * ledger or a failing projection is one line on stderr and exit 1; the bar is cleared either way.
+ */
+export async function runReplaying(command: string, io: CliIO, progress: { finish(): void }, body: () => Promise<string>): Promise<number> {
+  let output: string;
+  try {
+    output = await body();
+  } catch (e) {
+    progress.finish();
+    if (e instanceof LedgerCorruptionError || e instanceof ProjectionFailedError) {
+      io.stderr.write(`fmwk-ledger ${command}: ${e.name}: ${e.message}\n`);
+      return EXIT.invalid;
+    }
+    throw e;
+  }
+  progress.finish();
+  io.stdout.write(`${output}\n`);
+  return EXIT.ok;
+}
+
 export const replay: Command = {
   name: 'replay',
   summary: 'fold the ledger into projections and print their states',
@@ -60,23 +81,16 @@ Exit: 0 replayed, 1 corrupt ledger or a projection failed, 2 usage or I/O error.
     const ledger = await Ledger.open(await openStore(address, { readOnly: true, ...storeConfig(values) }));
     const progress = replayProgress(io, 'replay');
     try {
-      const engine = new ReplayEngine(ledger, {
-        projections: registry,
-        ...(values['no-snapshots'] ? { snapshots: false as const } : values.snapshots !== undefined ? { snapshots: SnapshotStore.at(values.snapshots) } : {}),
-        logger: { warn: (m) => io.stderr.write(`fmwk-ledger replay: warning: ${m}\n`) },
-        onProgress: progress.onProgress,
+      return await runReplaying('replay', io, progress, async () => {
+        const engine = new ReplayEngine(ledger, {
+          projections: registry,
+          ...(values['no-snapshots'] ? { snapshots: false as const } : values.snapshots !== undefined ? { snapshots: SnapshotStore.at(values.snapshots) } : {}),
+          logger: { warn: (m) => io.stderr.write(`fmwk-ledger replay: warning: ${m}\n`) },
+          onProgress: progress.onProgress,
+        });
+        const result = await engine.replay(to === undefined ? {} : { to });
+        return canonicalJson({ sequence: result.sequence, states: result.states });
       });
-      const result = await engine.replay(to === undefined ? {} : { to });
-      progress.finish();
-      io.stdout.write(`${canonicalJson({ sequence: result.sequence, states: result.states })}\n`);
-      return EXIT.ok;
-    } catch (e) {
-      progress.finish();
-      if (e instanceof LedgerCorruptionError || e instanceof ProjectionFailedError) {
-        io.stderr.write(`fmwk-ledger replay: ${e.name}: ${e.message}\n`);
-        return EXIT.invalid;
-      }
-      throw e;
     } finally {
       await ledger.close();
     }

@@ -1,13 +1,11 @@
-import { LedgerCorruptionError } from '../../errors.js';
 import { Ledger } from '../../ledger.js';
 import { openStore } from '../../stores/openStore.js';
-import { ProjectionFailedError } from '../../../projections/projectionErrors.js';
 import { ReplayEngine } from '../../../replay/replayEngine.js';
 import { SnapshotStore, storeDirectory } from '../../../snapshots/snapshotStore.js';
 import { parseCommandArgs, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { loadProjections } from '../projectionModule.js';
-import { replayProgress } from './replay.js';
+import { replayProgress, runReplaying } from './replay.js';
 
 export const snapshot: Command = {
   name: 'snapshot',
@@ -47,23 +45,16 @@ Exit: 0 written and recorded, 1 corrupt ledger or a projection failed, 2 usage o
     }
     const progress = replayProgress(io, 'snapshot');
     try {
-      const engine = new ReplayEngine(ledger, {
-        projections: registry,
-        ...(values.snapshots !== undefined ? { snapshots: SnapshotStore.at(values.snapshots) } : {}),
-        logger: { warn: (m) => io.stderr.write(`fmwk-ledger snapshot: warning: ${m}\n`) },
-        onProgress: progress.onProgress,
+      return await runReplaying('snapshot', io, progress, async () => {
+        const engine = new ReplayEngine(ledger, {
+          projections: registry,
+          ...(values.snapshots !== undefined ? { snapshots: SnapshotStore.at(values.snapshots) } : {}),
+          logger: { warn: (m) => io.stderr.write(`fmwk-ledger snapshot: warning: ${m}\n`) },
+          onProgress: progress.onProgress,
+        });
+        const r = await engine.takeSnapshot(at === undefined ? {} : { at });
+        return JSON.stringify({ sequence: r.sequence, file: r.file, file_hash: r.file_hash, record_sequence: r.record_sequence, path: r.path });
       });
-      const r = await engine.takeSnapshot(at === undefined ? {} : { at });
-      progress.finish();
-      io.stdout.write(`${JSON.stringify({ sequence: r.sequence, file: r.file, file_hash: r.file_hash, record_sequence: r.record_sequence, path: r.path })}\n`);
-      return EXIT.ok;
-    } catch (e) {
-      progress.finish();
-      if (e instanceof LedgerCorruptionError || e instanceof ProjectionFailedError) {
-        io.stderr.write(`fmwk-ledger snapshot: ${e.name}: ${e.message}\n`);
-        return EXIT.invalid;
-      }
-      throw e;
     } finally {
       await ledger.close();
     }
