@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
 import { GENESIS_HASH, SNAPSHOT_FORMAT_VERSION, canonicalJson, encodeSnapshot, sha256, type AppendInput, type LedgerEvent } from '../src/index.js';
-import { buildEventLine } from '../src/eventLine.js';
+import { buildEventLine } from '../src/contract/eventLine.js';
 import { benchInput } from './appendBench.js';
 import type { BenchOptions, BenchRow } from './benchTypes.js';
 import { benchProjection, type BenchState } from './replayBenchProjection.js';

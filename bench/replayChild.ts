@@ -4,7 +4,7 @@
 //   node dist/bench/replayChild.js bare <store dir> <count>     the bare fold over <count> already-parsed events
 //   node dist/bench/replayChild.js verify <store dir>           Ledger.verifyChain(): the same reading and checks, no fold
 import { DirectoryStore, Ledger, ReplayEngine, SnapshotStore, canonicalJson, sha256, type LedgerEvent } from '../src/index.js';
-import { readLines } from '../src/lineReader.js';
+import { readLines } from '../src/contract/lineReader.js';
 import { join } from 'node:path';
 import { benchProjection, type BenchState } from './replayBenchProjection.js';
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
 import { GENESIS_HASH, canonicalJson } from '../src/index.js';
-import { buildEventLine } from '../src/eventLine.js';
+import { buildEventLine } from '../src/contract/eventLine.js';
 import { benchInput } from './appendBench.js';
 import type { BenchOptions, BenchRow } from './benchTypes.js';
 

@@ -8,7 +8,7 @@
 //   read    readLines alone (where the reading time goes)
 import { join } from 'node:path';
 import { DirectoryStore, Ledger, sha256, verifyFile } from '../src/index.js';
-import { readLines } from '../src/lineReader.js';
+import { readLines } from '../src/contract/lineReader.js';
 
 const [mode, dir] = process.argv.slice(2);
 if (!mode || !dir) {

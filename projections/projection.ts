@@ -1,7 +1,7 @@
 // The contract a consumer supplies: a named, versioned, pure fold of ledger events into a
 // JSON state. State is JSON so that a snapshot can carry it; `version` says when an old
 // snapshot of it can no longer be trusted (a changed fold is rebuilt from genesis).
-import type { LedgerEvent } from '../src/event.js';
+import type { LedgerEvent } from '../src/contract/event.js';
 import { ProjectionDefinitionError } from './projectionErrors.js';
 
 /**

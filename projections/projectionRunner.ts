@@ -1,7 +1,7 @@
 // Folds events into every registered projection, once each, in sequence order (the rxjs
 // `scan` of the framework). Each projection may start at its own position (from a snapshot
 // or from genesis); an event is applied only to projections that have not yet seen it.
-import type { LedgerEvent } from '../src/event.js';
+import type { LedgerEvent } from '../src/contract/event.js';
 import type { AnyProjection } from './projection.js';
 import { ProjectionRegistry } from './projectionRegistry.js';
 import { ProjectionFailedError, ProjectionOrderError } from './projectionErrors.js';

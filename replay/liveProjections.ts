@@ -2,12 +2,12 @@
 // appended. Current states are a BehaviorSubject-backed observable. Seeing a snapshot_created
 // event persists the consumer's checkpoint; an optional policy takes a snapshot every N events.
 import { BehaviorSubject, filter, type Observable, type Subscription } from 'rxjs';
-import type { LedgerEvent } from '../src/event.js';
+import type { LedgerEvent } from '../src/contract/event.js';
 import type { ProjectionRunner, ProjectionStates } from '../projections/projectionRunner.js';
 import { SNAPSHOT_CREATED } from '../snapshots/snapshotCreated.js';
-import { ChainVerifier } from './chainVerifier.js';
+import { ChainVerifier } from '../src/verify/chainVerifier.js';
 import type { ReplayEngine, SnapshotRecord } from './replayEngine.js';
-import { LedgerValidationError } from '../src/errors.js';
+import { LedgerValidationError } from '../src/errors/errors.js';
 
 export interface LiveOptions {
   /** Take a snapshot whenever this many events have passed since the last one (off by default). */

@@ -1,9 +1,9 @@
 // The consumer's test helper: the state of one projection after some events, in one line.
-import type { AppendInput, LedgerEvent } from '../src/event.js';
-import { EventTypeRegistry } from '../src/eventTypeRegistry.js';
-import { Ledger } from '../src/ledger.js';
+import type { AppendInput, LedgerEvent } from '../src/contract/event.js';
+import { EventTypeRegistry } from '../src/ledger/eventTypeRegistry.js';
+import { Ledger } from '../src/ledger/ledger.js';
 import { MemoryStore } from '../src/stores/memoryStore.js';
-import { LedgerValidationError } from '../src/errors.js';
+import { LedgerValidationError } from '../src/errors/errors.js';
 import type { Projection } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/projectionRunner.js';
 import { ReplayEngine } from './replayEngine.js';

@@ -2,10 +2,10 @@
 // target, each checked (hash, sequence, link) before it is folded. The result equals a full
 // replay from genesis; snapshots only make it cheaper (cost grows with the distance from the
 // snapshot, not with the ledger's length).
-import { LedgerCorruptionError, LedgerNotFoundError, LedgerValidationError } from '../src/errors.js';
-import type { Provenance } from '../src/event.js';
-import { GENESIS_HASH, sha256 } from '../src/hash.js';
-import type { Ledger } from '../src/ledger.js';
+import { LedgerCorruptionError, LedgerNotFoundError, LedgerValidationError } from '../src/errors/errors.js';
+import type { Provenance } from '../src/contract/event.js';
+import { GENESIS_HASH, sha256 } from '../src/contract/hash.js';
+import type { Ledger } from '../src/ledger/ledger.js';
 import type { AnyProjection, Projection } from '../projections/projection.js';
 import { ProjectionRegistry } from '../projections/projectionRegistry.js';
 import { ProjectionRunner, type ProjectionStart, type ProjectionStates } from '../projections/projectionRunner.js';
@@ -15,7 +15,7 @@ import { SnapshotError } from '../snapshots/snapshotErrors.js';
 import { encodeSnapshot, SNAPSHOT_FORMAT_VERSION } from '../snapshots/snapshotFormat.js';
 import { SnapshotStore, storeDirectory } from '../snapshots/snapshotStore.js';
 import { verifyCheckpoint, verifySnapshot, type VerifiedSnapshot } from '../snapshots/verifySnapshot.js';
-import { ChainVerifier } from './chainVerifier.js';
+import { ChainVerifier } from '../src/verify/chainVerifier.js';
 import { LiveProjections, type LiveOptions } from './liveProjections.js';
 import { stderrLogger, type ReplayLogger } from './replayLogger.js';
 

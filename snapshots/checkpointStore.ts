@@ -3,8 +3,8 @@
 // kind "checkpoint"). A restart resumes from it instead of genesis.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LedgerStore } from '../src/ledgerStore.js';
-import { writeFileAtomic } from './atomicWrite.js';
+import type { LedgerStore } from '../src/ledger/ledgerStore.js';
+import { writeFileAtomic } from '../src/stores/atomicWrite.js';
 import { SnapshotError } from './snapshotErrors.js';
 import { storeDirectory } from './snapshotStore.js';
 

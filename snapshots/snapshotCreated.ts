@@ -1,7 +1,7 @@
 // The payload of a `snapshot_created` event: the ledger's own record of a snapshot file,
 // which is what makes the file trustworthy (its hash is in the hash chain).
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { SnapshotCreatedPayload } from '../src/payloads.js';
+import { SnapshotCreatedPayload } from '../src/contract/payloads.js';
 
 export { SnapshotCreatedPayload };
 

@@ -2,9 +2,9 @@
 // newline, so that its SHA-256 is a function of its content alone. See docs/snapshots.md.
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { canonicalJson } from '../src/canonicalJson.js';
-import { HASH_PATTERN } from '../src/hash.js';
-import { toValidationError } from '../src/validation.js';
+import { canonicalJson } from '../src/contract/canonicalJson.js';
+import { HASH_PATTERN } from '../src/contract/hash.js';
+import { toValidationError } from '../src/contract/validation.js';
 import { SnapshotError } from './snapshotErrors.js';
 
 /** The `format` field: tells a snapshot file from any other JSON. */

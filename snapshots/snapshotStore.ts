@@ -3,8 +3,8 @@
 // ledger is verifySnapshot's job, so nothing read here is trusted.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LedgerStore } from '../src/ledgerStore.js';
-import { writeFileAtomic } from './atomicWrite.js';
+import type { LedgerStore } from '../src/ledger/ledgerStore.js';
+import { writeFileAtomic } from '../src/stores/atomicWrite.js';
 import { SnapshotError } from './snapshotErrors.js';
 
 const SNAPSHOT_NAME = /^(0|[1-9]\d{0,15})\.snapshot$/;

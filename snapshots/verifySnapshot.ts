@@ -2,9 +2,9 @@
 // snapshot_created record in the ledger says, its anchor is the ledger's hash of event
 // <sequence>, and the events from the anchor to the record link up. A checkpoint has no record
 // (writing one would append an event per checkpoint), so it is held to its anchor only.
-import type { Ledger } from '../src/ledger.js';
-import { sha256 } from '../src/hash.js';
-import { ChainVerifier, checkAnchorLine } from '../replay/chainVerifier.js';
+import type { Ledger } from '../src/ledger/ledger.js';
+import { sha256 } from '../src/contract/hash.js';
+import { ChainVerifier, checkAnchorLine } from '../src/verify/chainVerifier.js';
 import type { CheckpointStore } from './checkpointStore.js';
 import { decodeSnapshot, type SnapshotProjection } from './snapshotFormat.js';
 import { asSnapshotCreated, SNAPSHOT_CREATED } from './snapshotCreated.js';

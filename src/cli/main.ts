@@ -2,7 +2,7 @@
 // fmwk-ledger: the command line over the public API.
 import { pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
-import { isLedgerError } from '../errors.js';
+import { isLedgerError } from '../errors/errors.js';
 import { EXIT, UsageError, type CliIO, type Command } from './command.js';
 import { append } from './commands/append.js';
 import { bootstrap } from './commands/bootstrap.js';

@@ -8,14 +8,14 @@
 import { fstatSync } from 'node:fs';
 import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError } from '../errors.js';
-import { checkLine } from '../eventLine.js';
-import { fsyncDirectory } from '../fsyncDirectory.js';
-import { GENESIS_HASH } from '../hash.js';
-import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../ledgerStore.js';
-import { readLines } from '../lineReader.js';
+import { LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError } from '../errors/errors.js';
+import { checkLine } from '../contract/eventLine.js';
+import { fsyncDirectory } from './fsyncDirectory.js';
+import { GENESIS_HASH } from '../contract/hash.js';
+import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../ledger/ledgerStore.js';
+import { readLines } from '../contract/lineReader.js';
 import { WriterLock } from './writerLock.js';
-import { verifyLines } from '../verifyChain.js';
+import { verifyLines } from '../verify/verifyChain.js';
 
 export const LEDGER_FILE = 'ledger.jsonl';
 export const LOCK_FILE = 'ledger.lock';

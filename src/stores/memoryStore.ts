@@ -1,6 +1,6 @@
-import { LedgerSequenceError } from '../errors.js';
-import { GENESIS_HASH } from '../hash.js';
-import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../ledgerStore.js';
+import { LedgerSequenceError } from '../errors/errors.js';
+import { GENESIS_HASH } from '../contract/hash.js';
+import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../ledger/ledgerStore.js';
 
 /** A store in process memory: for unit tests and examples. Nothing survives the process. */
 export class MemoryStore implements LedgerStore {

@@ -1,7 +1,7 @@
 // Turns a `--store` address into a store: a directory path (the embedded default) or
 // `immudb://HOST:PORT/DB` (credentials from the environment or the config file, never the URL).
-import { LedgerValidationError } from '../errors.js';
-import type { LedgerStore } from '../ledgerStore.js';
+import { LedgerValidationError } from '../errors/errors.js';
+import type { LedgerStore } from '../ledger/ledgerStore.js';
 import { DirectoryStore } from './directoryStore.js';
 import { isImmudbAddress } from './immudb/immudbConfig.js';
 import { ImmudbStore } from './immudb/immudbStore.js';

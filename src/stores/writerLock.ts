@@ -4,7 +4,7 @@
 // mistaken for the holder) and then stolen with a rename that only one contender can win.
 import { readFileSync, renameSync, unlinkSync, openSync, closeSync, fsyncSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { LedgerLockedError } from '../errors.js';
+import { LedgerLockedError } from '../errors/errors.js';
 
 interface Holder {
   pid: number;

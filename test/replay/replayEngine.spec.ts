@@ -6,7 +6,7 @@ import {
   DirectoryStore, Ledger, LedgerCorruptionError, LedgerNotFoundError, MemoryStore, ProjectionFailedError, ReplayEngine,
   defineProjection, projectionStateAt, type LedgerEvent, type ReplayProgress,
 } from '../../src/index.js';
-import { buildEventLine } from '../../src/eventLine.js';
+import { buildEventLine } from '../../src/contract/eventLine.js';
 import { sessionStart } from '../support/fixtures.js';
 import { counts, delta, naiveFold, totals } from '../support/replayFixtures.js';
 import { tempDir } from '../support/tempDir.js';

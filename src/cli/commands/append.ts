@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Ledger } from '../../ledger.js';
-import { isLedgerError } from '../../errors.js';
+import { Ledger } from '../../ledger/ledger.js';
+import { isLedgerError } from '../../errors/errors.js';
 import { openStore } from '../../stores/openStore.js';
 import { parseCommandArgs, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';

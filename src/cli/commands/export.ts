@@ -1,7 +1,7 @@
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fsyncDirectory } from '../../fsyncDirectory.js';
-import { Ledger } from '../../ledger.js';
+import { fsyncDirectory } from '../../stores/fsyncDirectory.js';
+import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { parseCommandArgs, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';

@@ -1,5 +1,5 @@
-import { canonicalJson } from '../../canonicalJson.js';
-import { Ledger } from '../../ledger.js';
+import { canonicalJson } from '../../contract/canonicalJson.js';
+import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { parseCommandArgs, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';

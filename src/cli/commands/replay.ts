@@ -1,6 +1,6 @@
-import { canonicalJson } from '../../canonicalJson.js';
-import { LedgerCorruptionError } from '../../errors.js';
-import { Ledger } from '../../ledger.js';
+import { canonicalJson } from '../../contract/canonicalJson.js';
+import { LedgerCorruptionError } from '../../errors/errors.js';
+import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { ProjectionFailedError } from '../../../projections/projectionErrors.js';
 import { ReplayEngine } from '../../../replay/replayEngine.js';

@@ -1,4 +1,4 @@
-import { Ledger } from '../../ledger.js';
+import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { ReplayEngine } from '../../../replay/replayEngine.js';
 import { SnapshotStore, storeDirectory } from '../../../snapshots/snapshotStore.js';

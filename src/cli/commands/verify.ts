@@ -1,7 +1,7 @@
-import { Ledger } from '../../ledger.js';
+import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
-import { verifyFile } from '../../verifyFile.js';
-import type { VerifyResult } from '../../verifyChain.js';
+import { verifyFile } from '../../verify/verifyFile.js';
+import type { VerifyResult } from '../../verify/verifyChain.js';
 import { parseCommandArgs, parseSequence, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { progressBar } from '../progress.js';

@@ -2,7 +2,7 @@
 // the database once, so that stores opening concurrently never race on CreateDatabaseV2.
 // CreateDatabaseV2 is the only administrative call the project makes.
 
-import { LedgerConnectionError } from '../../errors.js';
+import { LedgerConnectionError } from '../../errors/errors.js';
 import { connectImmudbSession } from './connectImmudbSession.js';
 import { formatImmudbAddress, type ImmudbConfig } from './immudbConfig.js';
 import { ImmudbRpcError } from './immudbRpc.js';

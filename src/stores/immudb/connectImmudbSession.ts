@@ -2,7 +2,7 @@
 // says what to do. Shared by the store and by bootstrap. Messages name host, port, database and
 // user, never the password.
 
-import { LedgerConnectionError } from '../../errors.js';
+import { LedgerConnectionError } from '../../errors/errors.js';
 import { formatImmudbAddress, IMMUDB_ENV, type ImmudbConfig } from './immudbConfig.js';
 import { ImmudbRpcError, ImmudbSession } from './immudbRpc.js';
 

@@ -3,7 +3,7 @@
 // The password is wrapped in a Secret so that no log line or error message can carry it.
 
 import { readFileSync } from 'node:fs';
-import { LedgerConnectionError } from '../../errors.js';
+import { LedgerConnectionError } from '../../errors/errors.js';
 import { Secret } from './secret.js';
 
 export interface ImmudbConfig {

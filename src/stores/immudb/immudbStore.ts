@@ -9,9 +9,9 @@
 // retry once, then LedgerConnectionError. An append whose outcome the drop left unknown is
 // looked up before it is retried, so it is never written twice.
 
-import { LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerSequenceError } from '../../errors.js';
-import { GENESIS_HASH } from '../../hash.js';
-import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../../ledgerStore.js';
+import { LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerSequenceError } from '../../errors/errors.js';
+import { GENESIS_HASH } from '../../contract/hash.js';
+import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../../ledger/ledgerStore.js';
 import { connectImmudbSession } from './connectImmudbSession.js';
 import { formatImmudbAddress, resolveImmudbConfig, type ImmudbConfig, type ResolveImmudbConfigOptions } from './immudbConfig.js';
 import { ImmudbRpcError, isReconnectable, type EntryMsg, type ExecAllRequestMsg, type ImmudbSession } from './immudbRpc.js';

@@ -8,13 +8,13 @@ import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { GENESIS_HASH, LedgerValidationError, canonicalJson, sha256, verifyFile, type Tip, type VerifyResult } from '../src/index.js';
-import { main } from '../src/cli/main.js';
-import { buildEventLine } from '../src/eventLine.js';
-import { PARALLEL_MIN_BYTES, planRanges, verifyRanges } from '../src/verifyFileParallel.js';
-import { provenance } from './support/fixtures.js';
-import { tempDir } from './support/tempDir.js';
-import { forge, joinLines, spans } from './support/tamper.js';
+import { GENESIS_HASH, LedgerValidationError, canonicalJson, sha256, verifyFile, type Tip, type VerifyResult } from '../../src/index.js';
+import { main } from '../../src/cli/main.js';
+import { buildEventLine } from '../../src/contract/eventLine.js';
+import { PARALLEL_MIN_BYTES, planRanges, verifyRanges } from '../../src/verify/verifyFileParallel.js';
+import { provenance } from '../support/fixtures.js';
+import { tempDir } from '../support/tempDir.js';
+import { forge, joinLines, spans } from '../support/tamper.js';
 
 const WORKERS = [2, 3, 4] as const;
 

@@ -8,7 +8,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { ChainCursor } from './chainCursor.js';
-import { GENESIS_HASH } from './hash.js';
+import { GENESIS_HASH } from '../contract/hash.js';
 import { endOfChain, type VerifyOptions, type VerifyResult } from './verifyChain.js';
 import { RANGE_WORKER_TAG, type RangeResult, type RangeTask, type RangeWorkerData, type RangeWorkerMessage } from './verifyRangeWorker.js';
 

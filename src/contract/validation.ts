@@ -2,7 +2,7 @@
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { childPath } from './canonicalJson.js';
-import { LedgerValidationError } from './errors.js';
+import { LedgerValidationError } from '../errors/errors.js';
 
 function pathOf(context: t.Context): string {
   let path = '';

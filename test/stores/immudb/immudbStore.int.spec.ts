@@ -3,16 +3,16 @@
 
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { Ledger, LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError } from '../../src/index.js';
-import { bootstrapImmudb } from '../../src/stores/immudb/bootstrapImmudb.js';
-import { resolveImmudbConfig } from '../../src/stores/immudb/immudbConfig.js';
-import { ImmudbStore } from '../../src/stores/immudb/immudbStore.js';
-import { KeyLayout } from '../../src/stores/immudb/keyLayout.js';
-import { sessionStart } from '../support/fixtures.js';
-import { freshImmudbConfig, freshImmudbStore, TEST_DATABASE } from '../support/immudbTestStores.js';
-import { closeRawImmudbNodeClient, openRawImmudbNodeClient } from '../support/rawImmudbNodeClient.js';
-import { sharedImmudb } from '../support/sharedImmudb.js';
-import { expectReject, ledgerStoreContract } from './ledgerStoreContract.js';
+import { Ledger, LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError } from '../../../src/index.js';
+import { bootstrapImmudb } from '../../../src/stores/immudb/bootstrapImmudb.js';
+import { resolveImmudbConfig } from '../../../src/stores/immudb/immudbConfig.js';
+import { ImmudbStore } from '../../../src/stores/immudb/immudbStore.js';
+import { KeyLayout } from '../../../src/stores/immudb/keyLayout.js';
+import { sessionStart } from '../../support/fixtures.js';
+import { freshImmudbConfig, freshImmudbStore, TEST_DATABASE } from '../../support/immudbTestStores.js';
+import { closeRawImmudbNodeClient, openRawImmudbNodeClient } from '../../support/rawImmudbNodeClient.js';
+import { sharedImmudb } from '../../support/sharedImmudb.js';
+import { expectReject, ledgerStoreContract } from '../ledgerStoreContract.js';
 
 ledgerStoreContract('ImmudbStore', async () => {
   const { store, config } = await freshImmudbStore();

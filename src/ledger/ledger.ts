@@ -1,15 +1,15 @@
 import { Observable, Subject } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
-import { canonicalJson } from './canonicalJson.js';
-import { LedgerCorruptionError, LedgerNotFoundError, LedgerSequenceError, LedgerValidationError, isLedgerError } from './errors.js';
-import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type LedgerEvent } from './event.js';
-import { buildEventLine, parseEventLine } from './eventLine.js';
+import { canonicalJson } from '../contract/canonicalJson.js';
+import { LedgerCorruptionError, LedgerNotFoundError, LedgerSequenceError, LedgerValidationError, isLedgerError } from '../errors/errors.js';
+import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type LedgerEvent } from '../contract/event.js';
+import { buildEventLine, parseEventLine } from '../contract/eventLine.js';
 import { EventTypeRegistry } from './eventTypeRegistry.js';
-import { GENESIS_HASH } from './hash.js';
+import { GENESIS_HASH } from '../contract/hash.js';
 import type { LedgerStore, Tip } from './ledgerStore.js';
 import { streamEvents, type StreamOptions } from './eventStream.js';
-import { decodeOrThrow } from './validation.js';
-import { verifyLines, type VerifyOptions, type VerifyResult } from './verifyChain.js';
+import { decodeOrThrow } from '../contract/validation.js';
+import { verifyLines, type VerifyOptions, type VerifyResult } from '../verify/verifyChain.js';
 
 export interface LedgerOptions {
   /** Accepted event types and their payload codecs (default: the seed's types). */

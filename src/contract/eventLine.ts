@@ -2,7 +2,7 @@
 // and previous_hash, and the hash recomputed from canonical JSON. Pure; no I/O.
 import { canonicalJson, compareCodePoints, childPath } from './canonicalJson.js';
 import { scanCanonicalEventLine } from './canonicalLine.js';
-import { LedgerSerializationError } from './errors.js';
+import { LedgerSerializationError } from '../errors/errors.js';
 import { EVENT_FIELDS, type LedgerEvent } from './event.js';
 import { sha256 } from './hash.js';
 import { parseRawJson, RawNumber, type RawValue } from './rawJson.js';

@@ -1,12 +1,9 @@
 // The store port. A store keeps opaque canonical lines in sequence order and guarantees
 // that appends are atomic with respect to the tip; it knows nothing about hashing or
 // schemas. The Ledger above it is written once for every store.
+import type { Tip } from '../contract/tip.js';
 
-/** The newest event's sequence and hash; the empty ledger's tip is {-1, GENESIS_HASH}. */
-export interface Tip {
-  readonly sequence_number: number;
-  readonly hash: string;
-}
+export type { Tip };
 
 /** One event as the store keeps it: its sequence and its canonical JSON line (no newline). */
 export interface StoredLine {

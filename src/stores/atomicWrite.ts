@@ -1,7 +1,7 @@
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fsyncDirectory } from '../src/fsyncDirectory.js';
+import { fsyncDirectory } from './fsyncDirectory.js';
 
 
 /**

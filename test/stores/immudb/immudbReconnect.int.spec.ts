@@ -2,14 +2,14 @@
 // reconnects after 1 s and retries once; an append whose response was lost is not duplicated.
 
 import { expect } from 'chai';
-import { Ledger, LedgerConnectionError, type LedgerEvent } from '../../src/index.js';
-import { bootstrapImmudb } from '../../src/stores/immudb/bootstrapImmudb.js';
-import { resolveImmudbConfig, type ImmudbConfig } from '../../src/stores/immudb/immudbConfig.js';
-import { ImmudbStore } from '../../src/stores/immudb/immudbStore.js';
-import { sessionStart } from '../support/fixtures.js';
-import { ConnectionCuttingProxy } from '../support/connectionCuttingProxy.js';
-import { ImmudbTestServer } from '../support/immudbServer.js';
-import { expectReject } from './ledgerStoreContract.js';
+import { Ledger, LedgerConnectionError, type LedgerEvent } from '../../../src/index.js';
+import { bootstrapImmudb } from '../../../src/stores/immudb/bootstrapImmudb.js';
+import { resolveImmudbConfig, type ImmudbConfig } from '../../../src/stores/immudb/immudbConfig.js';
+import { ImmudbStore } from '../../../src/stores/immudb/immudbStore.js';
+import { sessionStart } from '../../support/fixtures.js';
+import { ConnectionCuttingProxy } from '../../support/connectionCuttingProxy.js';
+import { ImmudbTestServer } from '../../support/immudbServer.js';
+import { expectReject } from '../ledgerStoreContract.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { LedgerConnectionError } from '../../src/index.js';
-import { formatImmudbAddress, parseImmudbAddress, resolveImmudbConfig } from '../../src/stores/immudb/immudbConfig.js';
-import { KeyLayout } from '../../src/stores/immudb/keyLayout.js';
-import { Secret } from '../../src/stores/immudb/secret.js';
-import { tempDir } from '../support/tempDir.js';
+import { LedgerConnectionError } from '../../../src/index.js';
+import { formatImmudbAddress, parseImmudbAddress, resolveImmudbConfig } from '../../../src/stores/immudb/immudbConfig.js';
+import { KeyLayout } from '../../../src/stores/immudb/keyLayout.js';
+import { Secret } from '../../../src/stores/immudb/secret.js';
+import { tempDir } from '../../support/tempDir.js';
 
 const cleanups: Array<() => void> = [];
 

@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { Ledger } from '../../src/index.js';
-import { ImmudbStore } from '../../src/stores/immudb/immudbStore.js';
-import { freshImmudbConfig, TEST_DATABASE } from '../support/immudbTestStores.js';
-import { sharedImmudb } from '../support/sharedImmudb.js';
+import { Ledger } from '../../../src/index.js';
+import { ImmudbStore } from '../../../src/stores/immudb/immudbStore.js';
+import { freshImmudbConfig, TEST_DATABASE } from '../../support/immudbTestStores.js';
+import { sharedImmudb } from '../../support/sharedImmudb.js';
 import type { RaceWorkerSummary } from './immudbRaceWorker.js';
 
 const WORKER = fileURLToPath(new URL('./immudbRaceWorker.js', import.meta.url));

@@ -5,8 +5,8 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IMMUDB_ALLOWED_METHODS, isAllowedImmudbMethod, ImmudbSession, loadImmuService } from '../../src/stores/immudb/immudbRpc.js';
-import { ImmudbStore } from '../../src/stores/immudb/immudbStore.js';
+import { IMMUDB_ALLOWED_METHODS, isAllowedImmudbMethod, ImmudbSession, loadImmuService } from '../../../src/stores/immudb/immudbRpc.js';
+import { ImmudbStore } from '../../../src/stores/immudb/immudbStore.js';
 
 /** Administrative calls of immudb 1.11.1 (and the seed's names for them) that remove or reorganise data. */
 const FORBIDDEN = [

@@ -1,8 +1,8 @@
 // Chain verification over any ordered stream of lines: the same code checks a live store and
 // an exported file, so online and cold verification cannot disagree.
 import { ChainCursor } from './chainCursor.js';
-import { GENESIS_HASH } from './hash.js';
-import type { Tip } from './ledgerStore.js';
+import { GENESIS_HASH } from '../contract/hash.js';
+import type { Tip } from '../contract/tip.js';
 
 export interface VerifyResult {
   readonly valid: boolean;

@@ -6,10 +6,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DirectoryStore, Ledger, LedgerCorruptionError, sha256, verifyFile, verifyLines, type Tip,
-} from '../src/index.js';
-import { sessionStart, provenance } from './support/fixtures.js';
-import { tempDir } from './support/tempDir.js';
-import { forge, joinLines, spans } from './support/tamper.js';
+} from '../../src/index.js';
+import { sessionStart, provenance } from '../support/fixtures.js';
+import { tempDir } from '../support/tempDir.js';
+import { forge, joinLines, spans } from '../support/tamper.js';
 
 const N = 10;
 

@@ -4,10 +4,10 @@
 
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { Ledger, isLedgerError } from '../../src/index.js';
-import { resolveImmudbConfig } from '../../src/stores/immudb/immudbConfig.js';
-import { ImmudbStore } from '../../src/stores/immudb/immudbStore.js';
-import { sessionStart } from '../support/fixtures.js';
+import { Ledger, isLedgerError } from '../../../src/index.js';
+import { resolveImmudbConfig } from '../../../src/stores/immudb/immudbConfig.js';
+import { ImmudbStore } from '../../../src/stores/immudb/immudbStore.js';
+import { sessionStart } from '../../support/fixtures.js';
 
 export interface RaceWorkerSummary {
   readonly name: string;

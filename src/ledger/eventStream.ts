@@ -7,9 +7,9 @@
 // what history already emitted. Every emission is checked against the next expected sequence,
 // so a subscriber sees each event exactly once, in order.
 import { Observable } from 'rxjs';
-import { LedgerValidationError } from './errors.js';
-import type { LedgerEvent } from './event.js';
-import type { Ledger } from './ledger.js';
+import type { Tip } from '../contract/tip.js';
+import { LedgerValidationError } from '../errors/errors.js';
+import type { LedgerEvent } from '../contract/event.js';
 
 export interface StreamOptions {
   /** First sequence to emit (default 0). */
@@ -18,6 +18,13 @@ export interface StreamOptions {
   readonly pageSize?: number;
   /** Live events held while history catches up before falling back to the store (default 10000). */
   readonly maxBuffer?: number;
+}
+
+/** What a stream needs of a ledger: its tip, its history by range, and its live events. */
+export interface StreamSource {
+  getTip(): Promise<Tip>;
+  readRange(start: number, end: number): AsyncIterable<LedgerEvent>;
+  readonly events$: Observable<LedgerEvent>;
 }
 
 function checkCount(name: string, value: number, min: number): void {
@@ -34,7 +41,7 @@ function checkCount(name: string, value: number, min: number): void {
  * // ... 0, 1, 2 (history), then every event appended later
  * sub.unsubscribe();
  */
-export function streamEvents(ledger: Ledger, options: StreamOptions = {}): Observable<LedgerEvent> {
+export function streamEvents(ledger: StreamSource, options: StreamOptions = {}): Observable<LedgerEvent> {
   const from = options.from ?? 0;
   const pageSize = options.pageSize ?? 1000;
   const maxBuffer = options.maxBuffer ?? 10_000;

@@ -7,12 +7,12 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import {
   GENESIS_HASH, Ledger, LedgerSerializationError, MemoryStore, canonicalJson, compareCodePoints, sha256,
-} from '../src/index.js';
-import { checkLine } from '../src/eventLine.js';
-import { verifyLines } from '../src/verifyChain.js';
-import { PythonJson, type CanonAnswer } from './support/pythonJson.js';
-import { jsonObject, jsonValue, key, leaf, ustring, withLoneSurrogate } from './support/jsonArbitraries.js';
-import { provenance } from './support/fixtures.js';
+} from '../../src/index.js';
+import { checkLine } from '../../src/contract/eventLine.js';
+import { verifyLines } from '../../src/verify/verifyChain.js';
+import { PythonJson, type CanonAnswer } from '../support/pythonJson.js';
+import { jsonObject, jsonValue, key, leaf, ustring, withLoneSurrogate } from '../support/jsonArbitraries.js';
+import { provenance } from '../support/fixtures.js';
 
 const bytesOf = (a: CanonAnswer): Buffer => {
   if (!a.ok) throw new Error(`python refused: ${a.error}`);

@@ -3,7 +3,7 @@
 // restricted to values every language reads back the same way (no floats, safe integers only).
 // This is a byte-level contract: the hash chain depends on it. See README "The byte contract".
 
-import { LedgerSerializationError } from './errors.js';
+import { LedgerSerializationError } from '../errors/errors.js';
 
 /** A value that canonical JSON can carry faithfully. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

@@ -6,8 +6,8 @@
 // from a cursor at the first line's sequence + 1 and hash.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ChainCursor } from './chainCursor.js';
-import { checkLine, type LineCheck } from './eventLine.js';
-import { readLines } from './lineReader.js';
+import { checkLine, type LineCheck } from '../contract/eventLine.js';
+import { readLines } from '../contract/lineReader.js';
 
 /** What a worker is asked to verify. */
 export interface RangeTask {

@@ -1,9 +1,9 @@
 import * as t from 'io-ts';
-import { PayloadObject } from './event.js';
+import { PayloadObject } from '../contract/event.js';
 import {
   NodeCreationPayload, PackageInstallPayload, SEED_OBJECT_PAYLOAD_TYPES, SessionStartPayload, SignalDeltaPayload, SnapshotCreatedPayload,
-} from './payloads.js';
-import { LedgerValidationError } from './errors.js';
+} from '../contract/payloads.js';
+import { LedgerValidationError } from '../errors/errors.js';
 
 /** Any io-ts codec whose input is unknown: what a payload codec must be. */
 export type PayloadCodec = t.Decoder<unknown, unknown> & { readonly name: string };

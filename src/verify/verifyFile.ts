@@ -1,5 +1,5 @@
-import { LedgerValidationError } from './errors.js';
-import { readLines } from './lineReader.js';
+import { LedgerValidationError } from '../errors/errors.js';
+import { readLines } from '../contract/lineReader.js';
 import { verifyLines, type VerifyOptions, type VerifyResult } from './verifyChain.js';
 import { planRanges, verifyRanges } from './verifyFileParallel.js';
 

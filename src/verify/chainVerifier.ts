@@ -1,12 +1,12 @@
 // Checks each replayed event on the way: its hash recomputed from canonical JSON, its
 // sequence, and its link to the event before. Replay never folds an event it has not checked,
 // so a tampered ledger yields LedgerCorruptionError at the broken sequence, not a wrong state.
-import { canonicalJson } from '../src/canonicalJson.js';
-import { LedgerCorruptionError } from '../src/errors.js';
-import type { LedgerEvent } from '../src/event.js';
-import { ChainCursor } from '../src/chainCursor.js';
-import { checkLine, parseEventLine } from '../src/eventLine.js';
-import { sha256 } from '../src/hash.js';
+import { canonicalJson } from '../contract/canonicalJson.js';
+import { LedgerCorruptionError } from '../errors/errors.js';
+import type { LedgerEvent } from '../contract/event.js';
+import { ChainCursor } from './chainCursor.js';
+import { checkLine, parseEventLine } from '../contract/eventLine.js';
+import { sha256 } from '../contract/hash.js';
 
 /**
  * The chain cursor of verifyChain, throwing: starts expecting `sequence` linked to

@@ -1,6 +1,6 @@
 // The one place where a line is judged against the chain: its own hash, its sequence, its link.
 // verifyChain/verifyFile report the first failure; replay turns it into LedgerCorruptionError.
-import { checkLine } from './eventLine.js';
+import { checkLine } from '../contract/eventLine.js';
 
 /** A position in the chain: the sequence expected next and the hash it must link to. */
 export class ChainCursor {

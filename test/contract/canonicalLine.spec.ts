@@ -3,11 +3,11 @@
 // checkLineExact does; and every canonical line must take the fast path.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { GENESIS_HASH, canonicalJson, sha256 } from '../src/index.js';
-import { scanCanonicalEventLine } from '../src/canonicalLine.js';
-import { buildEventLine, checkLine, checkLineExact } from '../src/eventLine.js';
-import { jsonObject, key, ustring } from './support/jsonArbitraries.js';
-import { provenance } from './support/fixtures.js';
+import { GENESIS_HASH, canonicalJson, sha256 } from '../../src/index.js';
+import { scanCanonicalEventLine } from '../../src/contract/canonicalLine.js';
+import { buildEventLine, checkLine, checkLineExact } from '../../src/contract/eventLine.js';
+import { jsonObject, key, ustring } from '../support/jsonArbitraries.js';
+import { provenance } from '../support/fixtures.js';
 
 const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
 
