@@ -1,14 +1,15 @@
 // ledger.stream({ from }): the history from `from`, then live events, as one Observable.
 //
-// The seam: we subscribe to events$ *before* reading any history, so nothing appended while
-// we page through the store can slip between the two. Live events that arrive during the
-// catch-up are buffered (up to `maxBuffer`; past that the buffer is dropped and the store,
-// which already holds them, is read again); at the switch the buffer is drained, skipping
-// what history already emitted. Every emission is checked against the next expected sequence,
-// so a subscriber sees each event exactly once, in order.
-import { Observable } from 'rxjs';
+// The store is the source of truth and live events are only hints. The live subscription is
+// made before the first read, so nothing appended during the catch-up can be missed: each live
+// event either is the next one owed (emitted from memory, no read) or says the subscriber is
+// behind, and what it missed is read from the store, which already holds it (an event is
+// emitted on events$ only once durable). While a catch-up runs, only the newest live event is
+// kept (`audit`), so memory stays flat however fast the ledger grows. One number, `next`, is
+// the whole state: every emission must be exactly `next`, so there is no gap and no duplicate.
+import { audit, BehaviorSubject, concat, concatMap, connect, defer, EMPTY, filter, finalize, from, merge, type Observable, of, tap } from 'rxjs';
 import type { Tip } from '../contract/tip.js';
-import { LedgerValidationError } from '../errors/errors.js';
+import { LedgerCorruptionError, LedgerValidationError } from '../errors/errors.js';
 import type { LedgerEvent } from '../contract/event.js';
 
 export interface StreamOptions {
@@ -16,8 +17,6 @@ export interface StreamOptions {
   readonly from?: number;
   /** Events read from the store per page of history (default 1000). */
   readonly pageSize?: number;
-  /** Live events held while history catches up before falling back to the store (default 10000). */
-  readonly maxBuffer?: number;
 }
 
 /** What a stream needs of a ledger: its tip, its history by range, and its live events. */
@@ -41,107 +40,39 @@ function checkCount(name: string, value: number, min: number): void {
  * // ... 0, 1, 2 (history), then every event appended later
  * sub.unsubscribe();
  */
-export function streamEvents(ledger: StreamSource, options: StreamOptions = {}): Observable<LedgerEvent> {
-  const from = options.from ?? 0;
+export function streamEvents(source: StreamSource, options: StreamOptions = {}): Observable<LedgerEvent> {
+  const start = options.from ?? 0;
   const pageSize = options.pageSize ?? 1000;
-  const maxBuffer = options.maxBuffer ?? 10_000;
-  checkCount('from', from, 0);
+  checkCount('from', start, 0);
   checkCount('pageSize', pageSize, 1);
-  checkCount('maxBuffer', maxBuffer, 1);
 
-  return new Observable<LedgerEvent>((subscriber) => {
-    let next = from;
-    let closed = false;
-    let live = false;
-    let pumping = false;
-    let buffer: LedgerEvent[] = [];
-    let overflowed = false;
-    let sourceDone = false;
+  return defer(() => {
+    let next = start;
+    const idle$ = new BehaviorSubject(true);
 
-    const emit = (e: LedgerEvent): void => {
-      next = e.sequence + 1;
-      subscriber.next(e);
+    /** The stored events from `next` to `last`, one page per read. */
+    const readTo = (last: number): Observable<LedgerEvent> =>
+      defer(() => (next > last ? EMPTY : concat(from(source.readRange(next, Math.min(last, next + pageSize - 1))), readTo(last))));
+
+    /** Brings the subscriber up to `hint` (undefined: the store's tip), reading what it missed. */
+    const catchUp = (hint: LedgerEvent | undefined): Observable<LedgerEvent> => {
+      idle$.next(false);
+      const work =
+        hint === undefined
+          ? from(source.getTip()).pipe(concatMap((tip) => readTo(tip.sequence_number)))
+          : defer(() => (hint.sequence < next ? EMPTY : concat(readTo(hint.sequence - 1), of(hint))));
+      return work.pipe(finalize(() => idle$.next(true)));
     };
 
-    const pump = async (): Promise<void> => {
-      pumping = true;
-      try {
-        while (!closed) {
-          // From here on every live event is in `buffer`: anything earlier is already in the store.
-          if (overflowed) {
-            overflowed = false;
-            buffer = [];
-          }
-          const tip = (await ledger.getTip()).sequence_number;
-          if (closed) return;
-          if (next <= tip) {
-            const end = Math.min(tip, next + pageSize - 1);
-            for await (const e of ledger.readRange(next, end)) {
-              if (closed) return;
-              if (e.sequence === next) emit(e);
-            }
-            continue;
-          }
-          if (overflowed) continue;
-          // Caught up with the store: drain the buffer and go live, all in this one synchronous step.
-          const pending = buffer;
-          buffer = [];
-          live = true;
-          for (const e of pending) {
-            if (closed) return;
-            if (e.sequence < next) continue; // already emitted from history
-            if (e.sequence > next) {
-              // Cannot happen with one writer; recover by reading the store again.
-              live = false;
-              buffer = pending.filter((b) => b.sequence > e.sequence - 1);
-              break;
-            }
-            emit(e);
-          }
-          if (live) {
-            if (sourceDone) subscriber.complete();
-            return;
-          }
-        }
-      } catch (e) {
-        if (!closed) subscriber.error(e);
-      } finally {
-        pumping = false;
-      }
-    };
-
-    const liveSubscription = ledger.events$.subscribe({
-      next: (e) => {
-        if (closed) return;
-        if (live) {
-          if (e.sequence < next) return;
-          if (e.sequence === next) return emit(e);
-          // A gap while live (cannot happen with one writer): catch up from the store.
-          live = false;
-          buffer = [e];
-          if (!pumping) void pump();
-          return;
-        }
-        if (overflowed) return;
-        buffer.push(e);
-        if (buffer.length > maxBuffer) {
-          buffer = [];
-          overflowed = true;
-        }
-      },
-      error: (e) => subscriber.error(e),
-      complete: () => {
-        sourceDone = true;
-        if (live) subscriber.complete();
-      },
-    });
-
-    void pump();
-
-    return () => {
-      closed = true;
-      buffer = [];
-      liveSubscription.unsubscribe();
-    };
+    return source.events$.pipe(
+      // connect() subscribes to the live events before the initial catch-up starts reading.
+      connect((live$) => merge(of(undefined), live$.pipe(audit(() => idle$.pipe(filter(Boolean)))))),
+      concatMap(catchUp),
+      filter((e) => e.sequence >= next), // a page may end with an event a later hint repeats
+      tap((e) => {
+        if (e.sequence !== next) throw new LedgerCorruptionError(next, `the stream expected sequence ${next} from the store but got ${e.sequence}`);
+        next = e.sequence + 1;
+      }),
+    );
   });
 }
