@@ -6,7 +6,7 @@ export interface BenchOptions {
   readonly events: number;
   /** Appends per round for the fsync-bound append benchmark (`--append N`). */
   readonly appendEvents: number;
-  /** Rounds per measurement; the best round is reported (the machine is shared and noisy). */
+  /** Rounds of each paired comparison (at least 5; see bench/paired.ts). */
   readonly rounds: number;
   /** A fresh temporary directory for this benchmark (removed afterwards unless `--keep`). */
   readonly dir: string;
@@ -29,8 +29,10 @@ export interface BenchRow {
   readonly unit: string;
   /** The reference it is compared with, same unit. */
   readonly baseline?: { readonly metric: string; readonly value: number };
-  /** value / baseline.value (or as the row defines it). */
+  /** The median of the per-round ratios value / baseline (paired rounds; see bench/paired.ts). */
   readonly ratio?: number;
+  /** The spread of the per-round ratios, and every round's ratio. */
+  readonly ratioSpread?: { readonly min: number; readonly max: number; readonly rounds: readonly number[] };
   /** Human-readable target, e.g. ">= 0.85" or "< 200 MB". */
   readonly target?: string;
   readonly pass?: boolean;

@@ -4,7 +4,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Ledger } from '../src/index.js';
+import { canonicalJson, Ledger } from '../src/index.js';
+import { paired, type RatioSummary } from './paired.js';
 import { bootstrapImmudb } from '../src/stores/immudb/bootstrapImmudb.js';
 import { resolveImmudbConfig, type ImmudbConfig } from '../src/stores/immudb/immudbConfig.js';
 import { ImmudbStore } from '../src/stores/immudb/immudbStore.js';
@@ -20,6 +21,8 @@ export interface ImmudbBenchOptions {
   /** `immudb://HOST:PORT/DB` of an existing server (credentials from IMMUDB_USER/IMMUDB_PASSWORD); default: a throwaway server. */
   readonly address?: string;
   readonly log?: (line: string) => void;
+  /** Paired rounds (>= 5, default 5). */
+  readonly rounds?: number;
 }
 
 const WARMUP = 50;
@@ -36,6 +39,7 @@ export async function immudbBench(opts: ImmudbBenchOptions = {}): Promise<Record
   const events = opts.events ?? 1000;
   const padding = 'x'.repeat(opts.payloadBytes ?? 256);
   const log = opts.log ?? (() => undefined);
+  const rounds = opts.rounds ?? 5;
   const server = opts.address === undefined ? new ImmudbTestServer() : undefined;
   await server?.start();
   try {
@@ -48,58 +52,69 @@ export async function immudbBench(opts: ImmudbBenchOptions = {}): Promise<Record
       host: base.host, port: base.port, user: base.user, password: base.password.reveal(), database: base.database,
     });
     try {
-      // ---- appends: Ledger.append (one ExecAll with preconditions) vs immudb-node set
-      const ledgerPrefix = `bench/${randomUUID()}/`;
-      const ledger = await Ledger.open(await ImmudbStore.open(config(ledgerPrefix)));
       const input = (i: number) => ({
         event_type: 'session_start', schema_version: '1.0.0',
         provenance: { framework_id: 'FMWK-001', pack_id: 'PC-001-bench', actor: 'system' as const },
         payload: { session_id: `bench-${i}`, padding },
       });
-      for (let i = 0; i < WARMUP; i++) await ledger.append(input(i));
-      const ledgerMs = await timed(async () => {
-        for (let i = WARMUP; i < WARMUP + events; i++) await ledger.append(input(i));
-      });
-      log(`immudb: ${events} ledger appends in ${ledgerMs.toFixed(0)} ms`);
-
-      // The raw loop writes the very bytes the ledger stored, so value sizes match exactly.
+      // The raw loop writes the very bytes a ledger stores, so value sizes match exactly.
+      const prepPrefix = `bench/${randomUUID()}/`;
+      const prep = await Ledger.open(await ImmudbStore.open(config(prepPrefix)));
+      for (let i = 0; i < WARMUP + events; i++) await prep.append(input(i));
       const lines: string[] = [];
-      for await (const { line } of ledger.store.scanLines(WARMUP, WARMUP + events - 1)) lines.push(line);
-      const rawLayout = new KeyLayout(`bench-raw/${randomUUID()}/`);
-      const rawKey = (i: number) => rawLayout.keyOf(i).toString('utf8');
-      for (let i = 0; i < WARMUP; i++) await raw.set({ key: `${rawKey(i)}-warmup`, value: lines[i % lines.length]! });
-      const rawSetMs = await timed(async () => {
-        for (let i = 0; i < events; i++) await raw.set({ key: rawKey(i), value: lines[i]! });
-      });
-      log(`immudb: ${events} immudb-node set calls in ${rawSetMs.toFixed(0)} ms`);
+      for await (const e of prep.readRange(WARMUP, WARMUP + events - 1)) lines.push(canonicalJson(e as never));
+      await prep.close();
+      for (let i = 0; i < WARMUP; i++) await raw.set({ key: `bench-raw/warmup/${i}`, value: lines[i % lines.length]! });
 
-      // ---- reads: Ledger.readRange (Scan pages) vs immudb-node get per key
-      const readRangeMs = await timed(async () => {
-        let n = 0;
-        for await (const _ of ledger.readRange(WARMUP, WARMUP + events - 1)) n++;
-        if (n !== events) throw new Error(`readRange returned ${n} events, expected ${events}`);
-      });
-      const ledgerLayout = new KeyLayout(ledgerPrefix);
-      const singleGetsMs = await timed(async () => {
-        for (let i = WARMUP; i < WARMUP + events; i++) await getValue(raw, ledgerLayout.keyOf(i).toString('utf8'));
-      });
-      log(`immudb: readRange ${readRangeMs.toFixed(0)} ms, ${events} single gets ${singleGetsMs.toFixed(0)} ms`);
-      await ledger.close();
+      // ---- appends: Ledger.append (one ExecAll with preconditions) vs immudb-node set, paired
+      const appends = await paired(rounds, {
+        ledger: async () => {
+          const ledger = await Ledger.open(await ImmudbStore.open(config(`bench/${randomUUID()}/`)));
+          try {
+            for (let i = 0; i < WARMUP; i++) await ledger.append(input(i));
+            return perSecond(events, await timed(async () => {
+              for (let i = WARMUP; i < WARMUP + events; i++) await ledger.append(input(i));
+            }));
+          } finally {
+            await ledger.close();
+          }
+        },
+        raw: async () => {
+          const layout = new KeyLayout(`bench-raw/${randomUUID()}/`);
+          return perSecond(events, await timed(async () => {
+            for (let i = 0; i < events; i++) await raw.set({ key: layout.keyOf(i).toString('utf8'), value: lines[i]! });
+          }));
+        },
+      }, (l) => log(`immudb append ${l}`));
 
-      const appendPerSec = perSecond(events, ledgerMs);
-      const rawSetPerSec = perSecond(events, rawSetMs);
-      const readRangePerSec = perSecond(events, readRangeMs);
-      const singleGetPerSec = perSecond(events, singleGetsMs);
+      // ---- reads: Ledger.readRange (Scan pages) vs immudb-node get per key, paired
+      const reader = await Ledger.open(await ImmudbStore.open(config(prepPrefix)));
+      const prepLayout = new KeyLayout(prepPrefix);
+      const reads = await paired(rounds, {
+        ledger: async () => perSecond(events, await timed(async () => {
+          let n = 0;
+          for await (const _ of reader.readRange(WARMUP, WARMUP + events - 1)) n++;
+          if (n !== events) throw new Error(`readRange returned ${n} events, expected ${events}`);
+        })),
+        raw: async () => perSecond(events, await timed(async () => {
+          for (let i = WARMUP; i < WARMUP + events; i++) await getValue(raw, prepLayout.keyOf(i).toString('utf8'));
+        })),
+      }, (l) => log(`immudb read ${l}`));
+      await reader.close();
+
+      const appendRatio = appends.ratio('ledger', 'raw');
+      const readRatio = reads.ratio('ledger', 'raw');
       return {
         server: opts.address ?? 'throwaway immudb 1.11.1 (--synced=true) on 127.0.0.1',
         events,
+        rounds,
         value_bytes_avg: Math.round(lines.reduce((n, l) => n + Buffer.byteLength(l), 0) / lines.length),
-        ledger_append_per_s: appendPerSec,
-        raw_immudb_node_set_per_s: rawSetPerSec,
-        append_ratio: Number((appendPerSec / rawSetPerSec).toFixed(2)),
-        ledger_read_range_events_per_s: readRangePerSec,
-        raw_single_get_events_per_s: singleGetPerSec,
-        read_ratio: Number((readRangePerSec / singleGetPerSec).toFixed(2)),
+        ledger_append_per_s: appends.summary('ledger').median,
+        raw_immudb_node_set_per_s: appends.summary('raw').median,
+        append_ratio: appendRatio,
+        ledger_read_range_events_per_s: reads.summary('ledger').median,
+        raw_single_get_events_per_s: reads.summary('raw').median,
+        read_ratio: readRatio,
       };
     } finally {
       closeRawImmudbNodeClient(raw);

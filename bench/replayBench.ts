@@ -13,6 +13,7 @@ import { GENESIS_HASH, SNAPSHOT_FORMAT_VERSION, canonicalJson, encodeSnapshot, s
 import { buildEventLine } from '../src/contract/eventLine.js';
 import { benchInput } from './appendBench.js';
 import type { BenchOptions, BenchRow } from './benchTypes.js';
+import { paired, summarise } from './paired.js';
 import { benchProjection, type BenchState } from './replayBenchProjection.js';
 
 const run = promisify(execFile);
@@ -87,26 +88,15 @@ async function child(...args: string[]): Promise<ChildResult> {
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult;
 }
 
-async function best(rounds: number, f: () => Promise<ChildResult>): Promise<ChildResult & { peakKB: number }> {
-  let b: ChildResult | undefined;
-  let peakKB = 0;
-  for (let r = 0; r < rounds; r++) {
-    const c = await f();
-    peakKB = Math.max(peakKB, c.maxRssKB);
-    if (!b || c.ms < b.ms) b = c;
-  }
-  return { ...b!, peakKB };
-}
-
 /**
  * The replay benchmark, as bench/run.ts calls it (BenchOptions); also callable with just
- * `{ events }` (temporary directory, one round, progress on stderr).
+ * `{ events }` (temporary directory, 5 paired rounds, progress on stderr).
  */
 export async function replayBench(opts: Partial<BenchOptions> & { readonly events: number }): Promise<BenchRow[]> {
   const own = opts.dir === undefined ? mkdtempSync(join(tmpdir(), 'replay-bench-')) : undefined;
   const root = opts.dir ?? own!;
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-  const rounds = opts.rounds ?? 1;
+  const rounds = opts.rounds ?? 5;
   const n = opts.events;
   try {
     const ks = [1_000, 10_000, 100_000].filter((k) => k < n / 2);
@@ -116,24 +106,38 @@ export async function replayBench(opts: Partial<BenchOptions> & { readonly event
     const snapDirs = generateReplayLedger(dir, n, ks, join(root, 'snapshots'));
     log(`replay: generated in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    const full = await best(rounds, () => child('full', dir));
+    const sample = Math.min(n, 200_000);
+    // Every child of a round runs in a rotating order (bench/paired.ts); ratios are per round.
+    const results = new Map<string, ChildResult[]>();
+    const side = (name: string, ...args: string[]) => async () => {
+      const c = await child(...args);
+      results.set(name, [...(results.get(name) ?? []), c]);
+      return c.ms;
+    };
+    const sides: Record<string, () => Promise<number>> = { full: side('full', 'full', dir), bare: side('bare', 'bare', dir, String(sample)), verify: side('verify', 'verify', dir) };
+    for (const k of ks) sides[`snap${k}`] = side(`snap${k}`, 'snap', dir, snapDirs.get(k)!);
+    const ms = await paired(rounds, sides, (l) => log(`replay ${l}`));
+    const full = { ms: ms.summary('full').median, peakKB: Math.max(...results.get('full')!.map((c) => c.maxRssKB)) };
     log(`replay: full replay ${(full.ms / 1000).toFixed(2)} s, ${((n * 1000) / full.ms).toFixed(0)} events/s, maxRSS ${(full.peakKB / 1024).toFixed(0)} MB`);
     const rows: BenchRow[] = [];
-    const perSec = (count: number, ms: number) => (count * 1000) / ms;
+    const perSec = (count: number, t: number) => (count * 1000) / t;
     const fullRate = perSec(n, full.ms);
-    rows.push({ bench: 'replay', metric: 'full replay from genesis (stateAt tip, no snapshot)', value: full.ms, unit: 'ms', note: `${n} events, ${fullRate.toFixed(0)} events/s, hash and link checked per event` });
+    rows.push({ bench: 'replay', metric: 'full replay from genesis (stateAt tip, no snapshot)', value: full.ms, unit: 'ms', note: `${n} events, ${fullRate.toFixed(0)} events/s (median of ${rounds} rounds), hash and link checked per event` });
 
     const byK: Array<{ k: number; ms: number }> = [];
+    const digest = results.get('full')![0]!.digest;
     for (const k of ks) {
-      const r = await best(rounds, () => child('snap', dir, snapDirs.get(k)!));
-      if (r.digest !== full.digest) throw new Error(`replay: the state from the snapshot ${k} back differs from the full replay`);
-      if (r.warnings && r.warnings.length > 0) throw new Error(`replay: snapshot ${k} back was skipped: ${r.warnings.join('; ')}`);
-      byK.push({ k, ms: r.ms });
-      log(`replay: stateAt(tip) with a snapshot ${k} back: ${r.ms.toFixed(1)} ms`);
+      for (const r of results.get(`snap${k}`)!) {
+        if (r.digest !== digest) throw new Error(`replay: the state from the snapshot ${k} back differs from the full replay`);
+        if (r.warnings && r.warnings.length > 0) throw new Error(`replay: snapshot ${k} back was skipped: ${r.warnings.join('; ')}`);
+      }
+      const t = ms.summary(`snap${k}`).median;
+      const ratio = ms.ratio(`snap${k}`, 'full');
+      byK.push({ k, ms: t });
       rows.push({
-        bench: 'replay', metric: `stateAt(tip), snapshot ${k} events back`, value: r.ms, unit: 'ms',
-        baseline: { metric: 'full replay', value: full.ms }, ratio: r.ms / full.ms,
-        note: `${perSec(k, r.ms).toFixed(0)} events/s over the k events; peak RSS ${(r.peakKB / 1024).toFixed(0)} MB; same state as the full replay`,
+        bench: 'replay', metric: `stateAt(tip), snapshot ${k} events back`, value: t, unit: 'ms',
+        baseline: { metric: 'full replay', value: full.ms }, ratio: ratio.median, ratioSpread: ratio,
+        note: `${perSec(k, t).toFixed(0)} events/s over the k events; peak RSS ${(Math.max(...results.get(`snap${k}`)!.map((c) => c.maxRssKB)) / 1024).toFixed(0)} MB; same state as the full replay`,
       });
     }
     if (byK.length >= 2) {
@@ -145,19 +149,19 @@ export async function replayBench(opts: Partial<BenchOptions> & { readonly event
       });
     }
 
-    const sample = Math.min(n, 200_000);
-    const bare = await best(rounds, () => child('bare', dir, String(sample)));
-    const bareRate = perSec(bare.count ?? sample, bare.ms);
+    // Throughput ratios: (n / full ms) / (count / other ms), per round.
+    const bareCount = results.get('bare')![0]!.count ?? sample;
+    const vsBare = summarise(ms.values.full!.map((f, r) => (n / f) / (bareCount / ms.values.bare![r]!)));
     rows.push({
       bench: 'replay', metric: 'replay fold throughput', value: fullRate, unit: 'events/s',
-      baseline: { metric: `bare loop over ${sample} already-parsed events`, value: bareRate }, ratio: fullRate / bareRate,
+      baseline: { metric: `bare loop over ${bareCount} already-parsed events`, value: perSec(bareCount, ms.summary('bare').median) }, ratio: vsBare.median, ratioSpread: vsBare,
       note: 'replay reads, parses, re-hashes and links every event; the bare loop only applies the projection',
     });
-    const verify = await best(rounds, () => child('verify', dir));
-    const verifyRate = perSec(n, verify.ms);
+    const vsVerify = summarise(ms.values.full!.map((f, r) => ms.values.verify![r]! / f));
     rows.push({
       bench: 'replay', metric: 'replay vs Ledger.verifyChain (same reads and checks, no fold)', value: fullRate, unit: 'events/s',
-      baseline: { metric: 'online verifyChain', value: verifyRate }, ratio: fullRate / verifyRate,
+      baseline: { metric: 'online verifyChain', value: perSec(n, ms.summary('verify').median) }, ratio: vsVerify.median, ratioSpread: vsVerify, target: '>= 0.8',
+      pass: vsVerify.median >= 0.8,
       note: 'what folding into projections adds on top of reading and verifying the chain',
     });
     const rssMB = full.peakKB / 1024;

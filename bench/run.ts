@@ -3,7 +3,8 @@
 //
 //   --events N      events in the big-file benchmarks (default 1000000)
 //   --append N      appends per round in the append and immudb benchmarks (default 2000)
-//   --rounds R      rounds per measurement, best reported (default 2)
+//   --rounds R      rounds of every paired comparison, at least 5 (default 5): A and B alternate
+//                   within each round; the ratio is the median of per-round ratios [min..max]
 //   --only a,b      run only these benchmarks: append, verify, replay, immudb
 //   --out FILE      where to write the JSON (default <repo>/bench-results.json)
 //   --keep          keep the temporary directory
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appendBench } from './appendBench.js';
 import type { BenchFn, BenchOptions, BenchRow } from './benchTypes.js';
+import type { RatioSummary } from './paired.js';
 import { verifyBench } from './verifyBench.js';
 
 /**
@@ -40,17 +42,18 @@ function optional(
 }
 
 /** immudbBench resolves with a flat record of figures: as table rows. */
-function immudbRows(r: Record<string, number | string>): readonly BenchRow[] {
+function immudbRows(r: Record<string, number | string | RatioSummary>): readonly BenchRow[] {
   const n = (k: string) => Number(r[k]);
+  const ratio = (k: string) => r[k] as RatioSummary;
   const note = `${r.events} events, ~${r.value_bytes_avg} B values; ${r.server}`;
   return [
     {
       bench: 'immudb', metric: 'Ledger.append, ImmudbStore', value: n('ledger_append_per_s'), unit: 'events/s',
-      baseline: { metric: 'raw immudb-node set loop', value: n('raw_immudb_node_set_per_s') }, ratio: n('ledger_append_per_s') / n('raw_immudb_node_set_per_s'), note,
+      baseline: { metric: 'raw immudb-node set loop', value: n('raw_immudb_node_set_per_s') }, ratio: ratio('append_ratio').median, ratioSpread: ratio('append_ratio'), target: '>= 0.8', pass: ratio('append_ratio').median >= 0.8, note,
     },
     {
       bench: 'immudb', metric: 'Ledger.readRange, ImmudbStore', value: n('ledger_read_range_events_per_s'), unit: 'events/s',
-      baseline: { metric: 'raw immudb-node get per key', value: n('raw_single_get_events_per_s') }, ratio: n('ledger_read_range_events_per_s') / n('raw_single_get_events_per_s'),
+      baseline: { metric: 'raw immudb-node get per key', value: n('raw_single_get_events_per_s') }, ratio: ratio('read_ratio').median, ratioSpread: ratio('read_ratio'),
     },
   ];
 }
@@ -63,11 +66,11 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchFn | undef
   // BenchOptions (bench/benchTypes.ts) and resolve with BenchRow[]; anything else they return
   // is printed and stored as-is.
   { name: 'replay', load: optional('./replayBench.js', 'replayBench') },
-  { name: 'immudb', load: optional('./immudbBench.js', 'immudbBench', (o) => ({ events: o.appendEvents, log: o.log }), immudbRows) },
+  { name: 'immudb', load: optional('./immudbBench.js', 'immudbBench', (o) => ({ events: o.appendEvents, log: o.log, rounds: o.rounds }), immudbRows) },
 ];
 
 function parseArgs(argv: string[]) {
-  const o = { events: 1_000_000, append: 2000, rounds: 2, only: undefined as string[] | undefined, out: undefined as string | undefined, keep: false };
+  const o = { events: 1_000_000, append: 2000, rounds: 5, only: undefined as string[] | undefined, out: undefined as string | undefined, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => {
@@ -82,7 +85,10 @@ function parseArgs(argv: string[]) {
     };
     if (a === '--events') o.events = int(next());
     else if (a === '--append') o.append = int(next());
-    else if (a === '--rounds') o.rounds = int(next());
+    else if (a === '--rounds') {
+      o.rounds = int(next());
+      if (o.rounds < 5) throw new UsageError('--rounds: at least 5 rounds (a paired ratio needs a spread)');
+    }
     else if (a === '--only') o.only = next().split(',');
     else if (a === '--out') o.out = next();
     else if (a === '--keep') o.keep = true;
@@ -114,7 +120,8 @@ const fmt = (x: number | undefined, unit = ''): string =>
 function table(rows: readonly BenchRow[]): string {
   const head = ['bench', 'metric', 'value', 'unit', 'baseline', 'ratio', 'target', 'ok'];
   const body = rows.map((r) => [
-    r.bench, r.metric, fmt(r.value, r.unit), r.unit, r.baseline ? fmt(r.baseline.value) : '', r.ratio === undefined ? '' : r.ratio.toFixed(3),
+    r.bench, r.metric, fmt(r.value, r.unit), r.unit, r.baseline ? fmt(r.baseline.value) : '',
+    r.ratio === undefined ? '' : `${r.ratio.toFixed(3)}${r.ratioSpread ? ` [${r.ratioSpread.min.toFixed(2)}..${r.ratioSpread.max.toFixed(2)}]` : ''}`,
     r.target ?? '', r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
   ]);
   const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
