@@ -7,13 +7,14 @@ import { EXIT, UsageError, type CliIO, type Command } from './command.js';
 import { append } from './commands/append.js';
 import { bootstrap } from './commands/bootstrap.js';
 import { exportCommand } from './commands/export.js';
+import { follow } from './commands/follow.js';
 import { read } from './commands/read.js';
 import { replay } from './commands/replay.js';
 import { snapshot } from './commands/snapshot.js';
 import { tip } from './commands/tip.js';
 import { verify } from './commands/verify.js';
 
-export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify, snapshot, replay, bootstrap];
+export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify, follow, snapshot, replay, bootstrap];
 
 const HELP = `Usage: fmwk-ledger COMMAND [OPTIONS]
 

@@ -7,9 +7,14 @@
 // emitted on events$ only once durable). While a catch-up runs, only the newest live event is
 // kept (`audit`), so memory stays flat however fast the ledger grows. One number, `next`, is
 // the whole state: every emission must be exactly `next`, so there is no gap and no duplicate.
-import { audit, BehaviorSubject, concat, concatMap, connect, defer, EMPTY, filter, finalize, from, merge, type Observable, of, tap } from 'rxjs';
+// Appends made by other processes (a read-only directory store beside its writer, a shared
+// immudb database) never reach events$: for those stores the store's own change signal (file
+// watching, polling) is a third source of hints. Every emitted event is checked against the
+// chain (its hash recomputed, its link to the one before) unless the caller opts out.
+import { audit, BehaviorSubject, concat, concatMap, connect, defer, EMPTY, endWith, filter, finalize, from, ignoreElements, map, merge, Observable, of, takeUntil, tap } from 'rxjs';
 import type { Tip } from '../contract/tip.js';
 import { LedgerCorruptionError, LedgerValidationError } from '../errors/errors.js';
+import { ChainVerifier } from '../verify/chainVerifier.js';
 import type { LedgerEvent } from '../contract/event.js';
 
 export interface StreamOptions {
@@ -17,6 +22,16 @@ export interface StreamOptions {
   readonly from?: number;
   /** Events read from the store per page of history (default 1000). */
   readonly pageSize?: number;
+  /**
+   * How often (ms) to look for events appended by other processes, on stores where they can
+   * occur (default 200). Ignored where every append goes through this process.
+   */
+  readonly pollInterval?: number;
+  /**
+   * Check every event's hash and its link to the one before, as replay does (default true).
+   * Turn off only where the caller checks the chain itself.
+   */
+  readonly verify?: boolean;
 }
 
 /** What a stream needs of a ledger: its tip, its history by range, and its live events. */
@@ -24,6 +39,10 @@ export interface StreamSource {
   getTip(): Promise<Tip>;
   readRange(start: number, end: number): AsyncIterable<LedgerEvent>;
   readonly events$: Observable<LedgerEvent>;
+  /** Calls `onChange` when other processes may have appended; returns a stop function. */
+  watch?(onChange: () => void, intervalMs: number): () => void;
+  /** The hash event `sequence` links to (the genesis hash for 0): the anchor of a verified stream. */
+  linkHash(sequence: number): Promise<string>;
 }
 
 function checkCount(name: string, value: number, min: number): void {
@@ -45,9 +64,18 @@ export function streamEvents(source: StreamSource, options: StreamOptions = {}):
   const pageSize = options.pageSize ?? 1000;
   checkCount('from', start, 0);
   checkCount('pageSize', pageSize, 1);
+  const pollInterval = options.pollInterval ?? 200;
+  checkCount('pollInterval', pollInterval, 1);
+  const watch = source.watch?.bind(source);
+  /** Hints from other processes: "the store may have grown", as `undefined`. */
+  const changes$ = watch ? new Observable<undefined>((sub) => watch(() => sub.next(undefined), pollInterval)) : EMPTY;
 
   return defer(() => {
     let next = start;
+    /** Set by the first catch-up (the hash event `start` links to) unless verify is false. */
+    let chain: ChainVerifier | undefined;
+    const anchor$ =
+      options.verify === false ? EMPTY : from(source.linkHash(start)).pipe(tap((hash) => (chain = new ChainVerifier(start, hash))), ignoreElements());
     const idle$ = new BehaviorSubject(true);
 
     /** The stored events from `next` to `last`, one page per read. */
@@ -59,20 +87,25 @@ export function streamEvents(source: StreamSource, options: StreamOptions = {}):
       idle$.next(false);
       const work =
         hint === undefined
-          ? from(source.getTip()).pipe(concatMap((tip) => readTo(tip.sequence_number)))
+          ? concat(chain || options.verify === false ? EMPTY : anchor$, from(source.getTip()).pipe(concatMap((tip) => readTo(tip.sequence_number))))
           : defer(() => (hint.sequence < next ? EMPTY : concat(readTo(hint.sequence - 1), of(hint))));
       return work.pipe(finalize(() => idle$.next(true)));
     };
 
     return source.events$.pipe(
       // connect() subscribes to the live events before the initial catch-up starts reading.
-      connect((live$) => merge(of(undefined), live$.pipe(audit(() => idle$.pipe(filter(Boolean)))))),
+      connect((live$) =>
+        merge(of(undefined), live$, changes$.pipe(takeUntil(live$.pipe(ignoreElements(), endWith(true))))).pipe(
+          audit(() => idle$.pipe(filter(Boolean))),
+        ),
+      ),
       concatMap(catchUp),
       filter((e) => e.sequence >= next), // a page may end with an event a later hint repeats
       tap((e) => {
         if (e.sequence !== next) throw new LedgerCorruptionError(next, `the stream expected sequence ${next} from the store but got ${e.sequence}`);
         next = e.sequence + 1;
       }),
+      map((e) => (chain ? chain.acceptEvent(e) : e)),
     );
   });
 }

@@ -238,7 +238,17 @@ export class Ledger {
    * is paged, so a slow subscriber never makes the ledger buffer itself.
    */
   stream(options: StreamOptions = {}): Observable<LedgerEvent> {
-    return streamEvents(this, options);
+    const store = this.store;
+    return streamEvents(
+      {
+        getTip: () => this.getTip(),
+        readRange: (start, end) => this.readRange(start, end),
+        events$: this.events$,
+        watch: store.watch ? (onChange, intervalMs) => store.watch!(onChange, intervalMs) : undefined,
+        linkHash: async (sequence) => (sequence === 0 ? GENESIS_HASH : (await this.read(sequence - 1)).hash),
+      },
+      options,
+    );
   }
 
   /** The newest event's sequence and hash; {-1, GENESIS_HASH} for an empty ledger. */

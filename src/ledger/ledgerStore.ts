@@ -41,5 +41,13 @@ export interface LedgerStore {
    */
   scanLines(from: number, to?: number): AsyncIterable<StoredLine>;
 
+  /**
+   * Optional: for stores that other processes can append to (a read-only directory store
+   * beside its writer, a shared immudb database). Calls `onChange` whenever appends may have
+   * happened elsewhere (at least every `intervalMs`), until the returned function is called.
+   * Leave it out where every append goes through this instance.
+   */
+  watch?(onChange: () => void, intervalMs: number): () => void;
+
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@
 // a crash leaves a last line without its newline (a torn tail), which was never acknowledged.
 // Opening for write moves such a tail to <dir>/torn/ and truncates it away; readers ignore it.
 // A complete line that fails to parse, anywhere, is corruption and is reported, never dropped.
-import { fstatSync } from 'node:fs';
+import { fstatSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError } from '../errors/errors.js';
@@ -262,6 +262,29 @@ export class DirectoryStore implements LedgerStore {
       if (i >= 0) return pos + i;
     }
     return -1;
+  }
+
+  /**
+   * A reader's view of its writer's appends (another process): the file's change events,
+   * with polling as the fallback where watching is unreliable (network and some container
+   * file systems). A writer holds the lock, so every append is its own: no watch.
+   */
+  get watch(): ((onChange: () => void, intervalMs: number) => () => void) | undefined {
+    if (this.lock) return undefined;
+    return (onChange, intervalMs) => {
+      let watcher: FSWatcher | undefined;
+      try {
+        watcher = watch(this.file, { persistent: false }, () => onChange());
+        watcher.on('error', () => watcher?.close());
+      } catch {
+        watcher = undefined; // polling alone
+      }
+      const timer = setInterval(onChange, intervalMs);
+      return () => {
+        clearInterval(timer);
+        watcher?.close();
+      };
+    };
   }
 
   async close(): Promise<void> {

@@ -139,6 +139,12 @@ export class ImmudbStore implements LedgerStore {
     }
   }
 
+  /** Other clients of the database append too: polled, since plain KV reads have no push. */
+  watch(onChange: () => void, intervalMs: number): () => void {
+    const timer = setInterval(onChange, intervalMs);
+    return () => clearInterval(timer);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

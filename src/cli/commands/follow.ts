@@ -1,0 +1,65 @@
+import { canonicalJson } from '../../contract/canonicalJson.js';
+import { isLedgerError } from '../../errors/errors.js';
+import { Ledger } from '../../ledger/ledger.js';
+import { openStore } from '../../stores/openStore.js';
+import { parseCommandArgs, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
+import { EXIT, UsageError, type Command } from '../command.js';
+
+export const follow: Command = {
+  name: 'follow',
+  summary: 'print events as JSON lines as they are appended, until interrupted',
+  help: `Usage: fmwk-ledger follow --store STORE [--from SEQ] [--poll MS]
+
+Prints every event from SEQ (default 0) as its canonical JSON line, then keeps printing the
+events other processes append, as they become durable, until interrupted (Ctrl-C, SIGTERM).
+Each event's hash and its link to the one before are checked first: a broken chain stops the
+command with exit 1, naming the sequence. The store is opened read-only; a directory store is
+watched for changes, with polling every MS milliseconds as the fallback (default 200).
+
+Options:
+  --store STORE   a directory or immudb://HOST:PORT/DB (opened read-only)
+  --from SEQ      first sequence to print (default 0)
+  --poll MS       how often to look for appends by other processes (default 200)
+  --config FILE   JSON config file with an "immudb" section (credentials)
+  -h, --help      this help
+
+Exit: 0 interrupted, 1 broken chain, 2 usage or I/O error.`,
+
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, { ...STORE_OPTIONS, from: { type: 'string' }, poll: { type: 'string' } });
+    const store = requireOption(values, 'store');
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    const from = values.from === undefined ? 0 : parseSequence('--from', values.from);
+    const pollInterval = values.poll === undefined ? 200 : parseSequence('--poll', values.poll);
+    if (pollInterval < 1) throw new UsageError('--poll must be at least 1 (milliseconds)');
+    let ledger: Ledger;
+    try {
+      ledger = await Ledger.open(await openStore(store, { readOnly: true, ...storeConfig(values) }));
+    } catch (e) {
+      if (!isLedgerError(e, 'LEDGER_CORRUPTION')) throw e;
+      io.stderr.write(`fmwk-ledger follow: ${e.name}: ${e.message}\n`);
+      return EXIT.invalid;
+    }
+    try {
+      return await new Promise<number>((resolve, reject) => {
+        const stop = () => {
+          subscription.unsubscribe();
+          resolve(EXIT.ok);
+        };
+        const subscription = ledger.stream({ from, pollInterval }).subscribe({
+          next: (e) => io.stdout.write(`${canonicalJson(e)}\n`),
+          error: (e: unknown) => {
+            process.off('SIGINT', stop).off('SIGTERM', stop);
+            if (isLedgerError(e, 'LEDGER_CORRUPTION')) {
+              io.stderr.write(`fmwk-ledger follow: ${e.name}: ${e.message}\n`);
+              resolve(EXIT.invalid);
+            } else reject(e);
+          },
+        });
+        process.once('SIGINT', stop).once('SIGTERM', stop);
+      });
+    } finally {
+      await ledger.close();
+    }
+  },
+};
