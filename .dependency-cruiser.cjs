@@ -21,6 +21,28 @@ module.exports = {
     layer('projections', ['src/errors', 'src/contract', 'src/ledger', 'projections']),
     layer('snapshots', ['src/errors', 'src/contract', 'src/verify', 'src/ledger', 'src/stores', 'projections', 'snapshots']),
     layer('replay', ['src/errors', 'src/contract', 'src/verify', 'src/ledger', 'src/stores', 'projections', 'snapshots', 'replay']),
+    layer('src/testing', ['src/errors', 'src/contract', 'src/verify', 'src/ledger', 'src/stores', 'projections', 'snapshots', 'replay', 'src/testing']),
+    {
+      name: 'library-not-on-testing',
+      comment: 'fmwk-ledger/testing sits on top of the library; the library never imports it',
+      severity: 'error',
+      from: { path: '^(src|projections|replay|snapshots)/', pathNot: '^src/(testing/|testing\\.ts$)' },
+      to: { path: '^src/testing/' },
+    },
+    {
+      name: 'core-loads-immudb-on-demand',
+      comment: 'only fmwk-ledger/immudb and the CLI import the immudb adapter statically; the core imports it with import()',
+      severity: 'error',
+      from: { path: '^(src|projections|replay|snapshots)/', pathNot: '^src/(stores/immudb/|immudb\\.ts$|cli/)' },
+      to: { path: '^src/stores/immudb/', pathNot: '^src/stores/immudb/(immudbConfig|secret)\\.ts$', dynamic: false },
+    },
+    {
+      name: 'verify-entry-stays-small',
+      comment: 'fmwk-ledger/verify is for auditors: no store, no replay, no projections',
+      severity: 'error',
+      from: { path: '^src/verify\\.ts$' },
+      to: { path: '^(src/(ledger|stores|cli|testing)|projections|replay|snapshots)/' },
+    },
     {
       name: 'examples-use-public-api',
       comment: 'examples are written as a user would: only the package entry points',

@@ -7,7 +7,8 @@
 //   sha     baseline: plain SHA-256 of every line (src/hash.ts sha256), lines read the same way (readLines)
 //   read    readLines alone (where the reading time goes)
 import { join } from 'node:path';
-import { DirectoryStore, Ledger, sha256, verifyFile } from '../src/index.js';
+import { DirectoryStore, Ledger, sha256 } from '../src/index.js';
+import { verifyFile } from '../src/verify.js';
 import { readLines } from '../src/contract/lineReader.js';
 
 const [mode, dir] = process.argv.slice(2);

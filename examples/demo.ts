@@ -3,7 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DirectoryStore, Ledger, verifyFile, type AppendInput } from '../src/index.js';
+import { DirectoryStore, Ledger, type AppendInput } from '../src/index.js';
+import { verifyFile } from '../src/verify.js';
 
 const dir = process.argv[2] ?? mkdtempSync(join(tmpdir(), 'fmwk-ledger-demo-'));
 const keep = process.argv[2] !== undefined;

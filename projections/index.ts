@@ -4,5 +4,5 @@ export { ProjectionRegistry } from './projectionRegistry.js';
 export { ProjectionRunner, type ProjectionStart, type ProjectionStates } from './projectionRunner.js';
 export {
   ProjectionError, ProjectionFailedError, DuplicateProjectionError, ProjectionDefinitionError, ProjectionOrderError,
-  isProjectionError, type ProjectionErrorCode,
+  ProjectionPositionError, type ProjectionErrorCode,
 } from './projectionErrors.js';

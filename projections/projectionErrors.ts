@@ -1,14 +1,13 @@
-// Errors of the projection layer. Each has a stable `code` (the same pattern as LedgerError)
-// and names what failed: the projection, the sequence, the field and the value.
+// Errors of the projection layer: LedgerErrors with a PROJECTION_* code, each naming what
+// failed: the projection, the sequence, the field and the value.
+import { LedgerError, type ProjectionErrorCode } from '../src/errors/errors.js';
 
-export type ProjectionErrorCode = 'PROJECTION_FAILED' | 'PROJECTION_DUPLICATE' | 'PROJECTION_DEFINITION' | 'PROJECTION_ORDER';
+export type { ProjectionErrorCode };
 
-export class ProjectionError extends Error {
-  readonly code: ProjectionErrorCode;
+export class ProjectionError extends LedgerError {
+  declare readonly code: ProjectionErrorCode;
   constructor(code: ProjectionErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
+    super(code, message, options);
   }
 }
 
@@ -51,5 +50,13 @@ export class ProjectionOrderError extends ProjectionError {
   }
 }
 
-export const isProjectionError = (e: unknown, code?: ProjectionErrorCode): e is ProjectionError =>
-  e instanceof ProjectionError && (code === undefined || e.code === code);
+/** `current()` was asked while a projection that started from a newer snapshot is still ahead of the runner. */
+export class ProjectionPositionError extends ProjectionError {
+  constructor(
+    readonly projection: string,
+    readonly position: number,
+    readonly runnerPosition: number,
+  ) {
+    super('PROJECTION_POSITION', `projection "${projection}" is at sequence ${position}, the runner at ${runnerPosition}: fold up to ${position} first`);
+  }
+}

@@ -4,7 +4,7 @@
 import type { LedgerEvent } from '../src/contract/event.js';
 import type { AnyProjection } from './projection.js';
 import { ProjectionRegistry } from './projectionRegistry.js';
-import { ProjectionFailedError, ProjectionOrderError } from './projectionErrors.js';
+import { ProjectionFailedError, ProjectionOrderError, ProjectionPositionError } from './projectionErrors.js';
 
 /** Where a projection starts: its state after event `sequence` (-1: the initial state). */
 export interface ProjectionStart {
@@ -101,7 +101,7 @@ export class ProjectionRunner {
     const states: Record<string, unknown> = {};
     for (const slot of this.slots) {
       if (slot.position !== this.position) {
-        throw new Error(`projection "${slot.projection.name}" is at sequence ${slot.position}, the runner at ${this.position}: fold up to ${slot.position} first`);
+        throw new ProjectionPositionError(slot.projection.name, slot.position, this.position);
       }
       states[slot.projection.name] = slot.state;
     }

@@ -4,6 +4,7 @@
 // (writing one would append an event per checkpoint), so it is held to its anchor only.
 import type { Ledger } from '../src/ledger/ledger.js';
 import { sha256 } from '../src/contract/hash.js';
+import { LedgerNotFoundError } from '../src/errors/errors.js';
 import { ChainVerifier, checkAnchorLine } from '../src/verify/chainVerifier.js';
 import type { CheckpointStore } from './checkpointStore.js';
 import { decodeSnapshot, type SnapshotProjection } from './snapshotFormat.js';
@@ -29,7 +30,7 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 
 async function anchorHashAt(ledger: Ledger, sequence: number): Promise<string> {
   const line = await ledger.store.readLine(sequence);
-  if (line === undefined) throw new Error(`the ledger has no event ${sequence}`);
+  if (line === undefined) throw new LedgerNotFoundError(sequence, `the ledger has no event ${sequence}`);
   return checkAnchorLine(line, sequence).hash;
 }
 

@@ -1,28 +1,50 @@
-// The public API of fmwk-ledger: everything a consumer imports comes from here.
-export { Ledger, DEFAULT_MAX_PAYLOAD_BYTES, type LedgerOptions } from './ledger/ledger.js';
+// `fmwk-ledger`: the core a consumer imports. The other entry points are subpaths, so their
+// cost is paid only by those who use them: `fmwk-ledger/immudb` (loads gRPC),
+// `fmwk-ledger/verify` (cold verification for auditors), `fmwk-ledger/testing` (test helpers).
+// Nothing reachable from this file imports gRPC statically (checked by npm run lint:deps).
+
+// The ledger and its store port (for those who write a store of their own).
+export { Ledger, type LedgerOptions } from './ledger/ledger.js';
 export type { StreamOptions } from './ledger/eventStream.js';
 export type { LedgerStore, Tip, StoredLine, AppendRecord } from './ledger/ledgerStore.js';
+export { EventTypeRegistry, type PayloadCodec } from './ledger/eventTypeRegistry.js';
+export type { VerifyResult } from './verify/verifyChain.js';
+
+// Events: the base shape and the seed's typed payloads.
+export { Provenance, type LedgerEvent, type AppendInput } from './contract/event.js';
+export { NodeCreationPayload, SignalDeltaPayload, PackageInstallPayload, SessionStartPayload } from './contract/payloads.js';
+
+// The byte contract's helpers: what a consumer needs to recompute a hash.
+export { canonicalJson, type JsonValue } from './contract/canonicalJson.js';
+export { sha256, GENESIS_HASH } from './contract/hash.js';
+
+// Stores. immudb is `fmwk-ledger/immudb`; openStore loads it on demand for an immudb:// address.
 export { DirectoryStore, type DirectoryStoreOptions } from './stores/directoryStore.js';
 export { MemoryStore } from './stores/memoryStore.js';
 export { openStore, type OpenStoreOptions } from './stores/openStore.js';
-export {
-  ImmudbStore, bootstrapImmudb, resolveImmudbConfig, parseImmudbAddress, formatImmudbAddress, Secret, IMMUDB_ENV,
-  type ImmudbConfig, type ImmudbStoreOptions,
-} from './stores/immudb/index.js';
+
+// Errors: one base class, one union of codes, one guard for the ledger, projections and snapshots.
 export {
   LedgerError, LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
-  LedgerValidationError, LedgerLockedError, LedgerNotFoundError, isLedgerError, type LedgerErrorCode,
+  LedgerValidationError, LedgerLockedError, LedgerNotFoundError, isLedgerError,
+  type LedgerErrorCode, type ProjectionErrorCode, type SnapshotErrorCode,
 } from './errors/errors.js';
-export { canonicalJson, compareCodePoints, type JsonValue } from './contract/canonicalJson.js';
-export { sha256, GENESIS_HASH, HASH_PATTERN } from './contract/hash.js';
-export { verifyLines, type VerifyResult, type VerifyOptions } from './verify/verifyChain.js';
-export { verifyFile, type VerifyFileOptions } from './verify/verifyFile.js';
-export { EventTypeRegistry, type PayloadCodec } from './ledger/eventTypeRegistry.js';
-export { LedgerEventCodec, AppendInputCodec, Provenance, Actor, type LedgerEvent, type AppendInput } from './contract/event.js';
 export {
-  NodeCreationPayload, SignalDeltaPayload, PackageInstallPayload, SessionStartPayload, SEED_OBJECT_PAYLOAD_TYPES,
-} from './contract/payloads.js';
+  ProjectionError, ProjectionFailedError, DuplicateProjectionError, ProjectionDefinitionError, ProjectionOrderError,
+  ProjectionPositionError,
+} from '../projections/index.js';
+export { SnapshotError } from '../snapshots/index.js';
+
 // Event sourcing: projections, replay (with live mode), snapshots and checkpoints.
-export * from '../projections/index.js';
-export * from '../replay/index.js';
-export * from '../snapshots/index.js';
+export {
+  defineProjection, ProjectionRegistry, ProjectionRunner,
+  type Projection, type AnyProjection, type StateOf, type ProjectionStart, type ProjectionStates,
+} from '../projections/index.js';
+export {
+  ReplayEngine, LiveProjections,
+  type ReplayEngineOptions, type ReplayOptions, type ReplayProgress, type SnapshotRecord, type LiveOptions, type ReplayLogger,
+} from '../replay/index.js';
+export {
+  SnapshotStore, CheckpointStore, encodeSnapshot, decodeSnapshot, SNAPSHOT_FORMAT_VERSION,
+  type SnapshotDocument, type SnapshotProjection,
+} from '../snapshots/index.js';

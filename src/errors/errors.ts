@@ -1,6 +1,8 @@
 // Typed errors with a stable `code`, so callers can branch without string matching
 // (the sigstore-js BaseError<Code> pattern). Every message names what failed and where.
 
+// Every code of the framework, in one union: the ledger's, the projections' and the snapshots'
+// (their classes live beside their layers and extend LedgerError, so one guard serves them all).
 export type LedgerErrorCode =
   | 'LEDGER_CONNECTION'
   | 'LEDGER_CORRUPTION'
@@ -8,7 +10,15 @@ export type LedgerErrorCode =
   | 'LEDGER_SERIALIZATION'
   | 'LEDGER_VALIDATION'
   | 'LEDGER_LOCKED'
-  | 'LEDGER_NOT_FOUND';
+  | 'LEDGER_NOT_FOUND'
+  | ProjectionErrorCode
+  | SnapshotErrorCode;
+
+/** Codes of `ProjectionError` (projections/projectionErrors.ts). */
+export type ProjectionErrorCode = 'PROJECTION_FAILED' | 'PROJECTION_DUPLICATE' | 'PROJECTION_DEFINITION' | 'PROJECTION_ORDER' | 'PROJECTION_POSITION';
+
+/** Codes of `SnapshotError` (snapshots/snapshotErrors.ts). */
+export type SnapshotErrorCode = 'SNAPSHOT_INVALID' | 'SNAPSHOT_UNAVAILABLE';
 
 export class LedgerError extends Error {
   readonly code: LedgerErrorCode;
@@ -80,5 +90,12 @@ export class LedgerNotFoundError extends LedgerError {
   }
 }
 
-export const isLedgerError = (e: unknown, code?: LedgerErrorCode): e is LedgerError =>
+/**
+ * True for any error of the framework (ledger, projections, snapshots), or for one code only;
+ * narrows `code` to it.
+ *
+ * @example
+ * if (isLedgerError(e, 'PROJECTION_FAILED')) retryLater();
+ */
+export const isLedgerError = <C extends LedgerErrorCode = LedgerErrorCode>(e: unknown, code?: C): e is LedgerError & { readonly code: C } =>
   e instanceof LedgerError && (code === undefined || e.code === code);

@@ -4,7 +4,6 @@ import { LedgerValidationError } from '../errors/errors.js';
 import type { LedgerStore } from '../ledger/ledgerStore.js';
 import { DirectoryStore } from './directoryStore.js';
 import { isImmudbAddress } from './immudb/immudbConfig.js';
-import { ImmudbStore } from './immudb/immudbStore.js';
 
 export interface OpenStoreOptions {
   /** Open without taking the writer lock (directory) / for reads only. */
@@ -16,7 +15,11 @@ export interface OpenStoreOptions {
 export async function openStore(address: string, options: OpenStoreOptions = {}): Promise<LedgerStore> {
   if (address.length === 0) throw new LedgerValidationError('store', 'expected a directory or immudb://HOST:PORT/DB', address);
   // immudb has no writer lock to skip: readOnly changes nothing there.
-  if (isImmudbAddress(address)) return ImmudbStore.openAddress(address, options.configFile === undefined ? {} : { configFile: options.configFile });
+  if (isImmudbAddress(address)) {
+    // Loaded on demand: only users of immudb pay for gRPC (the core entry point never imports it).
+    const { ImmudbStore } = await import('./immudb/immudbStore.js');
+    return ImmudbStore.openAddress(address, options.configFile === undefined ? {} : { configFile: options.configFile });
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address)) {
     throw new LedgerValidationError('store', `unsupported store address (expected a directory or immudb://HOST:PORT/DB)`, address);
   }

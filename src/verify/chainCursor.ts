@@ -25,7 +25,7 @@ export class ChainCursor {
     return c.ok ? this.advanceChecked(c.sequence, c.hash, c.computed, c.previous_hash) : c.reason;
   }
 
-  /** As advance(), for an event whose hash was already recomputed (`computed`). */
+  /** As advance(), for an event whose hash was already recomputed (`computed`): replay's fast path. @internal */
   advanceChecked(sequence: number, hash: string, computed: string, previousHash: string): string | undefined {
     const expected = this.expected;
     if (sequence !== expected) return `expected sequence ${expected}, found ${sequence}`;

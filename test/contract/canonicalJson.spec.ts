@@ -6,8 +6,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import {
-  GENESIS_HASH, Ledger, LedgerSerializationError, MemoryStore, canonicalJson, compareCodePoints, sha256,
+  GENESIS_HASH, Ledger, LedgerSerializationError, MemoryStore, canonicalJson, sha256,
 } from '../../src/index.js';
+import { compareCodePoints } from '../../src/contract/canonicalJson.js';
 import { checkLine } from '../../src/contract/eventLine.js';
 import { verifyLines } from '../../src/verify/verifyChain.js';
 import { PythonJson, type CanonAnswer } from '../support/pythonJson.js';

@@ -2,7 +2,8 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
-import { DirectoryStore, Ledger, ProjectionFailedError, ReplayEngine, SnapshotStore, projectionStateAt, type AppendInput } from '../../src/index.js';
+import { DirectoryStore, Ledger, ProjectionFailedError, ReplayEngine, SnapshotStore, type AppendInput } from '../../src/index.js';
+import { projectionStateAt } from '../../src/testing.js';
 import {
   Graph, addDecimal, consolidation, graphProjection, modeChange, nodeCreation, signalDelta, suppression, unsuppression, type GraphState,
 } from '../../examples/graph/index.js';

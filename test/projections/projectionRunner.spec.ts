@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import {
   DuplicateProjectionError, Ledger, MemoryStore, ProjectionDefinitionError, ProjectionFailedError, ProjectionOrderError,
-  ProjectionRegistry, ProjectionRunner, defineProjection, isProjectionError, type LedgerEvent,
+  ProjectionRegistry, ProjectionRunner, defineProjection, isLedgerError, type LedgerEvent,
 } from '../../src/index.js';
 import { counts, delta, totals } from '../support/replayFixtures.js';
 
@@ -82,7 +82,7 @@ describe('projections', () => {
         error = e;
       }
       expect(error).to.be.instanceOf(ProjectionFailedError);
-      expect(isProjectionError(error, 'PROJECTION_FAILED')).to.equal(true);
+      expect(isLedgerError(error, 'PROJECTION_FAILED')).to.equal(true);
       expect((error as ProjectionFailedError).projection).to.equal('fragile');
       expect((error as ProjectionFailedError).sequence).to.equal(3);
       expect((error as Error).message).to.equal('projection "fragile" failed at sequence 3: boom');

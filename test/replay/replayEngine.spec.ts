@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { firstValueFrom, filter, toArray } from 'rxjs';
 import {
   DirectoryStore, Ledger, LedgerCorruptionError, LedgerNotFoundError, MemoryStore, ProjectionFailedError, ReplayEngine,
-  defineProjection, projectionStateAt, type LedgerEvent, type ReplayProgress,
+  defineProjection, type LedgerEvent, type ReplayProgress,
 } from '../../src/index.js';
+import { projectionStateAt } from '../../src/testing.js';
 import { buildEventLine } from '../../src/contract/eventLine.js';
 import { sessionStart } from '../support/fixtures.js';
 import { counts, delta, naiveFold, totals } from '../support/replayFixtures.js';

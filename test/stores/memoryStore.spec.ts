@@ -1,4 +1,4 @@
 import { MemoryStore } from '../../src/index.js';
-import { ledgerStoreContract } from './ledgerStoreContract.js';
+import { ledgerStoreConformance } from '../../src/testing.js';
 
-ledgerStoreContract('MemoryStore', async () => ({ store: new MemoryStore(), cleanup: async () => {} }), { persistent: false });
+ledgerStoreConformance('MemoryStore', async () => ({ store: new MemoryStore(), cleanup: async () => {} }), { persistent: false });

@@ -5,8 +5,9 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DirectoryStore, Ledger, LedgerCorruptionError, sha256, verifyFile, verifyLines, type Tip,
+  DirectoryStore, Ledger, LedgerCorruptionError, sha256,
 } from '../../src/index.js';
+import { verifyFile, verifyLines, type Tip } from '../../src/verify.js';
 import { sessionStart, provenance } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
 import { forge, joinLines, spans } from '../support/tamper.js';

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { GENESIS_HASH, LedgerValidationError, canonicalJson, sha256, verifyFile, type Tip, type VerifyResult } from '../../src/index.js';
+import { GENESIS_HASH, LedgerValidationError, canonicalJson, sha256, verifyFile, type Tip, type VerifyResult } from '../../src/verify.js';
 import { main } from '../../src/cli/main.js';
 import { buildEventLine } from '../../src/contract/eventLine.js';
 import { PARALLEL_MIN_BYTES, planRanges, verifyRanges } from '../../src/verify/verifyFileParallel.js';

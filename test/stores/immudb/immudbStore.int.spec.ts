@@ -12,9 +12,10 @@ import { sessionStart } from '../../support/fixtures.js';
 import { freshImmudbConfig, freshImmudbStore, TEST_DATABASE } from '../../support/immudbTestStores.js';
 import { closeRawImmudbNodeClient, openRawImmudbNodeClient } from '../../support/rawImmudbNodeClient.js';
 import { sharedImmudb } from '../../support/sharedImmudb.js';
-import { expectReject, ledgerStoreContract } from '../ledgerStoreContract.js';
+import { ledgerStoreConformance } from '../../../src/testing.js';
+import { expectReject } from '../ledgerStoreContract.js';
 
-ledgerStoreContract('ImmudbStore', async () => {
+ledgerStoreConformance('ImmudbStore', async () => {
   const { store, config } = await freshImmudbStore();
   const opened: ImmudbStore[] = [store];
   return {

@@ -1,13 +1,13 @@
 // The consumer's test helper: the state of one projection after some events, in one line.
-import type { AppendInput, LedgerEvent } from '../src/contract/event.js';
-import { EventTypeRegistry } from '../src/ledger/eventTypeRegistry.js';
-import { Ledger } from '../src/ledger/ledger.js';
-import { MemoryStore } from '../src/stores/memoryStore.js';
-import { LedgerValidationError } from '../src/errors/errors.js';
-import type { Projection } from '../projections/projection.js';
-import { ProjectionRunner } from '../projections/projectionRunner.js';
-import { ReplayEngine } from './replayEngine.js';
-import { silentLogger } from './replayLogger.js';
+import type { AppendInput, LedgerEvent } from '../contract/event.js';
+import { EventTypeRegistry } from '../ledger/eventTypeRegistry.js';
+import { Ledger } from '../ledger/ledger.js';
+import { MemoryStore } from '../stores/memoryStore.js';
+import { LedgerValidationError } from '../errors/errors.js';
+import type { Projection } from '../../projections/projection.js';
+import { ProjectionRunner } from '../../projections/projectionRunner.js';
+import { ReplayEngine } from '../../replay/replayEngine.js';
+import { silentLogger } from '../../replay/replayLogger.js';
 
 /** Events to replay: a ledger, events already in a ledger, or inputs to append to a fresh one. */
 export type EventSource = Ledger | readonly LedgerEvent<any>[] | readonly AppendInput<any>[];

@@ -1,0 +1,41 @@
+// The exported conformance suite is runner-neutral and can fail: run under node:test in a child
+// process (importing fmwk-ledger/testing by the package's name), it passes a correct store and
+// names the broken behaviour of stores with a planted fault.
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const file = fileURLToPath(new URL('./conformanceUnderNodeTest.js', import.meta.url));
+
+function runNodeTest(kind: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file, kind], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+const failed = (out: string): string[] => [...out.matchAll(/^\s+not ok \d+ - (.*)$/gm)].map((m) => m[1]!);
+
+describe('fmwk-ledger/testing: ledgerStoreConformance under another runner', () => {
+  it('a correct store passes every test with node:test', async () => {
+    const { code, out } = await runNodeTest('memory');
+    expect(code, out).to.equal(0);
+    expect(out).to.match(/^# pass 11$/m).and.match(/^# fail 0$/m);
+  });
+
+  it('a store that accepts an append on a stale tip (a fork) fails the second-writer test', async () => {
+    const { code, out } = await runNodeTest('forking');
+    expect(code, out).to.equal(1);
+    expect(failed(out)).to.deep.equal(['a second writer that finds the tip moved gets LedgerSequenceError, writes nothing, then succeeds']);
+  });
+
+  it('a store that loses the last line of a scan fails the range, verify and streaming tests', async () => {
+    const { code, out } = await runNodeTest('lossy');
+    expect(code, out).to.equal(1);
+    expect(failed(out)).to.include.members(['readRange is inclusive, readSince is exclusive, both in order', 'streams a few thousand events in order']);
+  });
+});
