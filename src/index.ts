@@ -17,7 +17,7 @@ export { canonicalJson, compareCodePoints, type JsonValue } from './canonicalJso
 export { sha256, GENESIS_HASH, HASH_PATTERN } from './hash.js';
 export { verifyLines, type VerifyResult, type VerifyOptions } from './verifyChain.js';
 export { verifyFile, type VerifyFileOptions } from './verifyFile.js';
-export { EventTypeRegistry, type PayloadCodec } from './eventTypeRegistry.js';
+export { EventTypeRegistry, type PayloadCodec, type ReservedTypeCapability } from './eventTypeRegistry.js';
 export { LedgerEventCodec, AppendInputCodec, Provenance, Actor, type LedgerEvent, type AppendInput } from './event.js';
 export {
   NodeCreationPayload, SignalDeltaPayload, PackageInstallPayload, SessionStartPayload, SEED_OBJECT_PAYLOAD_TYPES,
