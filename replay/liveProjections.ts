@@ -6,6 +6,7 @@ import type { LedgerEvent } from '../src/contract/event.js';
 import type { ProjectionRunner, ProjectionStates } from '../projections/projectionRunner.js';
 import { SNAPSHOT_CREATED } from '../snapshots/snapshotCreated.js';
 import { ChainVerifier } from '../src/verify/chainVerifier.js';
+import { WRITE_SNAPSHOT } from './internal.js';
 import type { ReplayEngine, SnapshotRecord } from './replayEngine.js';
 import { LedgerValidationError } from '../src/errors/errors.js';
 
@@ -112,7 +113,7 @@ export class LiveProjections {
     if (this.snapshotEvery !== undefined && event.sequence - this.lastSnapshotAt >= this.snapshotEvery) {
       this.lastSnapshotAt = event.sequence;
       const store = this.engine.requireSnapshots();
-      this.enqueue(`snapshot at ${event.sequence}`, () => this.engine.writeSnapshot(store, states, event.hash));
+      this.enqueue(`snapshot at ${event.sequence}`, () => this.engine[WRITE_SNAPSHOT](store, states, event.hash));
     }
   }
 
@@ -133,7 +134,7 @@ export class LiveProjections {
     const states = this.current!;
     const anchor = this.chain!.lastHash;
     if (states.sequence < 0) return this.engine.takeSnapshot(); // empty ledger: reports why
-    const result = this.work.then(() => this.engine.writeSnapshot(store, states, anchor));
+    const result = this.work.then(() => this.engine[WRITE_SNAPSHOT](store, states, anchor));
     this.work = result.catch(() => undefined);
     return result;
   }

@@ -10,12 +10,13 @@ import type { AnyProjection, Projection } from '../projections/projection.js';
 import { ProjectionRegistry } from '../projections/projectionRegistry.js';
 import { ProjectionRunner, type ProjectionStart, type ProjectionStates } from '../projections/projectionRunner.js';
 import type { CheckpointStore } from '../snapshots/checkpointStore.js';
-import { SNAPSHOT_CREATED, type SnapshotCreatedPayload } from '../snapshots/snapshotCreated.js';
+import { appendSnapshotCreated, type SnapshotCreatedPayload } from '../snapshots/snapshotCreated.js';
 import { SnapshotError } from '../snapshots/snapshotErrors.js';
 import { encodeSnapshot, SNAPSHOT_FORMAT_VERSION } from '../snapshots/snapshotFormat.js';
 import { SnapshotStore, storeDirectory } from '../snapshots/snapshotStore.js';
 import { verifyCheckpoint, verifySnapshot, type VerifiedSnapshot } from '../snapshots/verifySnapshot.js';
 import { ChainVerifier } from '../src/verify/chainVerifier.js';
+import { WRITE_SNAPSHOT } from './internal.js';
 import { LiveProjections, type LiveOptions } from './liveProjections.js';
 import { stderrLogger, type ReplayLogger } from './replayLogger.js';
 
@@ -145,7 +146,7 @@ export class ReplayEngine {
       throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'at', `more than recordSearchLimit (${this.recordSearchLimit}) events before the tip: its record would be out of reach`, at);
     }
     const fold = await this.foldTo(at);
-    return this.writeSnapshot(store, fold.runner.current(), fold.lastHash);
+    return this[WRITE_SNAPSHOT](store, fold.runner.current(), fold.lastHash);
   }
 
   /** Replays, then keeps folding live events; see LiveProjections. */
@@ -179,8 +180,12 @@ export class ReplayEngine {
     return { runner, lastHash: chain.lastHash, startSequence: from };
   }
 
-  /** @internal Writes the snapshot file, then its snapshot_created record. */
-  async writeSnapshot(store: SnapshotStore, states: ProjectionStates, anchorHash: string): Promise<SnapshotRecord> {
+  /**
+   * Writes the snapshot file of `states`, then its snapshot_created record. Keyed by a symbol the
+   * public entry point does not export: the states must come from this engine's own fold, or a
+   * caller could record any state it likes.
+   */
+  async [WRITE_SNAPSHOT](store: SnapshotStore, states: ProjectionStates, anchorHash: string): Promise<SnapshotRecord> {
     const projections = this.entries(states);
     const bytes = encodeSnapshot({ kind: 'snapshot', sequence: states.sequence, anchor_hash: anchorHash, projections });
     const path = await store.write(states.sequence, bytes);
@@ -192,7 +197,7 @@ export class ReplayEngine {
       format_version: SNAPSHOT_FORMAT_VERSION,
       projections: projections.map(({ name, version }) => ({ name, version })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     };
-    const record_sequence = await this.ledger.append({ event_type: SNAPSHOT_CREATED, schema_version: '1.0.0', provenance: this.provenance, payload });
+    const record_sequence = await appendSnapshotCreated(this.ledger, this.provenance, payload);
     return { ...payload, path, record_sequence };
   }
 

@@ -1,12 +1,11 @@
 // A consumer's checkpoint: the position and states its live runner had reached when it last
 // saw a snapshot_created event, in `<dir>/<consumer>.checkpoint` (same format as a snapshot,
 // kind "checkpoint"). A restart resumes from it instead of genesis.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LedgerStore } from '../src/ledger/ledgerStore.js';
 import { writeFileAtomic } from '../src/stores/atomicWrite.js';
 import { SnapshotError } from './snapshotErrors.js';
-import { storeDirectory } from './snapshotStore.js';
+import { readRegularFile, storeDirectory } from './snapshotStore.js';
 
 const CONSUMER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
@@ -45,13 +44,9 @@ export class CheckpointStore {
     return join(this.dir, this.fileName);
   }
 
+  /** The checkpoint's bytes, undefined if there is none; SnapshotError if it is not a regular file. */
   async read(): Promise<Buffer | undefined> {
-    try {
-      return await readFile(this.path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
+    return readRegularFile(this.path);
   }
 
   /** Replaces the checkpoint atomically. */

@@ -1,11 +1,45 @@
 // Where snapshot files live: `<dir>/<sequence>.snapshot`, by default `snapshots/` beside the
 // directory store's ledger.jsonl. The store only moves bytes; verifying them against the
 // ledger is verifySnapshot's job, so nothing read here is trusted.
-import { readdir, readFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LedgerStore } from '../src/ledger/ledgerStore.js';
 import { writeFileAtomic } from '../src/stores/atomicWrite.js';
 import { SnapshotError } from './snapshotErrors.js';
+
+const KIND: Array<[string, (s: Stats) => boolean]> = [
+  ['directory', (s) => s.isDirectory()], ['symbolic link', (s) => s.isSymbolicLink()], ['FIFO', (s) => s.isFIFO()],
+  ['socket', (s) => s.isSocket()], ['character device', (s) => s.isCharacterDevice()], ['block device', (s) => s.isBlockDevice()],
+];
+const kindOf = (s: Stats): string => KIND.find(([, is]) => is(s))?.[0] ?? 'special file';
+
+/**
+ * The bytes of `path` if it is a regular file, undefined if it does not exist. Anything else (a
+ * FIFO would block a reader forever, a symlink or device could point anywhere) is a
+ * SnapshotError(SNAPSHOT_INVALID) and is never read: lstat first, then open without following
+ * links and without blocking, and check the descriptor is that same regular file.
+ */
+export async function readRegularFile(path: string): Promise<Buffer | undefined> {
+  let before;
+  try {
+    before = await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  if (!before.isFile()) throw new SnapshotError('SNAPSHOT_INVALID', '(file)', `is a ${kindOf(before)}, not a regular file: not read`);
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.ino !== before.ino || st.dev !== before.dev) {
+      throw new SnapshotError('SNAPSHOT_INVALID', '(file)', `was replaced while being opened (now a ${st.isFile() ? 'different file' : kindOf(st)}): not read`);
+    }
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
 
 const SNAPSHOT_NAME = /^(0|[1-9]\d{0,15})\.snapshot$/;
 
@@ -58,14 +92,9 @@ export class SnapshotStore {
     return names.flatMap((n) => (SNAPSHOT_NAME.test(n) ? [Number(n.slice(0, -'.snapshot'.length))] : [])).sort((a, b) => b - a);
   }
 
-  /** The bytes of the snapshot at `sequence`, or undefined if there is none. */
+  /** The bytes of the snapshot at `sequence`, undefined if there is none; SnapshotError if it is not a regular file. */
   async read(sequence: number): Promise<Buffer | undefined> {
-    try {
-      return await readFile(this.path(sequence));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
+    return readRegularFile(this.path(sequence));
   }
 
   /** Writes the snapshot at `sequence` atomically (see writeFileAtomic); returns its path. */

@@ -7,7 +7,7 @@
 export { Ledger, type LedgerOptions } from './ledger/ledger.js';
 export type { StreamOptions } from './ledger/eventStream.js';
 export type { LedgerStore, Tip, StoredLine, AppendRecord } from './ledger/ledgerStore.js';
-export { EventTypeRegistry, type PayloadCodec } from './ledger/eventTypeRegistry.js';
+export { EventTypeRegistry, type PayloadCodec, type ReservedTypeCapability } from './ledger/eventTypeRegistry.js';
 export type { VerifyResult } from './verify/verifyChain.js';
 
 // Events: the base shape and the seed's typed payloads.

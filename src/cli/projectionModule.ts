@@ -1,36 +1,20 @@
 // Loads `--projections MODULE`: a JavaScript (or TypeScript) module whose default export is an
 // array of projections.
-import { existsSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createJiti } from 'jiti';
 import { ProjectionRegistry } from '../../projections/projectionRegistry.js';
 import { UsageError } from './command.js';
 
+const TYPESCRIPT = /\.(c|m)?tsx?$/;
+
 async function importModule(path: string): Promise<Record<string, unknown>> {
-  try {
-    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  } catch (e) {
-    if (!/\.(c|m)?ts$/.test(path) || (e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
-  }
-  // Node without TypeScript support: transpile next to the original (so relative imports of
-  // compiled .js files still resolve), import, remove.
-  let ts: typeof import('typescript');
-  try {
-    ts = (await import('typescript')).default;
-  } catch {
-    throw new UsageError(`--projections ${path}: this Node cannot load TypeScript; compile the module to JavaScript first`);
-  }
-  const out = ts.transpileModule(readFileSync(path, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    fileName: path,
-  });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.mjs`);
-  writeFileSync(tmp, out.outputText);
-  try {
-    return (await import(pathToFileURL(tmp).href)) as Record<string, unknown>;
-  } finally {
-    unlinkSync(tmp);
-  }
+  if (!TYPESCRIPT.test(path)) return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  // TypeScript is transpiled in memory: nothing is written beside the module (a read-only
+  // directory works, and no temporary file can race or be planted), nor to a cache.
+  const jiti = createJiti(import.meta.url, { fsCache: false, moduleCache: false, tryNative: false, interopDefault: false });
+  return (await jiti.import(path)) as Record<string, unknown>;
 }
 
 /** The projections of MODULE's default export, checked (unique names, valid definitions). */

@@ -30,10 +30,32 @@ export const EventType = refine(t.string, 'an event type of lowercase letters, d
 export const Actor = t.keyof({ system: null, operator: null, agent: null }, '"system" | "operator" | "agent"');
 export type Actor = t.TypeOf<typeof Actor>;
 
-export const Provenance = t.strict(
-  { framework_id: NonEmptyString, pack_id: NonEmptyString, actor: Actor },
-  'Provenance',
-);
+/**
+ * An object with exactly `props`: a field not in `props` is a failure naming it, never dropped
+ * (t.strict/t.exact would drop it silently, and a caller's field would vanish from the chain).
+ */
+export function closedObject<P extends t.Props>(props: P, name: string): t.Type<t.TypeOf<t.TypeC<P>>, t.OutputOf<t.TypeC<P>>, unknown> {
+  const open = t.type(props);
+  const known = Object.keys(props);
+  return new t.Type(
+    name,
+    (u): u is t.TypeOf<t.TypeC<P>> => open.is(u) && Object.keys(u as object).every((k) => k in props),
+    (u, c) => {
+      const r = open.validate(u, c);
+      if (r._tag === 'Left') return r;
+      for (const k of Object.keys(u as object)) {
+        if (!Object.prototype.hasOwnProperty.call(props, k)) {
+          const value = (u as Record<string, unknown>)[k];
+          return t.failure(value, t.appendContext(c, k, t.unknown, value), `unknown field (expected ${known.join(', ')})`);
+        }
+      }
+      return r;
+    },
+    open.encode,
+  );
+}
+
+export const Provenance = closedObject({ framework_id: NonEmptyString, pack_id: NonEmptyString, actor: Actor }, 'Provenance');
 export type Provenance = t.TypeOf<typeof Provenance>;
 
 /** Payloads are JSON objects; their fields are checked by the event type's payload codec. */
@@ -46,7 +68,7 @@ export const PayloadObject = new t.Type<Record<string, unknown>, Record<string, 
 
 // ---- the event ----------------------------------------------------------------------------
 
-export const LedgerEventCodec = t.strict(
+export const LedgerEventCodec = closedObject(
   {
     event_id: Uuid,
     sequence: Sequence,
@@ -81,7 +103,7 @@ export const EVENT_FIELDS = [
 
 // ---- what callers append --------------------------------------------------------------------
 
-export const AppendInputCodec = t.type(
+export const AppendInputCodec = closedObject(
   { event_type: EventType, schema_version: SchemaVersion, provenance: Provenance, payload: PayloadObject },
   'AppendInput',
 );

@@ -3,7 +3,7 @@
 // Decimals travel as strings (the byte contract has no floats), so `delta` is an integer or a
 // decimal string.
 import * as t from 'io-ts';
-import { HashString, NonEmptyString, PayloadObject, Sequence } from './event.js';
+import { HashString, NonEmptyString, PayloadObject } from './event.js';
 
 const DecimalString = new t.Type<string, string, unknown>(
   'a decimal string like "-0.25"',
@@ -39,24 +39,6 @@ export const SessionStartPayload = t.intersection([
   t.partial({ actor_id: NonEmptyString, purpose: t.string, metadata: PayloadObject }),
 ], 'session_start payload');
 export type SessionStartPayload = t.TypeOf<typeof SessionStartPayload>;
-
-/**
- * snapshot_created: the ledger's record of a snapshot file, which is what makes the file
- * trustworthy (its hash is in the chain). Written by the replay engine; see docs/snapshots.md.
- */
-export const SnapshotCreatedPayload = t.type({
-  /** The snapshot's sequence: its states are the states after this event. */
-  sequence: Sequence,
-  /** The file name, `<sequence>.snapshot`. */
-  file: NonEmptyString,
-  /** `sha256:<hex>` of the file's bytes. */
-  file_hash: HashString,
-  /** The hash of event `sequence`, as the file's `anchor_hash`. */
-  anchor_hash: HashString,
-  format_version: Sequence,
-  projections: t.array(t.type({ name: NonEmptyString, version: Sequence })),
-}, 'snapshot_created payload');
-export type SnapshotCreatedPayload = t.TypeOf<typeof SnapshotCreatedPayload>;
 
 /** The seed's event types without a payload schema of the ledger's own: any JSON object. */
 export const SEED_OBJECT_PAYLOAD_TYPES = [

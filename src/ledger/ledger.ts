@@ -4,7 +4,7 @@ import { canonicalJson } from '../contract/canonicalJson.js';
 import { LedgerCorruptionError, LedgerNotFoundError, LedgerSequenceError, LedgerValidationError, isLedgerError } from '../errors/errors.js';
 import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type LedgerEvent } from '../contract/event.js';
 import { buildEventLine, parseEventLine } from '../contract/eventLine.js';
-import { EventTypeRegistry } from './eventTypeRegistry.js';
+import { EventTypeRegistry, type ReservedTypeCapability } from './eventTypeRegistry.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import type { LedgerStore, Tip } from './ledgerStore.js';
 import { streamEvents, type StreamOptions } from './eventStream.js';
@@ -85,12 +85,25 @@ export class Ledger {
   /**
    * Validates `input`, then appends it as the next event; resolves with its sequence once the
    * store has made it durable. Rejected input (LedgerValidationError, LedgerSerializationError)
-   * writes nothing.
+   * writes nothing. A reserved event type (EventTypeRegistry.reserve, e.g. the framework's
+   * `snapshot_created`) is rejected here, naming the type.
    */
   append<P extends object>(input: AppendInput<P>): Promise<number> {
+    return this.enqueue(input, undefined);
+  }
+
+  /**
+   * Appends an event of a reserved type: `capability` must be the one EventTypeRegistry.reserve
+   * returned for `input.event_type`, which only the framework that reserved it holds.
+   */
+  appendReserved<P extends object>(capability: ReservedTypeCapability, input: AppendInput<P>): Promise<number> {
+    return this.enqueue(input, capability);
+  }
+
+  private enqueue(input: unknown, capability: ReservedTypeCapability | undefined): Promise<number> {
     let prepared: { input: AppendInput; provenanceJson: string; payloadJson: string };
     try {
-      prepared = this.prepare(input);
+      prepared = this.prepare(input, capability);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -101,7 +114,7 @@ export class Ledger {
   }
 
   /** Checks input synchronously, at call time, so a caller mutating it later changes nothing. */
-  private prepare(raw: unknown): { input: AppendInput; provenanceJson: string; payloadJson: string } {
+  private prepare(raw: unknown, capability: ReservedTypeCapability | undefined): { input: AppendInput; provenanceJson: string; payloadJson: string } {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new LedgerValidationError('', 'expected an object with event_type, schema_version, provenance, payload', raw);
     for (const field of LEDGER_OWNED_FIELDS) {
       if (field in raw) throw new LedgerValidationError(field, `is assigned by the ledger; callers must not pass it`, (raw as Record<string, unknown>)[field]);
@@ -110,7 +123,9 @@ export class Ledger {
       if (!APPEND_FIELDS.has(field)) throw new LedgerValidationError(field, 'unknown field (expected event_type, schema_version, provenance, payload)', (raw as Record<string, unknown>)[field]);
     }
     const input = decodeOrThrow(AppendInputCodec, raw);
-    decodeOrThrow(this.registry.codecFor(input.event_type), input.payload, 'payload');
+    // Reserved types are checked against the capability, never against the (caller-built) registry.
+    const codec = capability === undefined ? this.registry.codecFor(input.event_type) : EventTypeRegistry.reservedCodec(input.event_type, capability);
+    decodeOrThrow(codec, input.payload, 'payload');
     const payloadJson = canonicalJson(input.payload, 'payload');
     const bytes = Buffer.byteLength(payloadJson, 'utf8');
     if (bytes > this.maxPayloadBytes) {

@@ -1,6 +1,6 @@
 // The replay and snapshot commands, run in process with captured output.
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { DirectoryStore, Ledger } from '../../src/index.js';
@@ -72,6 +72,28 @@ describe('CLI: replay and snapshot', () => {
     const io = capture();
     expect(await replay.run(['--store', store, '--projections', join(dir, 'projections.ts')], io), io.err()).to.equal(0);
     expect(lastLine(io.out())).to.deep.equal({ sequence: 7, states: { count: 8 } });
+  });
+
+  it('loads a TypeScript module without writing anything beside it (read-only directory)', async () => {
+    const moduleDir = join(dir, 'readonly');
+    mkdirSync(moduleDir);
+    writeFileSync(join(moduleDir, 'helper.mjs'), 'export const one = 1;\n');
+    writeFileSync(join(moduleDir, 'projections.ts'), `import { one } from './helper.mjs';\n${PROJECTIONS_TS.replace('n + 1', 'n + one')}`);
+    chmodSync(moduleDir, 0o555);
+    // chmod does not stop root: watch the directory for any file appearing, even briefly.
+    const seen: string[] = [];
+    const watcher = watch(moduleDir, (event, name) => seen.push(`${event} ${name}`));
+    try {
+      const io = capture();
+      expect(await replay.run(['--store', store, '--projections', join(moduleDir, 'projections.ts')], io), io.err()).to.equal(0);
+      expect(lastLine(io.out())).to.deep.equal({ sequence: 7, states: { count: 8 } });
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      watcher.close();
+      chmodSync(moduleDir, 0o755);
+    }
+    expect(seen).to.deep.equal([]);
+    expect(readdirSync(moduleDir).sort()).to.deep.equal(['helper.mjs', 'projections.ts']);
   });
 
   it('refuses a module whose default export is not an array of projections, naming the problem', async () => {

@@ -6,6 +6,7 @@ import {
   CheckpointStore, DirectoryStore, Ledger, LedgerSerializationError, ReplayEngine, SnapshotError, SnapshotStore, canonicalJson,
   decodeSnapshot, defineProjection, encodeSnapshot, sha256, type LedgerEvent,
 } from '../../src/index.js';
+import { appendBehindLedger } from '../support/appendBehindLedger.js';
 import { sessionStart } from '../support/fixtures.js';
 import { collectingLogger, counts, delta, naiveFold, spied, totals } from '../support/replayFixtures.js';
 import { tempDir } from '../support/tempDir.js';
@@ -101,7 +102,8 @@ describe('snapshots', () => {
     // A forged snapshot with a wrong anchor, and a record of exactly those bytes.
     const bytes = encodeSnapshot({ kind: 'snapshot', sequence: 9, anchor_hash: `sha256:${'a'.repeat(64)}`, projections: [{ name: 'totals', version: 1, state: { a: -1 } }] });
     await SnapshotStore.beside(store).write(9, bytes);
-    await ledger.append({
+    // The append gate refuses snapshot_created from callers: the record is written behind it.
+    await appendBehindLedger(store, {
       event_type: 'snapshot_created', schema_version: '1.0.0', provenance: { framework_id: 'FMWK-001', pack_id: 'PC-001-ledger', actor: 'system' },
       payload: { sequence: 9, file: '9.snapshot', file_hash: sha256(bytes), anchor_hash: `sha256:${'a'.repeat(64)}`, format_version: 1, projections: [{ name: 'totals', version: 1 }] },
     });

@@ -1,6 +1,4 @@
-import { open, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { fsyncDirectory } from '../../stores/fsyncDirectory.js';
+import { createAtomicFile, type AtomicFile } from '../../stores/atomicWrite.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { parseCommandArgs, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
@@ -14,8 +12,10 @@ export const exportCommand: Command = {
 
 Writes every event, genesis first, one canonical JSON line each, exactly as stored: the
 cold-verification format that 'fmwk-ledger verify FILE' (or any language) checks offline.
-With --out the file appears whole or not at all (written aside, fsync'd, renamed);
-without it, lines go to standard output.
+With --out the file appears whole or not at all: written to a new temporary file of an
+unpredictable name in FILE's directory (created exclusively, never through a symlink),
+fsync'd, renamed over FILE (a symlink at FILE is replaced, not followed), directory fsync'd.
+Without --out, lines go to standard output.
 
 Options:
   --store STORE   a directory or immudb://HOST:PORT/DB (opened read-only)
@@ -33,25 +33,36 @@ Exit: 0 written, 2 usage or I/O error.`,
     try {
       const tip = await ledger.getTip();
       const bar = progressBar(io, 'export', tip.sequence_number + 1);
-      const out = values.out;
-      const partial = out ? `${out}.partial-${process.pid}` : undefined;
-      const fh = partial ? await open(partial, 'w') : undefined;
-      const sink = fh ? fh.createWriteStream() : io.stdout;
-      let n = 0;
-      // Exactly the stored bytes, never re-serialised, up to the end of the store (not just the
-      // tip's position): a tampered, duplicated or stray line stays in for verify to find.
-      for await (const { line } of ledger.store.scanLines(0)) {
-        if (!sink.write(`${line}\n`)) await new Promise<void>((r) => sink.once('drain', () => r()));
-        bar.update(++n);
-      }
-      bar.finish();
-      if (fh && partial && out) {
-        await new Promise<void>((resolve, reject) => sink.end((e?: Error | null) => (e ? reject(e) : resolve())));
-        const again = await open(partial, 'r+');
-        await again.sync();
-        await again.close();
-        await rename(partial, out);
-        await fsyncDirectory(dirname(out));
+      const file: AtomicFile | undefined = values.out ? await createAtomicFile(values.out) : undefined;
+      try {
+        const sink = io.stdout;
+        let n = 0;
+        let chunk: string[] = [];
+        let size = 0;
+        const flush = async () => {
+          const text = chunk.join('');
+          chunk = [];
+          size = 0;
+          if (file) {
+            const bytes = Buffer.from(text, 'utf8');
+            let written = 0;
+            while (written < bytes.length) written += (await file.handle.write(bytes, written, bytes.length - written)).bytesWritten;
+          } else if (!sink.write(text)) await new Promise<void>((r) => sink.once('drain', () => r()));
+        };
+        // Exactly the stored bytes, never re-serialised, up to the end of the store (not just the
+        // tip's position): a tampered, duplicated or stray line stays in for verify to find.
+        for await (const { line } of ledger.store.scanLines(0)) {
+          chunk.push(`${line}\n`);
+          size += line.length + 1;
+          if (size >= 1 << 20) await flush();
+          bar.update(++n);
+        }
+        if (size > 0) await flush();
+        bar.finish();
+        await file?.commit();
+      } catch (e) {
+        await file?.abort();
+        throw e;
       }
       return EXIT.ok;
     } finally {
