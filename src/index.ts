@@ -10,7 +10,7 @@ export {
   type ImmudbConfig, type ImmudbStoreOptions,
 } from './stores/immudb/index.js';
 export {
-  LedgerError, LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
+  LedgerError, LedgerConnectionError, LedgerAppendUncertainError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
   LedgerValidationError, LedgerLockedError, LedgerNotFoundError, isLedgerError, type LedgerErrorCode,
 } from './errors.js';
 export { canonicalJson, compareCodePoints, type JsonValue } from './canonicalJson.js';
