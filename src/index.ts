@@ -25,7 +25,7 @@ export { openStore, type OpenStoreOptions } from './stores/openStore.js';
 
 // Errors: one base class, one union of codes, one guard for the ledger, projections and snapshots.
 export {
-  LedgerError, LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
+  LedgerError, LedgerConnectionError, LedgerAppendUncertainError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
   LedgerValidationError, LedgerLockedError, LedgerNotFoundError, isLedgerError,
   type LedgerErrorCode, type ProjectionErrorCode, type SnapshotErrorCode,
 } from './errors/errors.js';

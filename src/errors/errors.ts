@@ -5,6 +5,7 @@
 // (their classes live beside their layers and extend LedgerError, so one guard serves them all).
 export type LedgerErrorCode =
   | 'LEDGER_CONNECTION'
+  | 'LEDGER_APPEND_UNCERTAIN'
   | 'LEDGER_CORRUPTION'
   | 'LEDGER_SEQUENCE'
   | 'LEDGER_SERIALIZATION'
@@ -33,6 +34,25 @@ export class LedgerError extends Error {
 export class LedgerConnectionError extends LedgerError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('LEDGER_CONNECTION', message, options);
+  }
+}
+
+/**
+ * An append reached the store but its answer was lost, and the store could not find out within
+ * its bounded wait whether the event was stored. It may or may not be: before appending the same
+ * input again, look for `event_id` (e.g. `read(sequence)`), which is how the caller reconciles.
+ * A LedgerConnectionError (the cause is one), with its own code.
+ */
+export class LedgerAppendUncertainError extends LedgerConnectionError {
+  override readonly code = 'LEDGER_APPEND_UNCERTAIN' as const;
+  /** The id the ledger gave the event; it is in the store if the append landed. */
+  readonly event_id: string;
+  /** The sequence the event was to have (and has, if it landed). */
+  readonly sequence: number;
+  constructor(event_id: string, sequence: number, message: string, options?: { cause?: unknown }) {
+    super(`${message} (event_id ${event_id}, sequence ${sequence})`, options);
+    this.event_id = event_id;
+    this.sequence = sequence;
   }
 }
 

@@ -54,6 +54,8 @@ export class Ledger {
   /** Appends run one at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
   private appendTip: Tip;
+  /** Set when an append's outcome is unknown: the next append re-reads the tip instead of guessing. */
+  private appendTipUnknown = false;
 
   private constructor(
     readonly store: LedgerStore,
@@ -135,6 +137,10 @@ export class Ledger {
   }
 
   private async write(input: AppendInput, provenanceJson: string, payloadJson: string): Promise<number> {
+    if (this.appendTipUnknown) {
+      this.appendTip = await this.store.tip();
+      this.appendTipUnknown = false;
+    }
     const tip = this.appendTip;
     const sequence = tip.sequence_number + 1;
     const event_id = uuidv7();
@@ -154,6 +160,8 @@ export class Ledger {
       // Another writer moved the tip: nothing of ours was written. Re-read the tip so that the
       // caller's next append lands after theirs instead of failing forever.
       if (isLedgerError(e, 'LEDGER_SEQUENCE')) this.appendTip = await this.store.tip();
+      // The event may or may not have landed: whichever it was, the store's tip says so.
+      if (isLedgerError(e, 'LEDGER_APPEND_UNCERTAIN')) this.appendTipUnknown = true;
       throw e;
     }
     this.appendTip = { sequence_number: sequence, hash };

@@ -56,7 +56,10 @@ export interface EntryMsg {
   metadata: { deleted: boolean } | null;
   expired: boolean;
   revision: number;
+  /** Set when the scanned key is a reference: `key`/`value` are the target's, this is the reference. */
+  referencedBy: ReferenceMsg | null;
 }
+export interface ReferenceMsg { tx: number; key: Buffer; atTx: number; revision: number }
 export interface EntriesMsg { entries: EntryMsg[] }
 export interface ScanRequestMsg {
   seekKey?: Buffer;

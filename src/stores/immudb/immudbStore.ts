@@ -3,13 +3,16 @@
 // Layout: one key per event (see keyLayout.ts), value = the event's canonical line as UTF-8.
 // Append: one ExecAll that writes key N under the server-checked preconditions "key N does not
 // exist" and "key N-1 exists", so two writers can never fork the chain; the loser writes nothing.
-// Reads: only revision 1 of a key is ledger data; a second revision means someone wrote outside
-// the ledger and is reported as LedgerCorruptionError at that sequence.
-// Connection: one session on one channel; on a lost connection: close, wait 1 s, reconnect,
-// retry once, then LedgerConnectionError. An append whose outcome the drop left unknown is
-// looked up before it is retried, so it is never written twice.
+// Keys under the prefix belong to the ledger, and the ledger writes each once, as a plain value.
+// Anything else found there (a reference, a second revision, a foreign key, a gap, bytes that are
+// not UTF-8) was written behind the ledger's back and is LedgerCorruptionError at that sequence;
+// the tip is derived so that no such entry can move it (see #fetchTip).
+// Connection: one session on one channel; a lost read reconnects after 1 s and retries once. An
+// append whose answer was lost is resolved before it fails: reconnect, look the event up, write
+// it only if it is absent; if the server stays away, LedgerAppendUncertainError.
 
-import { LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerSequenceError } from '../../errors/errors.js';
+import { ChainCursor } from '../../verify/chainCursor.js';
+import { LedgerAppendUncertainError, LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerSequenceError } from '../../errors/errors.js';
 import { GENESIS_HASH } from '../../contract/hash.js';
 import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../../ledger/ledgerStore.js';
 import { connectImmudbSession } from './connectImmudbSession.js';
@@ -24,12 +27,35 @@ export interface ImmudbStoreOptions {
   readonly reconnectDelayMs?: number;
   /** Deadline of each call; a hung server counts as a lost connection. */
   readonly callTimeoutMs?: number;
+  /**
+   * How long an append whose answer was lost keeps reconnecting to learn its outcome before it
+   * fails with LedgerAppendUncertainError (default 10 s; a call in flight may add callTimeoutMs).
+   */
+  readonly appendResolveTimeoutMs?: number;
 }
 
 const DEFAULT_SCAN_PAGE_SIZE = 500;
 const DEFAULT_RECONNECT_DELAY_MS = 1_000;
+const DEFAULT_APPEND_RESOLVE_TIMEOUT_MS = 10_000;
+/** Entries per page of the descending walk that finds the tip: the first two usually suffice, and values can be large. */
+const TIP_PAGE_SIZE = 4;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Fatal: a value that is not UTF-8 must not be "repaired" with U+FFFD into a line that verifies.
+// ignoreBOM keeps a leading BOM in the text, where verification rejects it, instead of eating it.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The key an entry sits under in the index: the reference key itself when it is a reference. */
+const indexKeyOf = (entry: EntryMsg): Buffer => entry.referencedBy?.key ?? entry.key;
 
 export class ImmudbStore implements LedgerStore {
   readonly description: string;
@@ -38,6 +64,7 @@ export class ImmudbStore implements LedgerStore {
   readonly #scanPageSize: number;
   readonly #reconnectDelayMs: number;
   readonly #callTimeoutMs: number | undefined;
+  readonly #appendResolveTimeoutMs: number;
   #session: ImmudbSession | undefined;
   /** A reconnect in progress; concurrent calls that lost the same session share it. */
   #reconnecting: Promise<ImmudbSession> | undefined;
@@ -49,6 +76,7 @@ export class ImmudbStore implements LedgerStore {
     this.#scanPageSize = options.scanPageSize ?? DEFAULT_SCAN_PAGE_SIZE;
     this.#reconnectDelayMs = options.reconnectDelayMs ?? DEFAULT_RECONNECT_DELAY_MS;
     this.#callTimeoutMs = options.callTimeoutMs;
+    this.#appendResolveTimeoutMs = options.appendResolveTimeoutMs ?? DEFAULT_APPEND_RESOLVE_TIMEOUT_MS;
     this.description = formatImmudbAddress(config);
     if (!Number.isSafeInteger(this.#scanPageSize) || this.#scanPageSize < 1 || this.#scanPageSize > 1000) {
       throw new RangeError(`scanPageSize: ${this.#scanPageSize} is not an integer in 1..1000`);
@@ -74,37 +102,49 @@ export class ImmudbStore implements LedgerStore {
     return ImmudbStore.open(resolveImmudbConfig({ ...options, address }), options);
   }
 
-  /** The newest event as the server holds it now (other processes may have appended). */
+  /**
+   * The newest event the ledger wrote, as the server holds it now (other processes may have
+   * appended). Entries planted under the prefix never move it; scans report them.
+   */
   async tip(): Promise<Tip> {
     return this.#withReconnect('read of the tip', (session) => this.#fetchTip(session));
   }
 
+  /**
+   * Writes the event, or fails having written nothing (LedgerSequenceError: another writer;
+   * LedgerCorruptionError: key N holds an entry the ledger did not write), or, when the answer
+   * was lost and the server stayed away, LedgerAppendUncertainError with the event_id to look for.
+   */
   async append(record: AppendRecord): Promise<void> {
-    const { sequence } = record;
     const request = this.#appendRequest(record);
-    await this.#withReconnect(
-      `append of sequence ${sequence}`,
-      async (session) => {
-        await session.execAll(request);
-      },
-      async (session) => {
-        // The first attempt may have been committed before the connection dropped.
-        const stored = await this.#readFirstRevision(session, sequence);
-        if (stored !== undefined) {
-          if (eventIdOf(stored) === record.event_id) return; // our own write landed: done
-          throw new LedgerSequenceError(`${this.description}: append of sequence ${sequence} refused: another writer holds it`);
-        }
-        await session.execAll(request);
-      },
-    );
+    // No session means nothing was sent: a plain LedgerConnectionError is then the truth.
+    const session = await this.#currentSession();
+    try {
+      await session.execAll(request);
+      return;
+    } catch (e) {
+      if (e instanceof ImmudbRpcError && e.kind === 'precondition-failed') {
+        throw await this.#refusal(session, record, e).catch((lookup: unknown) =>
+          // The refusal itself is certain; only its explanation was lost.
+          lookup instanceof LedgerError ? lookup : this.#sequenceError(record, e),
+        );
+      }
+      if (!isReconnectable(e)) throw this.#toLedgerError(e, `append of sequence ${record.sequence}`);
+      await this.#resolveLostAppend(session, record, request, e);
+    }
   }
 
   async readLine(sequence: number): Promise<string | undefined> {
     return this.#withReconnect(`read of sequence ${sequence}`, (session) => this.#readFirstRevision(session, sequence));
   }
 
+  /**
+   * Lines `from`..`to` in order. Without `to` it reads to the tip and then also checks what lies
+   * after it, so an entry planted past the tip is reported (verify and export read this way).
+   */
   async *scanLines(from: number, to?: number): AsyncIterable<StoredLine> {
-    const last = to ?? (await this.tip()).sequence_number;
+    const tip = to === undefined ? await this.tip() : undefined;
+    const last = to ?? tip!.sequence_number;
     let next = Math.max(0, from);
     while (next <= last) {
       const limit = Math.min(this.#scanPageSize, last - next + 1);
@@ -120,23 +160,12 @@ export class ImmudbStore implements LedgerStore {
         }),
       );
       for (const entry of page.entries) {
-        const sequence = this.#layout.sequenceOf(entry.key);
-        // Keys come sorted, so the first one that is not `next` is a hole (a key deleted outside
-        // the ledger: immudb's Scan skips deleted keys) or a foreign key under our prefix.
-        if (sequence !== next) {
-          throw new LedgerCorruptionError(
-            next,
-            sequence === undefined
-              ? `${this.description}: foreign key ${this.#layout.describeKey(entry.key)} among the ledger's keys`
-              : `${this.description}: key ${this.#layout.describeKey(this.#layout.keyOf(next))} is missing (deleted outside the ledger?)`,
-          );
-        }
-        this.#assertWrittenOnce(entry, sequence);
-        yield { sequence, line: entry.value.toString('utf8') };
+        yield { sequence: next, line: this.#ledgerLine(entry, next) };
         next++;
       }
       if (page.entries.length < limit) return; // no keys left up to `last`: the ledger ends here
     }
+    if (tip !== undefined) await this.#checkAfterTip(tip);
   }
 
   /** Other clients of the database append too: polled, since plain KV reads have no push. */
@@ -156,6 +185,76 @@ export class ImmudbStore implements LedgerStore {
   }
 
   // -------------------------------------------------------------------------------------------
+  // What counts as the ledger's own entry
+
+  /**
+   * The line of a scanned entry expected at `expected`, or LedgerCorruptionError if the entry is
+   * not the plain, first-revision, UTF-8 value the ledger wrote under that sequence's key.
+   */
+  #ledgerLine(entry: EntryMsg, expected: number): string {
+    const key = indexKeyOf(entry);
+    const sequence = this.#layout.sequenceOf(key);
+    const name = this.#layout.describeKey(key);
+    // Keys come sorted, so the first one that is not `expected` is a hole (a key deleted or
+    // expired outside the ledger: immudb's Scan skips those) or a foreign key under the prefix.
+    if (sequence === undefined) {
+      throw new LedgerCorruptionError(expected, `${this.description}: foreign key ${name} among the ledger's keys`);
+    }
+    if (sequence !== expected) {
+      throw new LedgerCorruptionError(
+        expected,
+        `${this.description}: key ${this.#layout.describeKey(this.#layout.keyOf(expected))} is missing (deleted outside the ledger?), yet key ${name} exists`,
+      );
+    }
+    if (entry.referencedBy) {
+      throw new LedgerCorruptionError(
+        sequence,
+        `${this.description}: key ${name} is a reference to key ${this.#layout.describeKey(entry.key)} ` +
+          `(revision ${entry.referencedBy.revision}, tx ${entry.referencedBy.tx}); the ledger never writes references`,
+      );
+    }
+    this.#assertWrittenOnce(entry, sequence);
+    const line = decodeUtf8(entry.value);
+    if (line === undefined) throw new LedgerCorruptionError(sequence, `${this.description}: the value of key ${name} is not valid UTF-8`);
+    return line;
+  }
+
+  /**
+   * After a scan to `tip`: the entry that follows, if any, must be another writer's next event
+   * (it extends the chain from `tip`); anything else there was planted and is reported where the
+   * ledger would have continued.
+   */
+  async #checkAfterTip(tip: Tip): Promise<void> {
+    const after = tip.sequence_number + 1;
+    const page = await this.#withReconnect(`scan after sequence ${tip.sequence_number}`, (session) =>
+      session.scan({
+        prefix: this.#layout.prefixBytes,
+        ...(tip.sequence_number >= 0 ? { seekKey: this.#layout.keyOf(tip.sequence_number), inclusiveSeek: false } : {}),
+        desc: false,
+        limit: 1,
+      }),
+    );
+    const entry = page.entries[0];
+    if (entry === undefined) return;
+    const line = this.#ledgerLine(entry, after);
+    const why = new ChainCursor(after, tip.hash).advance(line);
+    if (why !== undefined) {
+      throw new LedgerCorruptionError(
+        after,
+        `${this.description}: key ${this.#layout.describeKey(entry.key)} past the tip holds an entry the ledger did not write (${why})`,
+      );
+    }
+  }
+
+  /** The hash of `bytes` if they are an event at `sequence` that links to `previousHash`. */
+  #extends(sequence: number, bytes: Uint8Array, previousHash: string): string | undefined {
+    const line = decodeUtf8(bytes);
+    if (line === undefined) return undefined;
+    const cursor = new ChainCursor(sequence, previousHash);
+    return cursor.advance(line) === undefined ? cursor.lastHash : undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Requests
 
   #appendRequest(record: AppendRecord): ExecAllRequestMsg {
@@ -172,15 +271,118 @@ export class ImmudbStore implements LedgerStore {
     };
   }
 
-  /** Revision 1 of the key of `sequence`; LedgerCorruptionError if the key has more revisions. */
+  /**
+   * Why immudb refused an append: another writer's event at N (LedgerSequenceError), or an entry
+   * the ledger did not write (LedgerCorruptionError naming the key, since no append can ever land
+   * there). Resolves (nothing to throw) if key N holds exactly this record: it was ours.
+   */
+  async #refusal(session: ImmudbSession, record: AppendRecord, cause: ImmudbRpcError): Promise<LedgerError> {
+    const { sequence } = record;
+    const [history, below] = await Promise.all([
+      this.#history(session, sequence, 1),
+      sequence > 0 ? this.#history(session, sequence - 1, 1) : Promise.resolve([]),
+    ]);
+    const first = history[0];
+    // Key N is free, so "key N-1 exists" failed: this writer's tip is not the store's.
+    if (first === undefined) return this.#sequenceError(record, cause);
+    // Another writer's event at N links to the ledger's event at N-1 (revision 1 of its key).
+    const previousHash = sequence === 0 ? GENESIS_HASH : below[0] === undefined ? undefined : hashField(below[0].value);
+    if (previousHash !== undefined && this.#extends(sequence, first.value, previousHash) !== undefined) return this.#sequenceError(record, cause);
+    const name = this.#layout.describeKey(this.#layout.keyOf(sequence));
+    return new LedgerCorruptionError(
+      sequence,
+      `${this.description}: append refused: key ${name} already holds an entry the ledger did not write ` +
+        `(not an event linking to sequence ${sequence - 1}); nothing was written, and no event can be appended until it is investigated`,
+      { cause },
+    );
+  }
+
+  #sequenceError(record: AppendRecord, cause: ImmudbRpcError): LedgerSequenceError {
+    return new LedgerSequenceError(
+      `${this.description}: append of sequence ${record.sequence} refused by immudb (${cause.message}): another writer moved the tip; nothing was written`,
+      { cause },
+    );
+  }
+
+  /**
+   * The append's answer was lost: it may have been committed. Reconnect and look key N up; if it
+   * holds this record, the append succeeded; if it is free, write it again (the preconditions
+   * make that safe even if the first write is still landing); if another entry holds it, the
+   * refusal says why. Gives up with LedgerAppendUncertainError once the server has stayed
+   * unreachable for appendResolveTimeoutMs.
+   */
+  async #resolveLostAppend(lost: ImmudbSession, record: AppendRecord, request: ExecAllRequestMsg, firstError: ImmudbRpcError): Promise<void> {
+    const { sequence } = record;
+    const deadline = Date.now() + this.#appendResolveTimeoutMs;
+    let lastError: unknown = firstError;
+    let session: ImmudbSession | undefined;
+    for (;;) {
+      if (this.#closed || Date.now() >= deadline) break;
+      try {
+        session = await this.#replaceSession(session ?? lost, this.#reconnectDelayMs);
+        if (await this.#settled(session, record, request, firstError)) return;
+        try {
+          await session.execAll(request);
+          return;
+        } catch (e) {
+          if (!(e instanceof ImmudbRpcError && e.kind === 'precondition-failed')) throw e;
+          // Refused: key N was taken meanwhile, perhaps by our first write landing late.
+          if (await this.#settled(session, record, request, e)) return;
+          throw this.#sequenceError(record, e); // key N free, so key N-1 is missing: not ours to fix
+        }
+      } catch (e) {
+        // A failed reconnect is a LedgerConnectionError: keep trying until the deadline. Any
+        // other LedgerError settles the outcome: nothing of ours was written.
+        if (e instanceof LedgerError && !(e instanceof LedgerConnectionError)) throw e;
+        lastError = e;
+        if (session !== undefined) this.#dropSession(session);
+      }
+    }
+    const reason = lastError instanceof Error ? lastError.message : String(lastError);
+    throw new LedgerAppendUncertainError(
+      record.event_id,
+      sequence,
+      `${this.description}: append of sequence ${sequence} has an unknown outcome: the request may have reached immudb but no answer came back, ` +
+        `and immudb could not be asked within ${this.#appendResolveTimeoutMs} ms (${reason}); the event may or may not be stored`,
+      { cause: lastError },
+    );
+  }
+
+  /**
+   * Whether key N already holds this very record (true: the append landed), is free (false), or
+   * holds another entry (throws the refusal: LedgerSequenceError or LedgerCorruptionError).
+   */
+  async #settled(session: ImmudbSession, record: AppendRecord, request: ExecAllRequestMsg, cause: ImmudbRpcError): Promise<boolean> {
+    const first = (await this.#history(session, record.sequence, 1))[0];
+    if (first === undefined) return false;
+    if (first.value.equals(request.Operations[0]!.kv.value)) return true;
+    throw await this.#refusal(session, record, cause);
+  }
+
+  /**
+   * Revision 1 of the key of `sequence`. LedgerCorruptionError if the key has more revisions, or
+   * if revision 1 is not an event linking to revision 1 of the key below: a key planted past the
+   * tip (a reference, garbage, a forged line) is then reported instead of read as an event.
+   */
   async #readFirstRevision(session: ImmudbSession, sequence: number): Promise<string | undefined> {
-    const history = await this.#history(session, sequence, 2);
+    const [history, below] = await Promise.all([
+      this.#history(session, sequence, 2),
+      sequence > 0 ? this.#history(session, sequence - 1, 1) : Promise.resolve([]),
+    ]);
     const first = history[0];
     if (first === undefined) return undefined;
-    // A second revision (an overwrite, or immudb's delete marker) means a write outside the ledger.
+    const name = this.#layout.describeKey(first.key);
+    // A second revision (an overwrite, a reference, immudb's delete marker) means a write outside the ledger.
     const second = history[1];
     if (second !== undefined) this.#assertWrittenOnce(second, sequence);
-    return first.value.toString('utf8');
+    const line = decodeUtf8(first.value);
+    if (line === undefined) throw new LedgerCorruptionError(sequence, `${this.description}: the value of key ${name} is not valid UTF-8`);
+    const previousHash = sequence === 0 ? GENESIS_HASH : below[0] === undefined ? undefined : hashField(below[0].value);
+    const why = previousHash === undefined ? `key ${this.#layout.describeKey(this.#layout.keyOf(sequence - 1))} holds no event` : new ChainCursor(sequence, previousHash).advance(line);
+    if (why !== undefined) {
+      throw new LedgerCorruptionError(sequence, `${this.description}: key ${name} holds an entry the ledger did not write (${why})`);
+    }
+    return line;
   }
 
   async #history(session: ImmudbSession, sequence: number, limit: number): Promise<EntryMsg[]> {
@@ -203,37 +405,61 @@ export class ImmudbStore implements LedgerStore {
     }
   }
 
+  /**
+   * The tip: the highest sequence whose key's revision 1 is an event that extends the chain from
+   * revision 1 of the key below it. Walking down from the top, entries planted under the prefix
+   * (foreign keys, references, values that are not such an event, keys past a gap) are passed
+   * over, so none moves the tip forwards; a rewritten key counts by its revision 1, and a key
+   * that a Scan no longer shows (deleted or expired) is found again by the History look-up above
+   * the candidate, so none moves it backwards. Scans then report each planted entry where it sits.
+   */
   async #fetchTip(session: ImmudbSession): Promise<Tip> {
+    let tip: Tip = { sequence_number: -1, hash: GENESIS_HASH };
     let seekKey = this.#layout.lastPossibleKey;
     let inclusiveSeek = true;
-    for (;;) {
-      const page = await session.scan({ prefix: this.#layout.prefixBytes, seekKey, inclusiveSeek, desc: true, limit: 1 });
-      const entry = page.entries[0];
-      if (entry === undefined) return { sequence_number: -1, hash: GENESIS_HASH };
-      const sequence = this.#layout.sequenceOf(entry.key);
-      if (sequence === undefined) {
-        // A foreign key under the prefix is not the tip; scans report it where it sits.
-        seekKey = entry.key;
-        inclusiveSeek = false;
-        continue;
+    walk: for (;;) {
+      const { entries } = await session.scan({ prefix: this.#layout.prefixBytes, seekKey, inclusiveSeek, desc: true, limit: TIP_PAGE_SIZE });
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]!;
+        const sequence = this.#layout.sequenceOf(indexKeyOf(entry));
+        if (sequence === undefined) continue;
+        const value = await this.#firstRevisionValue(session, entry, sequence);
+        if (value === undefined) continue;
+        let previousHash = GENESIS_HASH;
+        if (sequence > 0) {
+          const below = entries[i + 1];
+          const belowValue =
+            below !== undefined && this.#layout.sequenceOf(indexKeyOf(below)) === sequence - 1
+              ? await this.#firstRevisionValue(session, below, sequence - 1)
+              : (await this.#history(session, sequence - 1, 1))[0]?.value;
+          const hash = belowValue === undefined ? undefined : hashField(belowValue);
+          if (hash === undefined) continue; // nothing of the ledger's below it: planted past a gap
+          previousHash = hash;
+        }
+        const hash = this.#extends(sequence, value, previousHash);
+        if (hash !== undefined) {
+          tip = { sequence_number: sequence, hash };
+          break walk;
+        }
       }
-      // The tip's hash comes from revision 1 even if the key was rewritten: the ledger must
-      // still open so that reads and verifyChain can report the corruption.
-      const line = entry.revision === 1 ? entry.value : (await this.#history(session, sequence, 1))[0]?.value ?? entry.value;
-      return { sequence_number: sequence, hash: this.#hashOf(line.toString('utf8'), sequence) };
+      if (entries.length < TIP_PAGE_SIZE) break;
+      seekKey = indexKeyOf(entries[entries.length - 1]!);
+      inclusiveSeek = false;
+    }
+    // Upwards: a ledger key that the Scan skipped (deleted or expired behind the ledger's back)
+    // still has its revision 1 in History.
+    for (;;) {
+      const above = (await this.#history(session, tip.sequence_number + 1, 1))[0];
+      const hash = above === undefined ? undefined : this.#extends(tip.sequence_number + 1, above.value, tip.hash);
+      if (hash === undefined) return tip;
+      tip = { sequence_number: tip.sequence_number + 1, hash };
     }
   }
 
-  #hashOf(line: string, sequence: number): string {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch (cause) {
-      throw new LedgerCorruptionError(sequence, `${this.description}: stored line is not valid JSON`, { cause });
-    }
-    const hash = (parsed as { hash?: unknown } | null)?.hash;
-    if (typeof hash !== 'string') throw new LedgerCorruptionError(sequence, `${this.description}: stored line has no string "hash"`);
-    return hash;
+  /** Revision 1's value of a scanned entry at `sequence` (from History if the Scan showed a later one). */
+  async #firstRevisionValue(session: ImmudbSession, entry: EntryMsg, sequence: number): Promise<Buffer | undefined> {
+    if (entry.revision === 1 && !entry.referencedBy) return entry.value;
+    return (await this.#history(session, sequence, 1))[0]?.value;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -322,9 +548,13 @@ export class ImmudbStore implements LedgerStore {
   }
 }
 
-function eventIdOf(line: string): unknown {
+/** The "hash" field of a stored value, if it is a UTF-8 JSON object that has a string one. */
+function hashField(bytes: Uint8Array): string | undefined {
+  const line = decodeUtf8(bytes);
+  if (line === undefined) return undefined;
   try {
-    return (JSON.parse(line) as { event_id?: unknown } | null)?.event_id;
+    const hash = (JSON.parse(line) as { hash?: unknown } | null)?.hash;
+    return typeof hash === 'string' ? hash : undefined;
   } catch {
     return undefined;
   }

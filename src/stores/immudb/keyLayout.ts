@@ -1,6 +1,6 @@
 // One immudb key per event: `<prefix><sequence as 20 zero-padded decimal digits>`.
 // Zero padding makes immudb's lexicographic key order equal to sequence order, so a Scan over
-// the prefix walks the ledger in order and a descending Scan with limit 1 finds the tip.
+// the prefix walks the ledger in order and a descending Scan starts from the tip (immudbStore.ts).
 
 export const SEQUENCE_DIGITS = 20;
 
