@@ -206,6 +206,9 @@ export class WriterLock {
       nonce: randomBytes(16).toString('hex'),
     };
     const content = `${JSON.stringify(me)}\n`;
+    // Refuse a live or unjudgeable lock before writing anything (saves a temp file and an fsync
+    // per refused open); the link() below remains the only thing that grants the lock.
+    judge(path, readRecord(path));
     const temp = join(dirname(path), `${basename(path)}.tmp-${process.pid}-${randomBytes(16).toString('hex')}`);
     writePrivateFile(temp, content);
     try {
@@ -219,11 +222,8 @@ export class WriterLock {
         }
         const found = readRecord(path);
         if (found.kind === 'gone') continue; // released meanwhile
-        if (found.kind === 'unjudgeable') throw refuseByHand(path, found.why);
-        if (!provablyGone(found.holder)) {
-          throw new LedgerLockedError(describeHolder(found.holder), `the ledger is locked by another writer (${describeHolder(found.holder)}); lock file ${path}`);
-        }
-        if (!reap(path, path, found.text, temp, 0)) sleepSync(2 + Math.random() * 8); // another process is reaping it
+        judge(path, found);
+        if (found.kind === 'record' && !reap(path, path, found.text, temp, 0)) sleepSync(2 + Math.random() * 8); // another process is reaping it
       }
       throw new LedgerLockedError('unknown', `could not take the writer lock ${path}: it keeps changing hands`);
     } finally {
@@ -253,6 +253,14 @@ export class WriterLock {
     // Only this holder, alive, can remove a file holding its record: safe to unlink by path.
     const found = readRecord(this.path);
     if (found.kind === 'record' && found.text === this.content) unlinkQuietly(this.path);
+  }
+}
+
+/** Throws unless what is at the lock path is absent or the record of a provably gone holder. */
+function judge(path: string, found: Found): void {
+  if (found.kind === 'unjudgeable') throw refuseByHand(path, found.why);
+  if (found.kind === 'record' && !provablyGone(found.holder)) {
+    throw new LedgerLockedError(describeHolder(found.holder), `the ledger is locked by another writer (${describeHolder(found.holder)}); lock file ${path}`);
   }
 }
 
@@ -321,8 +329,9 @@ function clearLeftovers(lockPath: string): void {
   } catch {
     return;
   }
+  const tempName = new RegExp(`^${base.replace(/\./g, '\\.')}\\.tmp-(\\d+)-[0-9a-f]{32}$`);
   for (const name of names) {
-    const tmp = new RegExp(`^${base.replace(/\./g, '\\.')}\\.tmp-(\\d+)-[0-9a-f]{32}$`).exec(name);
+    const tmp = tempName.exec(name);
     if (tmp) {
       if (Number(tmp[1]) !== process.pid && pidIsDead(Number(tmp[1]))) unlinkQuietly(join(dir, name));
     } else if (name.startsWith(`${base}.reap-`)) {
