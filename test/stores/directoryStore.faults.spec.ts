@@ -4,7 +4,7 @@
 // tmpfs and a read-only bind mount, which need root (mount); without it these tests fail.
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DirectoryStore, Ledger, LedgerConnectionError } from '../../src/index.js';
 import { script } from '../support/childProcess.js';
@@ -91,10 +91,18 @@ describe('DirectoryStore open on an unwritable store', function () {
     mounts.push(mnt);
     const store = join(mnt, 'store');
     await storeWith(store, 2);
+    const fresh = join(mnt, 'fresh');
+    mkdirSync(fresh);
     exhaustInodes(mnt);
     const e = await expectReject(DirectoryStore.open(store), LedgerConnectionError);
     expect(e.message).to.contain(store).and.contain('ENOSPC');
     expect(lockLeftovers(store)).to.deep.equal([]);
+    // One inode free: enough for the temp record, not for the link (tmpfs counts each link):
+    // the temp file is taken back.
+    unlinkSync(join(mnt, 'f0'));
+    const f = await expectReject(DirectoryStore.open(fresh), LedgerConnectionError);
+    expect(f.message).to.contain(join(fresh, 'ledger.lock')).and.contain('ENOSPC');
+    expect(readdirSync(fresh)).to.deep.equal([]);
   });
 
   it('a read-only mount: LedgerConnectionError naming the path and EROFS; readers still open it', async () => {
