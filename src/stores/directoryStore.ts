@@ -8,8 +8,8 @@
 import { fstatSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError } from '../errors/errors.js';
-import { checkLine } from '../contract/eventLine.js';
+import { LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerSequenceError } from '../errors/errors.js';
+import { checkLine, type LineCheck } from '../contract/eventLine.js';
 import { fsyncDirectory } from './fsyncDirectory.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../ledger/ledgerStore.js';
@@ -78,6 +78,74 @@ async function readTail(fh: FileHandle, file: string): Promise<Tail> {
   return { tip: { sequence_number: check.sequence, hash: check.hash }, end, tornBytes: size - end };
 }
 
+/** Offset of the last newline before `pos`, or -1: scans backwards in chunks. */
+async function lastNewlineBefore(fh: FileHandle, pos: number): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let to = pos; to > 0; ) {
+    const from = Math.max(0, to - chunk.length);
+    const { bytesRead } = await fh.read(chunk, 0, to - from, from);
+    const nl = chunk.subarray(0, bytesRead).lastIndexOf(NEWLINE);
+    if (nl >= 0) return from + nl;
+    to = from;
+  }
+  return -1;
+}
+
+/**
+ * Refuses to write on top of a tail that does not link: the last complete line must follow the
+ * one before it (sequence + 1, previous_hash = its hash, both lines intact), or be event 0 on
+ * the genesis hash when it is the only line. readTail checks only the last line's own hash; a
+ * fork at the tail (two lines claiming one sequence, each self-consistent) passes that check,
+ * and a writer appending after it would extend the fork. Two line reads, on open only.
+ */
+async function checkTailLinks(fh: FileHandle, file: string, tail: Tail): Promise<void> {
+  if (tail.end === 0) return;
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  const lineAt = async (start: number, end: number): Promise<LineCheck> => {
+    const buf = Buffer.alloc(end - start);
+    await fh.read(buf, 0, buf.length, start);
+    try {
+      return checkLine(strict.decode(buf));
+    } catch {
+      return { ok: false, reason: 'line is not valid UTF-8' };
+    }
+  };
+  const lastEnd = tail.end - 1; // the newline ending the last complete line
+  const beforeLast = await lastNewlineBefore(fh, lastEnd);
+  const last = await lineAt(beforeLast + 1, lastEnd);
+  let problem: string | undefined;
+  if (!last.ok || last.computed !== last.hash) {
+    problem = `the last complete line is not an intact event (${last.ok ? 'stored hash does not match content' : last.reason})`;
+  } else if (beforeLast < 0) {
+    if (last.sequence !== 0 || last.previous_hash !== GENESIS_HASH) {
+      problem = `the only line has sequence ${last.sequence} and previous_hash ${last.previous_hash}, not event 0 on the genesis hash`;
+    }
+  } else {
+    const prevStart = (await lastNewlineBefore(fh, beforeLast)) + 1;
+    const prev = await lineAt(prevStart, beforeLast);
+    if (!prev.ok || prev.computed !== prev.hash) {
+      problem = `the line before the last is not an intact event (${prev.ok ? 'stored hash does not match content' : prev.reason})`;
+    } else if (last.sequence !== prev.sequence + 1 || last.previous_hash !== prev.hash) {
+      problem =
+        `the last two lines do not link: sequence ${prev.sequence} (hash ${prev.hash}) is followed by ` +
+        `sequence ${last.sequence} with previous_hash ${last.previous_hash}`;
+    }
+  }
+  if (problem === undefined) return;
+  // Name the sequence that verification of the file names: a full pass, on this error path only.
+  const r = await verifyLines(readLines(fh, 0, tail.end));
+  const at = r.break_at ?? (last.ok ? last.sequence : r.count);
+  throw new LedgerCorruptionError(at, `${file}: ${problem}; a fork or damage at the tail is never built upon${r.reason ? `; verification: ${r.reason}` : ''}`);
+}
+
+/** An I/O failure while opening for writing, as LedgerConnectionError naming the path and cause. */
+function asConnectionError(e: unknown, path: string): unknown {
+  if (e instanceof LedgerError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  const at = (e as NodeJS.ErrnoException).path ?? path;
+  return new LedgerConnectionError(`cannot open ${path} for writing: ${code ? `${code} at ${at}: ` : ''}${(e as Error).message ?? String(e)}`, { cause: e });
+}
+
 export class DirectoryStore implements LedgerStore {
   readonly description: string;
   private tail: Tail;
@@ -124,12 +192,13 @@ export class DirectoryStore implements LedgerStore {
       fh = await open(file, 'a+');
       await fsyncDirectory(dir); // make the file's directory entry durable too
       let tail = await readTail(fh, file);
+      await checkTailLinks(fh, file, tail);
       if (tail.tornBytes > 0) tail = await DirectoryStore.quarantineTornTail(dir, fh, tail);
       return new DirectoryStore(dir, fh, tail, lock);
     } catch (e) {
-      await fh?.close();
+      await fh?.close().catch(() => undefined);
       lock.releaseSync();
-      throw e;
+      throw asConnectionError(e, file);
     }
   }
 
@@ -166,6 +235,7 @@ export class DirectoryStore implements LedgerStore {
     if (size !== this.tail.end) {
       throw new LedgerSequenceError(`${this.description}: ${LEDGER_FILE} changed under the writer (size ${size}, expected ${this.tail.end}); refusing to fork`);
     }
+    this.lock.assertHeld(); // defence in depth: the lock file is still the one this writer linked
     const bytes = Buffer.from(`${record.line}\n`, 'utf8');
     try {
       let written = 0;
