@@ -11,13 +11,14 @@ export {
 } from './stores/immudb/index.js';
 export {
   LedgerError, LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
-  LedgerValidationError, LedgerLockedError, LedgerNotFoundError, isLedgerError, type LedgerErrorCode,
+  LedgerValidationError, LedgerLockedError, LedgerNotFoundError, LedgerUpcastError, isLedgerError, type LedgerErrorCode,
 } from './errors/errors.js';
 export { canonicalJson, compareCodePoints, type JsonValue } from './contract/canonicalJson.js';
 export { sha256, GENESIS_HASH, HASH_PATTERN } from './contract/hash.js';
 export { verifyLines, type VerifyResult, type VerifyOptions } from './verify/verifyChain.js';
 export { verifyFile, type VerifyFileOptions } from './verify/verifyFile.js';
 export { EventTypeRegistry, type PayloadCodec } from './ledger/eventTypeRegistry.js';
+export { UpcasterRegistry, type Upcaster } from './ledger/upcasters.js';
 export { LedgerEventCodec, AppendInputCodec, Provenance, Actor, type LedgerEvent, type AppendInput } from './contract/event.js';
 export {
   NodeCreationPayload, SignalDeltaPayload, PackageInstallPayload, SessionStartPayload, SEED_OBJECT_PAYLOAD_TYPES,
