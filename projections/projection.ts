@@ -71,7 +71,7 @@ export interface PureProjection<S = unknown, E = LedgerEvent, N extends string =
  * });
  */
 export interface MutableProjection<W = unknown, S = W, E = LedgerEvent, N extends string = string> extends ProjectionBase<N> {
-  /** A new working state (called once per runner that starts from genesis). */
+  /** A new working state: called when defined (to check its JSON form) and by each runner that starts from genesis. */
   init(): W;
   /** Folds `event` into `state` in place; a returned value other than undefined replaces the state. */
   evolve(state: W, event: E): NoInfer<W> | void;
@@ -142,7 +142,12 @@ export function checkProjection(p: unknown): asserts p is AnyProjection {
     for (const f of ['serialize', 'deserialize'] as const) {
       if (q[f] !== undefined && typeof q[f] !== 'function') throw new ProjectionDefinitionError(f, `projection "${q.name}": expected a function`, q[f]);
     }
-    const state = (q.init as () => unknown)();
+    let state: unknown;
+    try {
+      state = (q.init as () => unknown)();
+    } catch (e) {
+      throw new ProjectionDefinitionError('init', `projection "${q.name}": init() threw: ${e instanceof Error ? e.message : String(e)}`);
+    }
     checkJson(typeof q.serialize === 'function' ? (q.serialize as (s: unknown) => unknown)(state) : state, 'initial', q.name);
     return;
   }

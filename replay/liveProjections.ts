@@ -76,14 +76,15 @@ export class LiveProjections<P extends AnyProjection = AnyProjection> {
 
   private async start(): Promise<States<P>> {
     let fold;
+    let states: States<P>;
     try {
       const tip = (await this.engine.ledger.getTip()).sequence_number;
       fold = await this.engine.foldTo(tip);
+      states = fold.runner.current() as States<P>;
     } catch (e) {
       this.subject.error(e);
       throw e;
     }
-    const states = fold.runner.current() as States<P>;
     this.runner = fold.runner;
     this.chain = new ChainVerifier(states.sequence + 1, fold.lastHash);
     this.lastSnapshotAt = fold.startSequence;

@@ -1,10 +1,13 @@
 import { expect } from 'chai';
+import { join } from 'node:path';
+import { filter, firstValueFrom, lastValueFrom } from 'rxjs';
 import {
-  DuplicateProjectionError, FRAMEWORK_EVENT_TYPES, Ledger, LedgerSerializationError, MemoryStore, ProjectionDefinitionError, ProjectionFailedError,
+  DirectoryStore, DuplicateProjectionError, FRAMEWORK_EVENT_TYPES, Ledger, LedgerSerializationError, MemoryStore, ProjectionDefinitionError, ProjectionFailedError,
   ProjectionOrderError, ProjectionRegistry, ProjectionRunner, ReplayEngine, defineProjection, isProjectionError, type AppendInput, type LedgerEvent,
 } from '../../src/index.js';
 import { provenance, sessionStart } from '../support/fixtures.js';
-import { counts, delta, naiveFold, spied, totals } from '../support/replayFixtures.js';
+import { collectingLogger, counts, delta, naiveFold, spied, totals } from '../support/replayFixtures.js';
+import { tempDir } from '../support/tempDir.js';
 
 async function ledgerOf(inputs: AppendInput<object>[]): Promise<Ledger> {
   const ledger = await Ledger.open(new MemoryStore());
@@ -352,5 +355,74 @@ describe('projections that scale and do not surprise', () => {
       const typed: Record<string, string> = states.nodes; // StatesOf: typed by the projection's name, no cast
       expect(typed).to.deep.equal({ a: 's' });
     });
+  });
+});
+
+describe('mutable projections with snapshots and live mode (directory store)', () => {
+  let dir: string;
+  let remove: () => void;
+  let ledger: Ledger;
+  beforeEach(async () => {
+    ({ dir, remove } = tempDir());
+    ledger = await Ledger.open(await DirectoryStore.open(join(dir, 'ledger')));
+  });
+  afterEach(async () => {
+    await ledger.close().catch(() => undefined);
+    remove();
+  });
+
+  const index = (counter: { deserialized: number }) =>
+    defineProjection({
+      name: 'index', version: 1, canHandle: ['signal_delta'],
+      init: () => new Map<string, number>(),
+      evolve: (m, e) => void m.set(e.payload.node_id, (m.get(e.payload.node_id) ?? 0) + 1),
+      serialize: (m) => Object.fromEntries(m),
+      deserialize: (json) => {
+        counter.deserialized++;
+        return new Map(Object.entries(json));
+      },
+    });
+
+  it('a snapshot carries serialize(state); a later replay starts from deserialize(snapshot) and equals a full fold', async () => {
+    for (let i = 0; i < 10; i++) await ledger.append(delta(`n${i % 3}`, i));
+    const counter = { deserialized: 0 };
+    await new ReplayEngine(ledger, { projections: [index(counter)] }).takeSnapshot();
+    for (let i = 0; i < 4; i++) await ledger.append(delta('n9', i));
+    const result = await new ReplayEngine(ledger, { projections: [index(counter)], logger: collectingLogger() }).replay();
+    expect(counter.deserialized).to.equal(1);
+    const events: LedgerEvent[] = [];
+    for await (const e of ledger.readSince(-1)) events.push(e);
+    expect(result).to.deep.equal({ sequence: 14, states: naiveFold([index({ deserialized: 0 })], events) });
+    expect(result.states.index).to.deep.equal({ n0: 4, n1: 3, n2: 3, n9: 4 });
+  });
+
+  it('live mode emits a fresh JSON copy per event; a state that cannot be serialised errors states$ naming the sequence', async () => {
+    await ledger.append(delta('a', 1));
+    const live = new ReplayEngine(ledger, { projections: [index({ deserialized: 0 })], snapshots: false }).live();
+    const first = await live.ready;
+    await ledger.append(delta('a', 2));
+    const second = await firstValueFrom(live.states$.pipe(filter((s) => s.sequence === 1)));
+    expect(first.states.index).to.deep.equal({ a: 1 });
+    expect(second.states.index).to.deep.equal({ a: 2 });
+    await live.stop();
+
+    const bad = defineProjection({ name: 'bad', version: 1, init: () => ({ x: 0 }), evolve: (s, e) => void (s.x = e.sequence === 3 ? 0.5 : e.sequence) });
+    const live2 = new ReplayEngine(ledger, { projections: [bad], snapshots: false }).live();
+    await live2.ready;
+    const failure = lastValueFrom(live2.states$).catch((e: unknown) => e);
+    await ledger.append(delta('a', 3));
+    await ledger.append(delta('a', 4));
+    const error = await failure;
+    expect(error).to.be.instanceOf(ProjectionFailedError);
+    expect((error as ProjectionFailedError).sequence).to.equal(3);
+    expect(live2.current!.sequence).to.equal(2); // the last good states stay the last published
+    await live2.stop();
+
+    // Already unserialisable after the initial replay: ready rejects and states$ errors (it does not hang).
+    const live3 = new ReplayEngine(ledger, { projections: [bad], snapshots: false }).live();
+    const [ready, errored] = await Promise.all([live3.ready.catch((e: unknown) => e), lastValueFrom(live3.states$).catch((e: unknown) => e)]);
+    expect(ready).to.be.instanceOf(ProjectionFailedError);
+    expect(errored).to.equal(ready);
+    await live3.stop();
   });
 });
