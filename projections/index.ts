@@ -1,7 +1,11 @@
 // Projections: the consumer's contract, the registry, the runner.
-export { defineProjection, checkProjection, type Projection, type AnyProjection, type StateOf } from './projection.js';
+export {
+  defineProjection, checkProjection, isMutableProjection, type Projection, type PureProjection, type MutableProjection, type ProjectionBase,
+  type ProjectionBuilder, type AnyProjection, type StateOf, type StatesOf,
+} from './projection.js';
+export { type EventOf, type TypedEvent, type SeedEvents } from './eventMap.js';
 export { ProjectionRegistry } from './projectionRegistry.js';
-export { ProjectionRunner, type ProjectionStart, type ProjectionStates } from './projectionRunner.js';
+export { ProjectionRunner, type ProjectionStart, type ProjectionStates, type ProjectionRunnerOptions } from './projectionRunner.js';
 export {
   ProjectionError, ProjectionFailedError, DuplicateProjectionError, ProjectionDefinitionError, ProjectionOrderError,
   ProjectionPositionError, type ProjectionErrorCode,

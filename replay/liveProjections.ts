@@ -4,11 +4,15 @@
 import { BehaviorSubject, filter, type Observable, type Subscription } from 'rxjs';
 import type { LedgerEvent } from '../src/contract/event.js';
 import type { ProjectionRunner, ProjectionStates } from '../projections/projectionRunner.js';
+import type { AnyProjection, StatesOf } from '../projections/projection.js';
 import { SNAPSHOT_CREATED } from '../snapshots/snapshotCreated.js';
 import { ChainVerifier } from '../src/verify/chainVerifier.js';
 import { WRITE_SNAPSHOT } from './internal.js';
 import type { ReplayEngine, SnapshotRecord } from './replayEngine.js';
 import { LedgerValidationError } from '../src/errors/errors.js';
+
+/** The states of projections `P`, by name. */
+type States<P extends AnyProjection> = ProjectionStates<StatesOf<P>>;
 
 export interface LiveOptions {
   /** Take a snapshot whenever this many events have passed since the last one (off by default). */
@@ -27,12 +31,12 @@ export interface LiveOptions {
  * await ledger.append(nodeCreation);                 // folded and emitted
  * await live.stop();
  */
-export class LiveProjections {
+export class LiveProjections<P extends AnyProjection = AnyProjection> {
   /** The current states, then every change. */
-  readonly states$: Observable<ProjectionStates>;
+  readonly states$: Observable<States<P>>;
   /** Resolves with the states once the initial replay has reached the tip. */
-  readonly ready: Promise<ProjectionStates>;
-  private readonly subject = new BehaviorSubject<ProjectionStates | undefined>(undefined);
+  readonly ready: Promise<States<P>>;
+  private readonly subject = new BehaviorSubject<States<P> | undefined>(undefined);
   private subscription: Subscription | undefined;
   private stopped = false;
   private runner: ProjectionRunner | undefined;
@@ -43,7 +47,7 @@ export class LiveProjections {
   private readonly snapshotEvery: number | undefined;
 
   constructor(
-    private readonly engine: ReplayEngine,
+    private readonly engine: ReplayEngine<P>,
     options: LiveOptions = {},
   ) {
     this.snapshotEvery = options.snapshotEvery;
@@ -53,34 +57,35 @@ export class LiveProjections {
       }
       engine.requireSnapshots();
     }
-    this.states$ = this.subject.pipe(filter((s): s is ProjectionStates => s !== undefined));
+    this.states$ = this.subject.pipe(filter((s): s is States<P> => s !== undefined));
     this.ready = this.start();
     this.ready.catch(() => undefined); // reported through states$ as well
   }
 
   /** The latest states, or undefined before the initial replay finishes. */
-  get current(): ProjectionStates | undefined {
+  get current(): States<P> | undefined {
     return this.latest;
   }
 
   /** Kept apart from the subject, whose getValue() throws once it has errored. */
-  private latest: ProjectionStates | undefined;
+  private latest: States<P> | undefined;
 
-  private publish(states: ProjectionStates): void {
+  private publish(states: States<P>): void {
     this.latest = states;
     this.subject.next(states);
   }
 
-  private async start(): Promise<ProjectionStates> {
+  private async start(): Promise<States<P>> {
     let fold;
+    let states: States<P>;
     try {
       const tip = (await this.engine.ledger.getTip()).sequence_number;
       fold = await this.engine.foldTo(tip);
+      states = fold.runner.current() as States<P>;
     } catch (e) {
       this.subject.error(e);
       throw e;
     }
-    const states = fold.runner.current();
     this.runner = fold.runner;
     this.chain = new ChainVerifier(states.sequence + 1, fold.lastHash);
     this.lastSnapshotAt = fold.startSequence;
@@ -104,7 +109,13 @@ export class LiveProjections {
       this.fail(e);
       return;
     }
-    const states = runner.current();
+    let states: States<P>;
+    try {
+      states = runner.current() as States<P>; // a mutable state that cannot be serialised fails here
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
     this.publish(states);
     const { checkpoints } = this.engine;
     if (event.event_type === SNAPSHOT_CREATED && checkpoints) {

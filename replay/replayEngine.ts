@@ -6,7 +6,7 @@ import { LedgerCorruptionError, LedgerNotFoundError, LedgerValidationError } fro
 import type { Provenance } from '../src/contract/event.js';
 import { GENESIS_HASH, sha256 } from '../src/contract/hash.js';
 import type { Ledger } from '../src/ledger/ledger.js';
-import type { AnyProjection, Projection } from '../projections/projection.js';
+import type { AnyProjection, Projection, StatesOf } from '../projections/projection.js';
 import { ProjectionRegistry } from '../projections/projectionRegistry.js';
 import { ProjectionRunner, type ProjectionStart, type ProjectionStates } from '../projections/projectionRunner.js';
 import type { CheckpointStore } from '../snapshots/checkpointStore.js';
@@ -17,6 +17,7 @@ import { SnapshotStore, storeDirectory } from '../snapshots/snapshotStore.js';
 import { verifyCheckpoint, verifySnapshot, type VerifiedSnapshot } from '../snapshots/verifySnapshot.js';
 import { ChainVerifier } from '../src/verify/chainVerifier.js';
 import { WRITE_SNAPSHOT } from './internal.js';
+import type { UpcasterRegistry } from '../src/ledger/upcasters.js';
 import { LiveProjections, type LiveOptions } from './liveProjections.js';
 import { stderrLogger, type ReplayLogger } from './replayLogger.js';
 
@@ -29,9 +30,9 @@ export interface ReplayProgress {
   readonly to: number;
 }
 
-export interface ReplayEngineOptions {
-  /** The projections to fold (names must be unique). */
-  readonly projections: ProjectionRegistry | Iterable<AnyProjection>;
+export interface ReplayEngineOptions<P extends AnyProjection = AnyProjection> {
+  /** The projections to fold (names must be unique); their names and states type `replay().states`. */
+  readonly projections: ProjectionRegistry | Iterable<P>;
   /**
    * Where snapshots are read and written. Default: `snapshots/` beside a directory store's data;
    * none for other stores. `false`: never use snapshots (always replay from genesis).
@@ -48,6 +49,8 @@ export interface ReplayEngineOptions {
   readonly onProgress?: (progress: ReplayProgress) => void;
   /** Default 10000. */
   readonly progressEvery?: number;
+  /** Old events are upcast to their current shape before projections fold them (hashes are checked on the stored bytes). */
+  readonly upcasters?: UpcasterRegistry;
 }
 
 export interface ReplayOptions {
@@ -84,7 +87,7 @@ const DEFAULT_PROVENANCE: Provenance = { framework_id: 'FMWK-001', pack_id: 'PC-
  * const live = engine.live();                                 // replay, then follow
  * live.states$.subscribe(({ states }) => render(states.graph));
  */
-export class ReplayEngine {
+export class ReplayEngine<P extends AnyProjection = AnyProjection> {
   readonly registry: ProjectionRegistry;
   readonly snapshots: SnapshotStore | undefined;
   readonly checkpoints: CheckpointStore | undefined;
@@ -94,7 +97,7 @@ export class ReplayEngine {
 
   constructor(
     readonly ledger: Ledger,
-    private readonly options: ReplayEngineOptions,
+    private readonly options: ReplayEngineOptions<P>,
   ) {
     this.registry = ProjectionRegistry.from(options.projections);
     this.snapshots =
@@ -109,13 +112,13 @@ export class ReplayEngine {
   }
 
   /** Every projection's state after event `to` (default: the tip). */
-  async replay(options: ReplayOptions = {}): Promise<ProjectionStates> {
+  async replay(options: ReplayOptions = {}): Promise<ProjectionStates<StatesOf<P>>> {
     const target = options.to ?? (await this.ledger.getTip()).sequence_number;
-    return (await this.foldTo(target)).runner.current();
+    return (await this.foldTo(target)).runner.current() as ProjectionStates<StatesOf<P>>;
   }
 
   /** Every projection's state after event `sequence`. */
-  async stateAt(sequence: number): Promise<ProjectionStates> {
+  async stateAt(sequence: number): Promise<ProjectionStates<StatesOf<P>>> {
     return this.replay({ to: sequence });
   }
 
@@ -129,7 +132,8 @@ export class ReplayEngine {
     if (this.registry.get(projection.name) !== projection) {
       throw new LedgerValidationError('projection', `"${projection.name}" is not registered with this engine`, projection.name);
     }
-    return (await this.replay(options)).states[projection.name] as S;
+    const target = options.to ?? (await this.ledger.getTip()).sequence_number;
+    return (await this.foldTo(target)).runner.stateOf(projection.name) as S;
   }
 
   /**
@@ -150,8 +154,8 @@ export class ReplayEngine {
   }
 
   /** Replays, then keeps folding live events; see LiveProjections. */
-  live(options: LiveOptions = {}): LiveProjections {
-    return new LiveProjections(this, options);
+  live(options: LiveOptions = {}): LiveProjections<P> {
+    return new LiveProjections<P>(this, options);
   }
 
   // ---- internals shared with LiveProjections -------------------------------------------------
@@ -164,7 +168,7 @@ export class ReplayEngine {
     const start = target < 0 ? undefined : await this.startPoint(target, tip);
     const starts = new Map<string, ProjectionStart>();
     for (const p of start?.projections ?? []) starts.set(p.name, { sequence: start!.sequence, state: p.state });
-    const runner = new ProjectionRunner(this.registry, starts);
+    const runner = new ProjectionRunner(this.registry, starts, this.options.upcasters ? { upcasters: this.options.upcasters } : {});
     const from = runner.sequence;
     const chain = new ChainVerifier(from + 1, from < 0 ? GENESIS_HASH : start!.anchorHash);
     const every = this.options.onProgress ? (this.options.progressEvery ?? 10_000) : 0;

@@ -28,10 +28,10 @@ export class Graph {
   readonly state$: Observable<GraphState>;
 
   private constructor(
-    private readonly engine: ReplayEngine,
-    private readonly live: LiveProjections,
+    private readonly engine: ReplayEngine<typeof graphProjection>,
+    private readonly live: LiveProjections<typeof graphProjection>,
   ) {
-    this.state$ = live.states$.pipe(map((s) => s.states.graph as GraphState));
+    this.state$ = live.states$.pipe(map((s) => s.states.graph));
   }
 
   /** Replays the ledger into the graph (from the newest valid snapshot), then follows it. */
@@ -49,7 +49,7 @@ export class Graph {
 
   /** The current graph. */
   get state(): GraphState {
-    return this.live.current!.states.graph as GraphState;
+    return this.live.current!.states.graph;
   }
 
   /** The sequence of the last event folded. */
@@ -63,7 +63,7 @@ export class Graph {
 
   /** The graph as it was after event `sequence`. */
   async stateAt(sequence: number): Promise<GraphState> {
-    return (await this.engine.stateAt(sequence)).states.graph as GraphState;
+    return (await this.engine.stateAt(sequence)).states.graph;
   }
 
   /** Snapshots the current graph and records it in the ledger. */

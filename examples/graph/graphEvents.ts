@@ -19,6 +19,16 @@ export type ModeChangePayload = t.TypeOf<typeof ModeChangePayload>;
 export const ConsolidationPayload = t.type({ target_id: NodeId, source_ids: t.array(NodeId) }, 'consolidation payload');
 export type ConsolidationPayload = t.TypeOf<typeof ConsolidationPayload>;
 
+/** The Graph's events, by event_type: what its projection folds (see defineProjection<GraphEvents>()). */
+export interface GraphEvents {
+  node_creation: NodeCreationPayload;
+  signal_delta: SignalDeltaPayload;
+  suppression: SuppressionPayload;
+  unsuppression: SuppressionPayload;
+  mode_change: ModeChangePayload;
+  consolidation: ConsolidationPayload;
+}
+
 // ---- constructors: append inputs a Graph writer hands to ledger.append --------------------
 
 export const GRAPH_PROVENANCE: Provenance = { framework_id: 'FMWK-005', pack_id: 'PC-005-graph', actor: 'system' };

@@ -1,10 +1,10 @@
 // The Graph as a projection of the ledger: a pure fold, copy-on-write, JSON state (so the
-// engine can snapshot it).
+// engine can snapshot it), typed by the Graph's events.
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { defineProjection, type LedgerEvent } from '../../src/index.js';
 import { addDecimal } from './decimal.js';
-import { ConsolidationPayload, ModeChangePayload, NodeCreationPayload, SignalDeltaPayload, SuppressionPayload } from './graphEvents.js';
+import { ConsolidationPayload, ModeChangePayload, NodeCreationPayload, SignalDeltaPayload, SuppressionPayload, type GraphEvents } from './graphEvents.js';
 
 export interface GraphNode {
   readonly node_id: string;
@@ -38,7 +38,9 @@ export class GraphInvariantError extends Error {
   }
 }
 
-function decode<A>(codec: t.Decoder<unknown, A>, e: LedgerEvent): A {
+// The payload types are what the Graph writes; events of other writers are checked anyway
+// (the core accepts any JSON object for the Graph's own types unless the Graph registers them).
+function decode<A>(codec: t.Decoder<unknown, A>, e: LedgerEvent<unknown>): A {
   const r = codec.decode(e.payload);
   if (isLeft(r)) throw new GraphInvariantError('payload', `not a valid ${e.event_type} payload`, e.payload);
   return r.right;
@@ -79,10 +81,13 @@ const sumSignals = (a: Readonly<Record<string, string>>, b: Readonly<Record<stri
  * const graph = await projectionStateAt(graphProjection, [nodeCreation('a', 'concept'), signalDelta('a', 'use', 2)]);
  * graph.nodes.a.signals.use === '2';
  */
-export const graphProjection = defineProjection<GraphState>({
+const EMPTY: GraphState = { nodes: {} };
+
+export const graphProjection = defineProjection<GraphEvents>()({
   name: 'graph',
   version: 1,
-  initial: { nodes: {} },
+  canHandle: ['node_creation', 'signal_delta', 'suppression', 'unsuppression', 'mode_change', 'consolidation'],
+  initial: EMPTY,
   apply(state, event) {
     switch (event.event_type) {
       case 'node_creation': {
@@ -128,8 +133,6 @@ export const graphProjection = defineProjection<GraphState>({
         }
         return put(state, ...merged, target);
       }
-      default:
-        return state;
     }
   },
 });

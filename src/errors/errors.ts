@@ -12,6 +12,7 @@ export type LedgerErrorCode =
   | 'LEDGER_VALIDATION'
   | 'LEDGER_LOCKED'
   | 'LEDGER_NOT_FOUND'
+  | 'LEDGER_UPCAST'
   | ProjectionErrorCode
   | SnapshotErrorCode;
 
@@ -107,6 +108,19 @@ export class LedgerNotFoundError extends LedgerError {
   constructor(sequence: number, message: string) {
     super('LEDGER_NOT_FOUND', message);
     this.sequence = sequence;
+  }
+}
+
+/** An upcaster threw or produced a payload that is not the registered shape; the stored event is untouched. */
+export class LedgerUpcastError extends LedgerError {
+  readonly sequence: number;
+  readonly eventType: string;
+  readonly schemaVersion: string;
+  constructor(sequence: number, eventType: string, schemaVersion: string, message: string, options?: { cause?: unknown }) {
+    super('LEDGER_UPCAST', `sequence ${sequence}: upcasting ${eventType} ${schemaVersion}: ${message}`, options);
+    this.sequence = sequence;
+    this.eventType = eventType;
+    this.schemaVersion = schemaVersion;
   }
 }
 

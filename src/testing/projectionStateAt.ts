@@ -53,7 +53,7 @@ export async function projectionStateAt<S>(
   const ledger = await Ledger.open(new MemoryStore(), { registry: options.registry ?? EventTypeRegistry.withSeedTypes() });
   try {
     for (const input of list as AppendInput[]) await ledger.append(input);
-    if (list.length === 0 && sequence === undefined) return structuredClone(projection.initial);
+    if (list.length === 0 && sequence === undefined) return new ProjectionRunner([projection]).stateOf(projection.name) as S;
     return await projectionStateAt(projection, ledger, sequence);
   } finally {
     await ledger.close();

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
 import {
-  CheckpointStore, DirectoryStore, Ledger, LedgerSerializationError, ReplayEngine, SnapshotError, SnapshotStore, canonicalJson,
+  CheckpointStore, DirectoryStore, Ledger, LedgerSerializationError, ProjectionFailedError, ReplayEngine, SnapshotError, SnapshotStore, canonicalJson,
   decodeSnapshot, defineProjection, encodeSnapshot, sha256, type LedgerEvent,
 } from '../../src/index.js';
 import { appendBehindLedger } from '../support/appendBehindLedger.js';
@@ -74,7 +74,7 @@ describe('snapshots', () => {
     const engine = new ReplayEngine(ledger, { projections: [spy], logger: collectingLogger() });
     const result = await engine.replay();
     expect(result).to.deep.equal({ sequence: 35, states: await fullReplay([totals]) });
-    expect(spy.applied).to.equal(35 - 29); // events 30..35: the record and five deltas
+    expect(spy.applied).to.equal(5); // events 31..35: the five deltas (the record at 30 is the framework's, not folded)
   });
 
   it('a tampered snapshot file is skipped with a warning; an older snapshot is used', async () => {
@@ -94,7 +94,7 @@ describe('snapshots', () => {
     expect(result.states).to.deep.equal(await fullReplay());
     expect(logger.warnings).to.have.length(1);
     expect(logger.warnings[0]).to.contain('20.snapshot skipped: file_hash: the file hashes to');
-    expect(spy.applied).to.equal(result.sequence - 9); // from the older snapshot at 9
+    expect(spy.applied).to.equal(result.sequence - 9 - 2); // from the older snapshot at 9, less the two snapshot_created records
   });
 
   it('a snapshot whose anchor is not the ledger\'s hash at its sequence is skipped, even when recorded', async () => {
@@ -138,8 +138,8 @@ describe('snapshots', () => {
     const countsSpy = spied(counts);
     const logger = collectingLogger();
     const result = await new ReplayEngine(ledger, { projections: [totals2, countsSpy], logger }).replay();
-    expect(totals2.applied).to.equal(16); // 0..15, from genesis
-    expect(countsSpy.applied).to.equal(4); // 12..15, from the snapshot at 11
+    expect(totals2.applied).to.equal(15); // 0..15 from genesis, less the snapshot_created record at 12
+    expect(countsSpy.applied).to.equal(3); // 13..15, from the snapshot at 11 (the record at 12 is not folded)
     expect(result.states).to.deep.equal(naiveFold([totals2, counts], await all()));
     expect(logger.warnings).to.deep.equal([`snapshot 11.snapshot: rebuilding from genesis "totals" (registered version 2, snapshot has version 1)`]);
   });
@@ -151,11 +151,14 @@ describe('snapshots', () => {
     expect(error).to.be.instanceOf(SnapshotError);
     expect((error as SnapshotError).code).to.equal('SNAPSHOT_UNAVAILABLE');
     await append(2);
+    // A float is refused on the first fold that produces it, before any snapshot is written.
     const floaty = defineProjection<{ ratio: number }>({ name: 'floaty', version: 1, initial: { ratio: 0 }, apply: (s) => ({ ratio: s.ratio + 0.25 }) });
     error = undefined;
     await new ReplayEngine(ledger, { projections: [floaty] }).takeSnapshot().catch((e) => (error = e));
-    expect(error).to.be.instanceOf(LedgerSerializationError);
-    expect((error as LedgerSerializationError).path).to.equal('snapshot.projections[0].state.ratio');
+    expect(error).to.be.instanceOf(ProjectionFailedError);
+    expect((error as ProjectionFailedError).sequence).to.equal(0);
+    expect((error as Error).cause).to.be.instanceOf(LedgerSerializationError);
+    expect(((error as Error).cause as LedgerSerializationError).path).to.equal('state.ratio');
     expect(existsSync(snapshotDir()) ? readdirSync(snapshotDir()) : []).to.deep.equal([]);
     expect((await ledger.getTip()).sequence_number).to.equal(1);
   });

@@ -33,10 +33,34 @@ export function collectingLogger(): ReplayLogger & { warnings: string[] } {
   return { warnings, warn: (m) => warnings.push(m) };
 }
 
+interface FoldSpec {
+  name: string;
+  canHandle?: readonly string[];
+  includeFrameworkEvents?: boolean;
+  initial?: unknown;
+  apply?(s: any, e: any): unknown;
+  init?(): unknown;
+  evolve?(s: any, e: any): unknown;
+  serialize?(s: any): unknown;
+}
+
+/** Whether `p` folds an event of `type`: its canHandle list, else every type but the framework's snapshot_created. */
+export const sees = (p: FoldSpec, type: string): boolean =>
+  p.canHandle ? p.canHandle.includes(type) : p.includeFrameworkEvents === true || type !== 'snapshot_created';
+
 /** The states of `projections` after folding `events` naively (the reference for every replay). */
-export function naiveFold(projections: ReadonlyArray<{ name: string; initial: unknown; apply(s: any, e: any): unknown }>, events: readonly unknown[]): Record<string, unknown> {
+export function naiveFold(projections: ReadonlyArray<FoldSpec>, events: ReadonlyArray<{ event_type: string }>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const p of projections) out[p.name] = events.reduce((s: unknown, e) => p.apply(s, e), structuredClone(p.initial));
+  for (const p of projections) {
+    const mine = events.filter((e) => sees(p, e.event_type));
+    if (p.evolve) {
+      let state = p.init!();
+      for (const e of mine) state = p.evolve(state, e) ?? state;
+      out[p.name] = JSON.parse(JSON.stringify(p.serialize ? p.serialize(state) : state));
+    } else {
+      out[p.name] = mine.reduce((s: unknown, e) => p.apply!(s, e), structuredClone(p.initial));
+    }
+  }
   return out;
 }
 

@@ -1,0 +1,33 @@
+// Typed events for projections: a map from event_type to payload type, and the discriminated
+// union over `event_type` it gives. A projection that lists the types it handles (`canHandle`)
+// receives only those events, so its fold is typed by them.
+import type { LedgerEvent } from '../src/contract/event.js';
+import type {
+  NodeCreationPayload, PackageInstallPayload, SEED_OBJECT_PAYLOAD_TYPES, SessionStartPayload, SignalDeltaPayload,
+} from '../src/contract/payloads.js';
+
+/** One event whose `event_type` is the literal `K` and whose payload is `P`. */
+export type TypedEvent<K extends string, P> = Omit<LedgerEvent<P>, 'event_type'> & { readonly event_type: K };
+
+/**
+ * The events of types `K` from the map `M` (event_type -> payload), as a union discriminated
+ * by `event_type`. A type not in the map gets a JSON-object payload; `K = string` (no list of
+ * types) is any event.
+ *
+ * @example
+ * interface MyEvents { node_creation: NodeCreationPayload; receipt_committed: { receipt_id: string } }
+ * type E = EventOf<MyEvents, 'receipt_committed'>; // e.payload.receipt_id: string
+ */
+export type EventOf<M, K extends string = keyof M & string> = string extends K
+  ? LedgerEvent
+  : K extends unknown
+    ? TypedEvent<K, K extends keyof M ? M[K] : Record<string, unknown>>
+    : never;
+
+/** The payloads of seed 003's event types, as the ledger's default registry checks them. */
+export type SeedEvents = {
+  node_creation: NodeCreationPayload;
+  signal_delta: SignalDeltaPayload;
+  package_install: PackageInstallPayload;
+  session_start: SessionStartPayload;
+} & { [K in (typeof SEED_OBJECT_PAYLOAD_TYPES)[number]]: Record<string, unknown> };
