@@ -74,11 +74,13 @@ function run(args: string[], stdin?: Buffer): Child {
   };
 }
 
-async function kill(c: Child): Promise<void> {
+/** SIGKILLs the child; false if it had already finished cleanly (not a kill: the caller retries). */
+async function kill(c: Child): Promise<boolean> {
   c.child.kill('SIGKILL');
   const how = await c.exited;
-  // A child that finished before the kill landed is not a kill: the campaign counts only real ones.
+  if (how === 0) return false;
   expect(how, `stderr: ${c.stderr()}`).to.equal('SIGKILL');
+  return true;
 }
 
 const input = (id: string, padding: number) =>
@@ -132,7 +134,7 @@ describe('hostile: crash campaign (SIGKILL)', function () {
       const c = run([MAIN, 'append', '--store', store, '-'], Buffer.from(ids.map((id) => input(id, padding)).join('')));
       await c.waitFor(() => true); // the first acknowledgement
       await sleep(random(120));
-      await kill(c);
+      expect(await kill(c), 'an append loop of 3,000 lines finished before the kill').to.equal(true);
       kills++;
       // The k-th acknowledgement of a run is its k-th input line.
       c.lines.forEach((line, k) => {
@@ -158,24 +160,32 @@ describe('hostile: crash campaign (SIGKILL)', function () {
     writeFileSync(join(store, 'ledger.jsonl'), chain(Array.from({ length: 12_000 }, (_, i) => `{"pad":"${pad}","session_id":"x-${i}"}`)).lines.map((l) => `${l}\n`).join(''));
     const ledgerBytes = readFileSync(join(store, 'ledger.jsonl'));
     const random = rng(8_002);
+    // One export to completion first: its duration spreads the kills over start-up, writing and rename.
+    const started = Date.now();
+    const full = run([MAIN, 'export', '--store', store, '--out', join(dir, 'export-full.jsonl')]);
+    expect(await full.exited, full.stderr()).to.equal(0);
+    const duration = Date.now() - started;
+    expect(readFileSync(join(dir, 'export-full.jsonl')).equals(ledgerBytes)).to.equal(true);
     let whole = 0;
+    let finished = 0;
     for (let round = 0; round < 7; round++) {
       const out = join(dir, `export-${round}.jsonl`);
       const c = run([MAIN, 'export', '--store', store, '--out', out]);
-      // Node starts in ~100-300 ms; the export itself takes a few hundred ms more.
-      await sleep(150 + random(600));
-      if ((await Promise.race([c.exited, sleep(0).then(() => 'running')])) !== 'running') {
+      await sleep(Math.floor(duration * (0.2 + random(70) / 100)));
+      if (!(await kill(c))) {
+        expect(++finished, 'exports keep finishing before the kill').to.be.below(10);
         round--; // finished before the kill: not a kill, try again with another delay
         continue;
       }
-      await kill(c);
       kills++;
       if (existsSync(out)) {
         expect(readFileSync(out).equals(ledgerBytes), `export-${round}.jsonl is partial`).to.equal(true);
         whole++;
       }
     }
-    console.log(`      (${whole} of 7 killed exports had already renamed a whole file; the others left none)`);
+    // Temp files a killed export leaves beside the target are its evidence of a kill mid-write; never the target.
+    const leftovers = readdirSync(dir).filter((f) => f.includes('export-') && !/^export-(\d+|full)\.jsonl$/.test(f));
+    console.log(`      (a full export took ${duration} ms; of 7 killed exports ${whole} had renamed a whole file, ${leftovers.length} left a temp file)`);
   });
 
   it('6 SIGKILLs of snapshot: replay with snapshots always equals replay from genesis; the chain stays valid', async () => {
@@ -191,15 +201,21 @@ describe('hostile: crash campaign (SIGKILL)', function () {
       return JSON.parse(io.out().trim().split('\n').at(-1)!) as unknown;
     };
     const random = rng(8_003);
+    // One snapshot to completion first: its duration spreads the kills over replay, file write and append.
+    const started = Date.now();
+    const full = run([MAIN, 'snapshot', '--store', store, '--projections', projections]);
+    expect(await full.exited, full.stderr()).to.equal(0);
+    const duration = Date.now() - started;
+    let finished = 0;
     for (let round = 0; round < 6; round++) {
       const c = run([MAIN, 'snapshot', '--store', store, '--projections', projections]);
-      await sleep(200 + random(700));
-      if ((await Promise.race([c.exited, sleep(0).then(() => 'running')])) !== 'running') {
-        expect(await c.exited, c.stderr()).to.equal(0);
+      // Later snapshots replay from the newest one, so they are quicker than the first: kill early.
+      await sleep(Math.floor(duration * (0.1 + random(60) / 100)));
+      if (!(await kill(c))) {
+        expect(++finished, 'snapshots keep finishing before the kill').to.be.below(10);
         round--; // completed: a fine snapshot, but not a kill
         continue;
       }
-      await kill(c);
       kills++;
       // Open for writing first: recovers the dead writer's lock and any torn tail, as the next user would.
       const stored = await storedEvents(store);
@@ -207,7 +223,7 @@ describe('hostile: crash campaign (SIGKILL)', function () {
       expect(await replayStates([])).to.deep.equal(await replayStates(['--no-snapshots']));
     }
     const files = existsSync(join(store, 'snapshots')) ? readdirSync(join(store, 'snapshots')) : [];
-    console.log(`      (snapshots directory after the kills: ${files.length} entries)`);
+    console.log(`      (a full snapshot took ${duration} ms; snapshots directory after the kills: ${files.join(', ')})`);
   });
 
   it('6 SIGKILLs of a lock holder, each followed by two contenders racing to recover the lock: one writer at a time, nothing lost', async () => {
@@ -226,7 +242,7 @@ describe('hostile: crash campaign (SIGKILL)', function () {
       const holder = run([script('appendLoop'), store, '1000000', String(random(3) * 10_000), `h${round}`]);
       await holder.waitFor((l) => l.startsWith('ack '));
       await sleep(random(80));
-      await kill(holder);
+      expect(await kill(holder), 'an endless append loop finished').to.equal(true);
       kills++;
       collect(holder);
       // Two writers at once against the dead holder's lock: each either writes its 5 events or is refused.
