@@ -11,12 +11,14 @@ export {
 } from './stores/immudb/index.js';
 export {
   LedgerError, LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
-  LedgerValidationError, LedgerLockedError, LedgerNotFoundError, isLedgerError, type LedgerErrorCode,
+  LedgerValidationError, LedgerLockedError, LedgerNotFoundError, LedgerUnreadableValueError, LedgerLineTooLongError,
+  isLedgerError, type LedgerErrorCode,
 } from './errors.js';
 export { canonicalJson, compareCodePoints, type JsonValue } from './canonicalJson.js';
 export { sha256, GENESIS_HASH, HASH_PATTERN } from './hash.js';
 export { verifyLines, type VerifyResult, type VerifyOptions } from './verifyChain.js';
 export { verifyFile, type VerifyFileOptions } from './verifyFile.js';
+export { MAX_LINE_BYTES } from './lineReader.js';
 export { EventTypeRegistry, type PayloadCodec } from './eventTypeRegistry.js';
 export { LedgerEventCodec, AppendInputCodec, Provenance, Actor, type LedgerEvent, type AppendInput } from './event.js';
 export {
