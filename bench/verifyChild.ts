@@ -4,12 +4,13 @@
 //   verify-2w  the same with verifyFile(..., { workers: 2 }) (worker threads share this process,
 //           so maxRSS covers them all)
 //   online  Ledger.verifyChain() on a read-only DirectoryStore over <dir>
-//   sha     baseline: plain SHA-256 of every line (src/hash.ts sha256), lines read the same way (readLines)
-//   read    readLines alone (where the reading time goes)
+//   sha     baseline: plain SHA-256 of every line's bytes (src/hash.ts sha256), lines read the way
+//           verifyFile reads them (readLineBatches: Buffer views, no decode)
+//   read    readLineBatches alone (where the reading time goes)
 import { join } from 'node:path';
 import { DirectoryStore, Ledger, sha256 } from '../src/index.js';
 import { verifyFile } from '../src/verify.js';
-import { readLines } from '../src/contract/lineReader.js';
+import { readLineBatches } from '../src/contract/lineReader.js';
 
 const [mode, dir] = process.argv.slice(2);
 if (!mode || !dir) {
@@ -40,18 +41,22 @@ async function run(): Promise<{ count: number; valid: boolean }> {
     case 'sha': {
       let count = 0;
       let x = 0;
-      for await (const line of readLines(file)) {
-        x ^= sha256(line).charCodeAt(7); // keep the digest live
-        count++;
+      for await (const batch of readLineBatches(file)) {
+        for (const line of batch) {
+          x ^= sha256(line).charCodeAt(7); // keep the digest live
+          count++;
+        }
       }
       return { count, valid: x >= 0 };
     }
     case 'read': {
       let count = 0;
       let bytes = 0;
-      for await (const line of readLines(file)) {
-        bytes += line.length;
-        count++;
+      for await (const batch of readLineBatches(file)) {
+        for (const line of batch) {
+          bytes += line.length;
+          count++;
+        }
       }
       return { count, valid: bytes >= 0 };
     }

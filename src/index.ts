@@ -26,7 +26,8 @@ export { openStore, type OpenStoreOptions } from './stores/openStore.js';
 // Errors: one base class, one union of codes, one guard for the ledger, projections and snapshots.
 export {
   LedgerError, LedgerConnectionError, LedgerAppendUncertainError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
-  LedgerValidationError, LedgerLockedError, LedgerNotFoundError, LedgerUpcastError, isLedgerError,
+  LedgerValidationError, LedgerLockedError, LedgerNotFoundError, LedgerUpcastError, LedgerUnreadableValueError,
+  LedgerLineTooLongError, isLedgerError,
   type LedgerErrorCode, type ProjectionErrorCode, type SnapshotErrorCode,
 } from './errors/errors.js';
 export { UpcasterRegistry, type Upcaster } from './ledger/upcasters.js';

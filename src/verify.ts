@@ -3,9 +3,12 @@
 export { verifyFile, type VerifyFileOptions } from './verify/verifyFile.js';
 export { verifyLines, type VerifyOptions, type VerifyResult } from './verify/verifyChain.js';
 // Line by line, for lines that arrive another way: one line's own hash, or a whole chain walk.
-export { checkLine, type LineCheck } from './contract/eventLine.js';
+export { checkLine, checkLineBytes, type LineCheck } from './contract/eventLine.js';
+export { MAX_LINE_BYTES } from './contract/lineReader.js';
 export { ChainCursor } from './verify/chainCursor.js';
 export type { Tip } from './contract/tip.js';
 export { canonicalJson, type JsonValue } from './contract/canonicalJson.js';
 export { sha256, GENESIS_HASH } from './contract/hash.js';
-export { LedgerError, LedgerValidationError, LedgerSerializationError, isLedgerError, type LedgerErrorCode } from './errors/errors.js';
+export {
+  LedgerError, LedgerValidationError, LedgerSerializationError, LedgerConnectionError, LedgerLineTooLongError, isLedgerError, type LedgerErrorCode,
+} from './errors/errors.js';

@@ -1,211 +1,269 @@
-// The verification fast path: a single pass over a stored line that accepts it only if it is
-// already canonical JSON, byte for byte (what every conforming writer stores), and then hands
-// back the hash input without parsing into objects or serialising again: the line minus its
-// `"hash":"..."` member. Anything else (whitespace, other key orders, other escapes, floats,
-// "-0", duplicate keys, lone surrogates, a wrong shape) is declined, and checkLine falls back to
-// its exact path, which gives the same answer for every line this accepts.
+// The verification fast path: one pass over the BYTES of a stored line that accepts it only if
+// it is already canonical JSON of a base event, byte for byte (what every conforming writer
+// stores). The hash input is then those same bytes minus the `,"hash":"..."` member: no
+// decode, no parse into objects, no re-serialisation. Anything else (whitespace, other key
+// orders, duplicate keys, other escapes, floats, "-0", invalid UTF-8, a wrong shape) is
+// declined, and checkLine falls back to its exact path, which gives the same answer for every
+// line this accepts.
 //
 // Canonical here means Python's json.dumps(sort_keys=True, separators=(',', ':'),
-// ensure_ascii=False): keys strictly increasing by code point at every level; strings with
-// exactly the escapes \" \\ \b \f \n \r \t and \u00xx (lowercase) for other C0 controls, all
-// else literal and well-formed; integers as -?(0|[1-9][0-9]*) of any size, except "-0".
+// ensure_ascii=False).encode('utf-8'): keys strictly increasing by code point at every level
+// (for well-formed UTF-8, byte order IS code-point order, so keys compare as bytes); strings
+// with exactly the escapes \" \\ \b \f \n \r \t and \u00xx (lowercase) for the other C0
+// controls, everything else literal UTF-8; integers as -?(0|[1-9][0-9]*) of any size, except
+// "-0". Strictly increasing keys also means no duplicate keys.
+//
+// Nesting is walked with an explicit stack, never recursion: the verdict is the same at any
+// depth, in any thread, whatever the stack size.
+import { isUtf8 } from 'node:buffer';
 import { EVENT_FIELDS } from './event.js';
 
-export interface CanonicalEventLine {
+export interface CanonicalEventBytes {
   readonly sequence: number;
   readonly hash: string;
   readonly previous_hash: string;
-  /** Canonical JSON of the event without `hash`: the SHA-256 input. */
-  readonly body: string;
+  /** Byte span [hashFrom, hashTo) of `,"hash":"..."`: the line without it is the SHA-256 input. */
+  readonly hashFrom: number;
+  readonly hashTo: number;
+  /** Every integer in the line is within ±(2^53−1), so JSON.parse reads the line exactly. */
+  readonly safeIntegers: boolean;
 }
 
-/** A run of string characters that need no further look: not `"`, `\`, C0, or a surrogate. */
-const PLAIN = /[^"\\\u0000-\u001f\ud800-\udfff]*/y;
-const MEMBER_PREFIXES = EVENT_FIELDS.map((f, i) => (i === 0 ? `{"${f}":` : `,"${f}":`));
+export interface CanonicalEventLine extends CanonicalEventBytes {
+  /** Canonical JSON of the event without `hash` (UTF-8 bytes): the SHA-256 input. */
+  readonly body: Buffer;
+}
+
+const MEMBER_PREFIXES = EVENT_FIELDS.map((f, i) => Buffer.from(i === 0 ? `{"${f}":` : `,"${f}":`, 'latin1'));
 const HASH_INDEX = EVENT_FIELDS.indexOf('hash');
 const SEQUENCE_INDEX = EVENT_FIELDS.indexOf('sequence');
 const PREVIOUS_HASH_INDEX = EVENT_FIELDS.indexOf('previous_hash');
 
-/** Characters that make a string need a closer look. */
-const SPECIAL = /[\\\u0000-\u001f\ud800-\udfff]/;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OBJECT = 1;
+const ARRAY = 2;
 
-let text = '';
-let pos = 0;
-/** True when the line holds no SPECIAL character at all (the common case). */
-let simple = false;
-/** Set by str() when the string it scanned held an escape. */
+// The bytes of the line being scanned (module state, so the helpers need no closure; hot
+// loops copy it to a local). Measured: byte loops beat scanning a latin1 string copy of the
+// line with string builtins and regexes.
+let line: Buffer = Buffer.alloc(0);
+/** Set by str(): the string it scanned held an escape. */
 let escaped = false;
+/** Cleared by integer() on an integer beyond ±(2^53−1). */
+let safe = true;
+// The explicit stack: per open container its kind and, for objects, the span of the last key.
+let kinds = new Uint8Array(64);
+let keyFrom = new Int32Array(64);
+let keyTo = new Int32Array(64);
+let keyEscaped = new Uint8Array(64);
 
-/** Scans a canonical string at pos (on its opening quote); false if not canonical. */
-function str(): boolean {
+function grow(): void {
+  const n = kinds.length * 2;
+  const k = new Uint8Array(n);
+  k.set(kinds);
+  kinds = k;
+  const f = new Int32Array(n);
+  f.set(keyFrom);
+  keyFrom = f;
+  const t = new Int32Array(n);
+  t.set(keyTo);
+  keyTo = t;
+  const e = new Uint8Array(n);
+  e.set(keyEscaped);
+  keyEscaped = e;
+}
+
+/** Scans a canonical string whose opening quote is at p; the offset after it, or -1. */
+function str(p: number): number {
+  const b = line;
   escaped = false;
-  if (simple) {
-    // No backslash, control character or surrogate anywhere in the line: the next quote ends it.
-    const q = text.indexOf('"', pos + 1);
-    pos = q + 1;
-    return q >= 0;
-  }
-  pos++;
-  for (;;) {
-    PLAIN.lastIndex = pos;
-    PLAIN.test(text);
-    pos = PLAIN.lastIndex;
-    const c = text.charCodeAt(pos);
-    if (c === 0x22) {
-      pos++;
-      return true;
-    }
-    if (c === 0x5c) {
-      const e = text.charCodeAt(pos + 1);
+  const n = b.length;
+  let i = p + 1;
+  while (i < n) {
+    const c = b[i]!;
+    if (c === QUOTE) return i + 1;
+    if (c === BACKSLASH) {
       escaped = true;
+      const e = b[i + 1]!;
       // \" \\ \b \f \n \r \t
       if (e === 0x22 || e === 0x5c || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
-        pos += 2;
+        i += 2;
         continue;
       }
       // \u00xx, lowercase, only for the C0 controls without a short escape.
-      if (e === 0x75 && text.charCodeAt(pos + 2) === 0x30 && text.charCodeAt(pos + 3) === 0x30) {
-        const h = text.charCodeAt(pos + 4);
-        const l = text.charCodeAt(pos + 5);
+      if (e === 0x75 && b[i + 2]! === 0x30 && b[i + 3]! === 0x30) {
+        const h = b[i + 4]!;
+        const l = b[i + 5]!;
         const low = l >= 0x30 && l <= 0x39 ? l - 0x30 : l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
         if ((h === 0x30 || h === 0x31) && low >= 0) {
           const code = (h - 0x30) * 16 + low;
           if (code !== 0x08 && code !== 0x09 && code !== 0x0a && code !== 0x0c && code !== 0x0d) {
-            pos += 6;
+            i += 6;
             continue;
           }
         }
       }
-      return false;
+      return -1;
     }
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = text.charCodeAt(pos + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        pos += 2;
+    // A raw control character. Bytes >= 0x80 are literal UTF-8 (validated for the whole line).
+    if (c < 0x20) return -1;
+    i++;
+  }
+  return -1;
+}
+
+/** The UTF-8 bytes a canonical string literal at [s, e) (quotes included) stands for. */
+function unescaped(s: number, e: number): Uint8Array {
+  const b = line;
+  const out = new Uint8Array(e - s);
+  let n = 0;
+  for (let i = s + 1; i < e - 1; ) {
+    const c = b[i]!;
+    if (c !== BACKSLASH) {
+      out[n++] = c;
+      i++;
+      continue;
+    }
+    const x = b[i + 1]!;
+    if (x === 0x75) {
+      out[n++] = parseInt(b.toString('latin1', i + 2, i + 6), 16);
+      i += 6;
+      continue;
+    }
+    out[n++] = x === 0x62 ? 0x08 : x === 0x66 ? 0x0c : x === 0x6e ? 0x0a : x === 0x72 ? 0x0d : x === 0x74 ? 0x09 : x;
+    i += 2;
+  }
+  return out.subarray(0, n);
+}
+
+/** True if the key at [k0, k1) sorts strictly after the one at [p0, p1) (code-point order). */
+function after(p0: number, p1: number, pEsc: boolean, k0: number, k1: number, kEsc: boolean): boolean {
+  if (pEsc || kEsc) return Buffer.compare(unescaped(p0, p1), unescaped(k0, k1)) < 0;
+  const b = line;
+  const pn = p1 - p0;
+  const kn = k1 - k0;
+  const m = pn < kn ? pn : kn;
+  // Compare the contents; the closing quote ends the shorter one (a prefix sorts first).
+  for (let i = 1; i < m - 1; i++) {
+    const x = b[p0 + i]!;
+    const y = b[k0 + i]!;
+    if (x !== y) return x < y;
+  }
+  return pn < kn;
+}
+
+function integer(p: number): number {
+  // -?(0|[1-9][0-9]*)
+  const b = line;
+  let i = p;
+  const negative = b[i]! === 0x2d;
+  if (negative) i++;
+  const first = b[i]!;
+  if (first === 0x30) i++;
+  else if (first >= 0x31 && first <= 0x39) {
+    i++;
+    for (let d = b[i]!; d >= 0x30 && d <= 0x39; d = b[i]!) i++;
+  } else return -1;
+  // "-0" is the integer 0 (written "0"); a fraction or exponent makes a float: not canonical.
+  if (negative && i - p === 2 && first === 0x30) return -1;
+  const next = b[i]!;
+  if (next === 0x2e || next === 0x65 || next === 0x45) return -1;
+  // 15 digits are always safe; 16 may be; more never are.
+  const digits = negative ? i - p - 1 : i - p;
+  if (digits > 15 && (digits > 16 || Math.abs(Number(b.toString('latin1', p, i))) > Number.MAX_SAFE_INTEGER)) safe = false;
+  return i;
+}
+
+/** The key of an object member at p (the frame at `top`): checks order, returns the offset after ':'. */
+function key(p: number, top: number): number {
+  const b = line;
+  if (b[p]! !== QUOTE) return -1;
+  const e = str(p);
+  if (e < 0) return -1;
+  if (keyFrom[top]! >= 0 && !after(keyFrom[top]!, keyTo[top]!, keyEscaped[top] === 1, p, e, escaped)) return -1; // out of order or duplicate
+  keyFrom[top] = p;
+  keyTo[top] = e;
+  keyEscaped[top] = escaped ? 1 : 0;
+  return b[e]! === COLON ? e + 1 : -1;
+}
+
+/** Scans one canonical value at p, nested to any depth; the offset after it, or -1. */
+function value(p: number): number {
+  const b = line;
+  let depth = 0;
+  for (;;) {
+    // A value starts at p.
+    const c = b[p]!;
+    if (c === QUOTE) p = str(p);
+    else if (c === 0x7b) {
+      if (b[p + 1]! === 0x7d) p += 2;
+      else {
+        if (depth === kinds.length) grow();
+        kinds[depth] = OBJECT;
+        keyFrom[depth] = -1;
+        p = key(p + 1, depth);
+        depth++;
+        if (p < 0) return -1;
         continue;
       }
+    } else if (c === 0x5b) {
+      if (b[p + 1]! === 0x5d) p += 2;
+      else {
+        if (depth === kinds.length) grow();
+        kinds[depth++] = ARRAY;
+        p++;
+        continue;
+      }
+    } else if (c === 0x74) p = b[p + 1]! === 0x72 && b[p + 2]! === 0x75 && b[p + 3]! === 0x65 ? p + 4 : -1;
+    else if (c === 0x66) p = b[p + 1]! === 0x61 && b[p + 2]! === 0x6c && b[p + 3]! === 0x73 && b[p + 4]! === 0x65 ? p + 5 : -1;
+    else if (c === 0x6e) p = b[p + 1]! === 0x75 && b[p + 2]! === 0x6c && b[p + 3]! === 0x6c ? p + 4 : -1;
+    else p = integer(p);
+    if (p < 0) return -1;
+    // A value ended at p: close containers until one continues with ','.
+    for (;;) {
+      if (depth === 0) return p;
+      const top = depth - 1;
+      const d = b[p]!;
+      if (d === COMMA) {
+        p++;
+        if (kinds[top] === OBJECT) {
+          p = key(p, top);
+          if (p < 0) return -1;
+        }
+        break;
+      }
+      if (d !== (kinds[top] === OBJECT ? 0x7d : 0x5d)) return -1;
+      p++;
+      depth--;
     }
-    // A raw control character, a lone surrogate, or the end of the line.
-    return false;
   }
 }
 
-/** Code-point order of two scanned strings given by their spans (quotes included). */
-function compareKeys(a0: number, a1: number, aEsc: boolean, b0: number, b1: number, bEsc: boolean): number {
-  if (aEsc || bEsc) {
-    const a = JSON.parse(text.slice(a0, a1)) as string;
-    const b = JSON.parse(text.slice(b0, b1)) as string;
-    return compareStrings(a, 0, a.length, b, 0, b.length);
-  }
-  return compareStrings(text, a0 + 1, a1 - 1, text, b0 + 1, b1 - 1);
-}
-
-/** compareCodePoints over string ranges, without slicing. */
-function compareStrings(x: string, x0: number, x1: number, y: string, y0: number, y1: number): number {
-  const n = Math.min(x1 - x0, y1 - y0);
-  for (let i = 0; i < n; i++) {
-    const a = x.charCodeAt(x0 + i);
-    const b = y.charCodeAt(y0 + i);
-    if (a === b) continue;
-    const as = a >= 0xd800 && a <= 0xdfff;
-    const bs = b >= 0xd800 && b <= 0xdfff;
-    if (as === bs) return a - b;
-    return as ? 1 : -1;
-  }
-  return x1 - x0 - (y1 - y0);
-}
-
-function value(): boolean {
-  const c = text.charCodeAt(pos);
-  if (c === 0x22) return str();
-  if (c === 0x7b) return object();
-  if (c === 0x5b) return array();
-  if (c === 0x74) return literal('true');
-  if (c === 0x66) return literal('false');
-  if (c === 0x6e) return literal('null');
-  return integer();
-}
-
-/** text.startsWith(word, at), without the builtin's cost on every call (measured: it dominated). */
-function matchAt(word: string, at: number): boolean {
-  for (let i = 0; i < word.length; i++) if (text.charCodeAt(at + i) !== word.charCodeAt(i)) return false;
+function matchAt(prefix: Uint8Array, at: number): boolean {
+  const b = line;
+  if (at + prefix.length > b.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[at + i]! !== prefix[i]) return false;
   return true;
 }
 
-function literal(word: string): boolean {
-  if (!matchAt(word, pos)) return false;
-  pos += word.length;
-  return true;
+/** The value of the string literal at [s, e) just scanned by str(), decoded as UTF-8. */
+function stringAt(s: number, e: number): string {
+  const b = line;
+  if (escaped) return JSON.parse(b.toString('utf8', s, e)) as string;
+  for (let i = s + 1; i < e - 1; i++) if (b[i]! >= 0x80) return b.toString('utf8', s + 1, e - 1);
+  // ASCII (every hash a writer stores): latin1Slice skips toString's argument handling.
+  return (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s + 1, e - 1);
 }
 
-function integer(): boolean {
-  // -?(0|[1-9][0-9]*)
-  let end = pos;
-  if (text.charCodeAt(end) === 0x2d) end++;
-  const first = text.charCodeAt(end);
-  if (first === 0x30) end++;
-  else if (first >= 0x31 && first <= 0x39) {
-    end++;
-    for (let d = text.charCodeAt(end); d >= 0x30 && d <= 0x39; d = text.charCodeAt(end)) end++;
-  } else return false;
-  // "-0" is the integer 0 (written "0"); a fraction or exponent makes a float: not canonical.
-  if (end - pos === 2 && text.charCodeAt(pos) === 0x2d && text.charCodeAt(pos + 1) === 0x30) return false;
-  const next = text.charCodeAt(end);
-  if (next === 0x2e || next === 0x65 || next === 0x45) return false;
-  pos = end;
-  return true;
-}
-
-function object(): boolean {
-  pos++;
-  if (text.charCodeAt(pos) === 0x7d) {
-    pos++;
-    return true;
-  }
-  let p0 = -1;
-  let p1 = -1;
-  let pEsc = false;
-  for (;;) {
-    if (text.charCodeAt(pos) !== 0x22) return false;
-    const k0 = pos;
-    if (!str()) return false;
-    const k1 = pos;
-    const kEsc = escaped;
-    if (p0 >= 0 && compareKeys(p0, p1, pEsc, k0, k1, kEsc) >= 0) return false; // out of order or duplicate
-    p0 = k0;
-    p1 = k1;
-    pEsc = kEsc;
-    if (text.charCodeAt(pos) !== 0x3a) return false;
-    pos++;
-    if (!value()) return false;
-    const d = text.charCodeAt(pos++);
-    if (d === 0x7d) return true;
-    if (d !== 0x2c) return false;
-  }
-}
-
-function array(): boolean {
-  pos++;
-  if (text.charCodeAt(pos) === 0x5d) {
-    pos++;
-    return true;
-  }
-  for (;;) {
-    if (!value()) return false;
-    const d = text.charCodeAt(pos++);
-    if (d === 0x5d) return true;
-    if (d !== 0x2c) return false;
-  }
-}
-
-function stringAt(start: number, end: number, hadEscape: boolean): string {
-  return hadEscape ? (JSON.parse(text.slice(start, end)) as string) : text.slice(start + 1, end - 1);
-}
-
-function scan(line: string): CanonicalEventLine | undefined {
-  text = line;
-  pos = 0;
-  simple = !SPECIAL.test(line);
+function scan(): CanonicalEventBytes | undefined {
+  // Well-formed UTF-8 (no overlongs, no surrogates): then byte order is code-point order.
+  const b = line;
+  if (!isUtf8(b)) return undefined;
+  safe = true;
+  let pos = 0;
   let hashFrom = -1;
   let hashTo = -1;
   let hash = '';
@@ -219,34 +277,47 @@ function scan(line: string): CanonicalEventLine | undefined {
     pos += prefix.length;
     const v0 = pos;
     if (f === HASH_INDEX || f === PREVIOUS_HASH_INDEX) {
-      if (text.charCodeAt(pos) !== 0x22 || !str()) return undefined;
-      const s = stringAt(v0, pos, escaped);
+      if (b[pos]! !== QUOTE || (pos = str(pos)) < 0) return undefined;
+      const s = stringAt(v0, pos);
       if (f === HASH_INDEX) {
         hash = s;
         hashFrom = memberStart;
         hashTo = pos;
       } else previousHash = s;
     } else if (f === SEQUENCE_INDEX) {
-      if (!integer() || text.charCodeAt(v0) === 0x2d) return undefined;
-      sequence = Number(text.slice(v0, pos));
+      if (b[v0]! === 0x2d || (pos = integer(pos)) < 0 || pos - v0 > 16) return undefined;
+      sequence = 0;
+      for (let i = v0; i < pos; i++) sequence = sequence * 10 + (b[i]! - 0x30); // parenthesised: exact up to 2^53 - 1
       if (!Number.isSafeInteger(sequence)) return undefined;
-    } else if (!value()) return undefined;
+    } else if ((pos = value(pos)) < 0) return undefined;
   }
-  if (pos !== text.length - 1 || text.charCodeAt(pos) !== 0x7d) return undefined;
+  if (pos !== b.length - 1 || b[pos]! !== 0x7d) return undefined;
   // `hash` is never first, so its member starts with the comma that the body drops with it.
-  return { sequence, hash, previous_hash: previousHash, body: text.slice(0, hashFrom) + text.slice(hashTo) };
+  return { sequence, hash, previous_hash: previousHash, hashFrom, hashTo, safeIntegers: safe };
 }
 
 /**
- * The facts of a stored line that is exactly canonical JSON of a base event, or undefined if
- * it is not (then the caller takes the exact path). Never throws.
+ * The facts of a stored line's bytes that are exactly canonical JSON of a base event, or
+ * undefined if they are not (then the caller takes the exact path). Never throws.
  */
-export function scanCanonicalEventLine(line: string): CanonicalEventLine | undefined {
+export function scanCanonicalEventBytes(bytes: Buffer): CanonicalEventBytes | undefined {
+  line = bytes;
   try {
-    return scan(line);
-  } catch {
-    return undefined; // e.g. nesting too deep for the stack: let the exact path decide
+    return scan();
   } finally {
-    text = '';
+    line = EMPTY; // do not keep the caller's buffer alive
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** True if `s` holds no lone surrogate (so its UTF-8 encoding is exactly its text). */
+export const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/** scanCanonicalEventBytes for a line held as a string (its UTF-8 bytes), with the hash input. */
+export function scanCanonicalEventLine(line: string): CanonicalEventLine | undefined {
+  if (!isWellFormed(line)) return undefined; // Buffer.from would replace the lone surrogate
+  const bytes = Buffer.from(line, 'utf8');
+  const c = scanCanonicalEventBytes(bytes);
+  return c && { ...c, body: Buffer.concat([bytes.subarray(0, c.hashFrom), bytes.subarray(c.hashTo)]) };
 }

@@ -13,6 +13,8 @@ export type LedgerErrorCode =
   | 'LEDGER_LOCKED'
   | 'LEDGER_NOT_FOUND'
   | 'LEDGER_UPCAST'
+  | 'LEDGER_UNREADABLE_VALUE'
+  | 'LEDGER_LINE_TOO_LONG'
   | ProjectionErrorCode
   | SnapshotErrorCode;
 
@@ -108,6 +110,33 @@ export class LedgerNotFoundError extends LedgerError {
   constructor(sequence: number, message: string) {
     super('LEDGER_NOT_FOUND', message);
     this.sequence = sequence;
+  }
+}
+
+/**
+ * A stored value that a JavaScript reader cannot return exactly (an integer beyond ±(2^53−1),
+ * a non-integer number): reading fails rather than hand back a rounded number. The line may
+ * still verify, since verification hashes numbers as written. `path` is e.g. `payload.amount`.
+ */
+export class LedgerUnreadableValueError extends LedgerError {
+  readonly sequence: number;
+  readonly path: string;
+  constructor(sequence: number, path: string, message: string) {
+    super('LEDGER_UNREADABLE_VALUE', `sequence ${sequence}: ${path || '(root)'}: ${message}`);
+    this.sequence = sequence;
+    this.path = path;
+  }
+}
+
+/** A line longer than the line reader's limit (MAX_LINE_BYTES): refused, never buffered whole. */
+export class LedgerLineTooLongError extends LedgerError {
+  /** Byte offset in the file where the line starts. */
+  readonly offset: number;
+  readonly limit: number;
+  constructor(file: string, offset: number, limit: number) {
+    super('LEDGER_LINE_TOO_LONG', `${file}: the line starting at byte ${offset} is longer than ${limit} bytes (the line limit)`);
+    this.offset = offset;
+    this.limit = limit;
   }
 }
 

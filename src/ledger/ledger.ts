@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { canonicalJson } from '../contract/canonicalJson.js';
 import { LedgerCorruptionError, LedgerNotFoundError, LedgerSequenceError, LedgerValidationError, isLedgerError } from '../errors/errors.js';
 import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type LedgerEvent } from '../contract/event.js';
-import { buildEventLine, parseEventLine } from '../contract/eventLine.js';
+import { buildEventLine, parseEventLine, readEventLine } from '../contract/eventLine.js';
 import { EventTypeRegistry, type ReservedTypeCapability } from './eventTypeRegistry.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import type { LedgerStore, Tip } from './ledgerStore.js';
@@ -202,13 +202,13 @@ export class Ledger {
     if (expected <= end) throw new LedgerCorruptionError(expected, `${this.store.description} ended before sequence ${end}`);
   }
 
+  /**
+   * The stored event exactly: a canonical line with safe integers via JSON.parse, any other
+   * line strictly (duplicate keys are LedgerCorruptionError, a number JavaScript cannot hold
+   * exactly is LedgerUnreadableValueError naming the path), never a rounded value.
+   */
   private parse(line: string, sequence: number): LedgerEvent {
-    let event: LedgerEvent;
-    try {
-      event = parseEventLine(line);
-    } catch (e) {
-      throw new LedgerCorruptionError(sequence, `stored line is not valid JSON`, { cause: e });
-    }
+    const event = readEventLine(line, sequence);
     if (event.sequence !== sequence) throw new LedgerCorruptionError(sequence, `stored event carries sequence ${String(event.sequence)}`);
     return event;
   }

@@ -9,13 +9,14 @@ import { fstatSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerSequenceError } from '../errors/errors.js';
-import { checkLine, type LineCheck } from '../contract/eventLine.js';
+import { scanCanonicalEventBytes } from '../contract/canonicalLine.js';
+import { checkLine, checkLineBytes, type LineCheck } from '../contract/eventLine.js';
 import { fsyncDirectory } from './fsyncDirectory.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../ledger/ledgerStore.js';
-import { readLines } from '../contract/lineReader.js';
+import { decodeLine, readLineBatches, readLines } from '../contract/lineReader.js';
 import { WriterLock } from './writerLock.js';
-import { verifyLines } from '../verify/verifyChain.js';
+import { verifyLineBatches, verifyLines } from '../verify/verifyChain.js';
 
 export const LEDGER_FILE = 'ledger.jsonl';
 export const LOCK_FILE = 'ledger.lock';
@@ -67,11 +68,12 @@ async function readTail(fh: FileHandle, file: string): Promise<Tail> {
   }
   const buf = Buffer.alloc(lineEnd - lineStart);
   await fh.read(buf, 0, buf.length, lineStart);
-  const check = checkLine(buf.toString('utf8'));
+  // Judged as bytes: a line that is not valid UTF-8 fails here, never decoded with replacements.
+  const check = checkLineBytes(buf);
   if (!check.ok || check.computed !== check.hash) {
     // Name the sequence that verification of the file names (the line's own sequence field may
     // be the damaged part): a full pass, only on this error path.
-    const r = await verifyLines(readLines(fh, 0, end));
+    const r = await verifyLineBatches(readLineBatches(fh, 0, end));
     const what = check.ok ? `the last event's stored hash does not match its content` : `the last complete line is not a valid event (${check.reason})`;
     throw new LedgerCorruptionError(r.break_at ?? r.count, `${file}: ${what}${r.reason ? `; verification: ${r.reason}` : ''}`);
   }
@@ -258,7 +260,7 @@ export class DirectoryStore implements LedgerStore {
     const { tip, end } = this.lock ? this.tail : await readTail(this.fh, this.file);
     if (!Number.isSafeInteger(sequence) || sequence < 0 || sequence > tip.sequence_number) return undefined;
     const at = await this.findLine(sequence, end);
-    return at?.line;
+    return at && decodeLine(at.bytes, sequence);
   }
 
   async *scanLines(from: number, to?: number): AsyncIterable<StoredLine> {
@@ -273,9 +275,13 @@ export class DirectoryStore implements LedgerStore {
     // Positions count from the located line; the verifier checks each line's own sequence.
     // Without `to`, every whole line to the end of the file is yielded, so lines past the tip's
     // position (a duplicate, an insertion) reach the verifier instead of being cut off.
-    for await (const line of readLines(this.fh, at.start, end)) {
-      yield { sequence, line };
-      if (++sequence > last && to !== undefined) return;
+    for await (const batch of readLineBatches(this.fh, at.start, end)) {
+      for (const bytes of batch) {
+        // Strictly decoded: invalid UTF-8 is corruption at this sequence (so export, read and
+        // online verify fail there), never a line with replacement characters.
+        yield { sequence, line: decodeLine(bytes, sequence) };
+        if (++sequence > last && to !== undefined) return;
+      }
     }
   }
 
@@ -283,7 +289,7 @@ export class DirectoryStore implements LedgerStore {
    * Binary search over byte offsets for the line holding `sequence` (lines are in sequence
    * order): O(log n) small reads, so reads and replays near the tip do not scan the file.
    */
-  private async findLine(sequence: number, end: number): Promise<{ start: number; line: string } | undefined> {
+  private async findLine(sequence: number, end: number): Promise<{ start: number; bytes: Buffer } | undefined> {
     let lo = 0;
     let hi = end;
     while (lo < hi) {
@@ -293,11 +299,15 @@ export class DirectoryStore implements LedgerStore {
         hi = mid;
         continue;
       }
-      let seq: unknown;
-      try {
-        seq = (JSON.parse(at.line) as { sequence?: unknown }).sequence;
-      } catch {
-        throw new LedgerCorruptionError(sequence, `${this.file}: unreadable line at byte ${at.start} while locating sequence ${sequence}`);
+      // Only to steer the search: a damaged line elsewhere must not stop a read here. The line
+      // found is then decoded strictly and read strictly (its sequence checked) by the caller.
+      let seq = scanCanonicalEventBytes(at.bytes)?.sequence;
+      if (seq === undefined) {
+        try {
+          seq = (JSON.parse(at.bytes.toString('utf8')) as { sequence?: unknown }).sequence as number;
+        } catch {
+          throw new LedgerCorruptionError(sequence, `${this.file}: unreadable line at byte ${at.start} while locating sequence ${sequence}`);
+        }
       }
       if (typeof seq !== 'number') throw new LedgerCorruptionError(sequence, `${this.file}: line at byte ${at.start} has no sequence`);
       if (seq === sequence) return at;
@@ -308,7 +318,7 @@ export class DirectoryStore implements LedgerStore {
   }
 
   /** The first whole line starting at or after `pos`. */
-  private async lineAtOrAfter(pos: number, end: number): Promise<{ start: number; next: number; line: string } | undefined> {
+  private async lineAtOrAfter(pos: number, end: number): Promise<{ start: number; next: number; bytes: Buffer } | undefined> {
     let start = pos;
     if (pos > 0) {
       const nl = await this.indexOfNewline(pos - 1, end);
@@ -320,7 +330,7 @@ export class DirectoryStore implements LedgerStore {
     if (nl < 0) return undefined;
     const buf = Buffer.alloc(nl - start);
     await this.fh.read(buf, 0, buf.length, start);
-    return { start, next: nl + 1, line: buf.toString('utf8') };
+    return { start, next: nl + 1, bytes: buf };
   }
 
   private async indexOfNewline(from: number, end: number): Promise<number> {

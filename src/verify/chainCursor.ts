@@ -1,6 +1,6 @@
 // The one place where a line is judged against the chain: its own hash, its sequence, its link.
 // verifyChain/verifyFile report the first failure; replay turns it into LedgerCorruptionError.
-import { checkLine } from '../contract/eventLine.js';
+import { checkLine, checkLineBytes, type LineFacts } from '../contract/eventLine.js';
 
 /** A position in the chain: the sequence expected next and the hash it must link to. */
 export class ChainCursor {
@@ -20,8 +20,17 @@ export class ChainCursor {
   }
 
   /** Checks a stored line; advances and returns undefined if it extends the chain, else why not. */
-  advance(line: string): string | undefined {
-    const c = checkLine(line);
+  advance(line: string, facts?: LineFacts): string | undefined {
+    const c = checkLine(line, facts);
+    return c.ok ? this.advanceChecked(c.sequence, c.hash, c.computed, c.previous_hash) : c.reason;
+  }
+
+  /**
+   * As advance(), for a line given as its stored bytes (hashed as they are, never decoded on
+   * the fast path). `consume`: see checkLineBytes (the bytes may be rearranged).
+   */
+  advanceBytes(bytes: Buffer, facts?: LineFacts, consume = false): string | undefined {
+    const c = checkLineBytes(bytes, facts, consume);
     return c.ok ? this.advanceChecked(c.sequence, c.hash, c.computed, c.previous_hash) : c.reason;
   }
 

@@ -5,7 +5,7 @@ import { canonicalJson } from '../contract/canonicalJson.js';
 import { LedgerCorruptionError } from '../errors/errors.js';
 import type { LedgerEvent } from '../contract/event.js';
 import { ChainCursor } from './chainCursor.js';
-import { checkLine, parseEventLine } from '../contract/eventLine.js';
+import { checkLine, readEventLine, type LineFacts } from '../contract/eventLine.js';
 import { sha256 } from '../contract/hash.js';
 
 /**
@@ -31,8 +31,12 @@ export class ChainVerifier {
 
   /** Checks a stored line (the same recomputation as verifyChain) and returns its event. */
   acceptLine(line: string): LedgerEvent {
-    this.fail(this.cursor.advance(line));
-    return parseEventLine(line);
+    const sequence = this.next;
+    const facts: LineFacts = { exact: false };
+    this.fail(this.cursor.advance(line, facts));
+    // Read exactly as stored: JSON.parse only for a line the check proved canonical with safe
+    // integers; otherwise strictly (LedgerUnreadableValueError rather than a rounded number).
+    return readEventLine(line, sequence, facts.exact);
   }
 
   /** Checks an event object (from the live stream) by re-serialising it canonically. */
@@ -55,9 +59,10 @@ export class ChainVerifier {
 
 /** Checks one stored line on its own (hash and sequence, no link): the anchor of a snapshot. */
 export function checkAnchorLine(line: string, sequence: number): { hash: string; event: LedgerEvent } {
-  const c = checkLine(line);
+  const facts: LineFacts = { exact: false };
+  const c = checkLine(line, facts);
   if (!c.ok) throw new LedgerCorruptionError(sequence, c.reason);
   if (c.sequence !== sequence) throw new LedgerCorruptionError(sequence, `expected sequence ${sequence}, found ${c.sequence}`);
   if (c.computed !== c.hash) throw new LedgerCorruptionError(sequence, `stored hash ${c.hash} but content hashes to ${c.computed}`);
-  return { hash: c.hash, event: parseEventLine(line) };
+  return { hash: c.hash, event: readEventLine(line, sequence, facts.exact) };
 }

@@ -44,6 +44,26 @@ export async function verifyLines(lines: AsyncIterable<string>, options: VerifyO
 }
 
 /**
+ * verifyLines over lines given as bytes, in batches (readLineBatches): each line is judged and
+ * hashed as the bytes it is, with no decode on the fast path.
+ */
+export async function verifyLineBatches(batches: AsyncIterable<readonly Buffer[]>, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const start = options.start ?? 0;
+  const cursor = new ChainCursor(start, options.previousHash ?? GENESIS_HASH);
+  const every = options.progressEvery ?? 10_000;
+  const onProgress = options.onProgress;
+  for await (const batch of batches) {
+    for (let i = 0; i < batch.length; i++) {
+      // The reader's views are not read again: the hash input may be assembled in place.
+      const why = cursor.advanceBytes(batch[i]!, undefined, true);
+      if (why !== undefined) return { valid: false, break_at: cursor.next, count: cursor.next - start, reason: why };
+      if (onProgress && (cursor.next - start) % every === 0) onProgress(cursor.next - start);
+    }
+  }
+  return endOfChain(cursor, start, options.expectTip);
+}
+
+/**
  * The result once every line up to `cursor` has verified: the expectTip check, else valid.
  * Shared with the parallel cold path (verifyFileParallel.ts), so both end alike. Internal.
  */

@@ -1,6 +1,6 @@
 import { LedgerValidationError } from '../errors/errors.js';
-import { readLines } from '../contract/lineReader.js';
-import { verifyLines, type VerifyOptions, type VerifyResult } from './verifyChain.js';
+import { openRegularFile, readLineBatches } from '../contract/lineReader.js';
+import { verifyLineBatches, type VerifyOptions, type VerifyResult } from './verifyChain.js';
 import { planRanges, verifyRanges } from './verifyFileParallel.js';
 
 export interface VerifyFileOptions extends Omit<VerifyOptions, 'start' | 'previousHash'> {
@@ -17,18 +17,26 @@ export interface VerifyFileOptions extends Omit<VerifyOptions, 'start' | 'previo
  * Cold verification of an exported ledger file (canonical JSONL, genesis first): needs
  * nothing but the file. Gives the same answer as Ledger.verifyChain() on the same events.
  * Bytes after the last newline are an unfinished write, not an event, exactly as the
- * directory store treats them; their count is reported as `torn_bytes`.
+ * directory store treats them; their count is reported as `torn_bytes`. Lines are verified as
+ * bytes: invalid UTF-8 is invalid at its sequence. A path that is not a regular file is
+ * LedgerConnectionError; a line longer than MAX_LINE_BYTES is LedgerLineTooLongError.
  */
 export async function verifyFile(path: string, options: VerifyFileOptions = {}): Promise<VerifyResult> {
   const workers = options.workers ?? 1;
   if (typeof workers !== 'number' || !Number.isSafeInteger(workers) || workers < 1) {
     throw new LedgerValidationError('workers', `expected a positive integer, got ${String(workers)}`, workers);
   }
-  if (workers > 1) {
-    const ranges = await planRanges(path, workers);
-    if (ranges.length > 1) return verifyRanges(path, ranges, options);
+  // Only a regular file: a device (/dev/zero) or FIFO has no end and no size to plan by.
+  const fh = await openRegularFile(path);
+  try {
+    if (workers > 1) {
+      const ranges = await planRanges(path, workers);
+      if (ranges.length > 1) return await verifyRanges(path, ranges, options);
+    }
+    let torn = 0;
+    const result = await verifyLineBatches(readLineBatches(fh, 0, Infinity, (bytes) => (torn = bytes)), options);
+    return torn > 0 && result.valid ? { ...result, torn_bytes: torn } : result;
+  } finally {
+    await fh.close();
   }
-  let torn = 0;
-  const result = await verifyLines(readLines(path, 0, Infinity, (bytes) => (torn = bytes)), options);
-  return torn > 0 && result.valid ? { ...result, torn_bytes: torn } : result;
 }

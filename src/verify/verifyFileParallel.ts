@@ -5,10 +5,11 @@
 // ranges in order: each range's first line must extend the chain where the range before it
 // ended, exactly as verifyLines would have checked it. The answer (valid, break_at, count,
 // reason, torn_bytes, expectTip) is the sequential one for every file.
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { ChainCursor } from './chainCursor.js';
 import { GENESIS_HASH } from '../contract/hash.js';
+import { openRegularFile } from '../contract/lineReader.js';
 import { endOfChain, type VerifyOptions, type VerifyResult } from './verifyChain.js';
 import { RANGE_WORKER_TAG, type RangeResult, type RangeTask, type RangeWorkerData, type RangeWorkerMessage } from './verifyRangeWorker.js';
 
@@ -43,7 +44,7 @@ async function nextNewline(fh: FileHandle, from: number, size: number): Promise<
  * last holds at least one whole line; the last runs to EOF (its torn tail, if any, is the file's).
  */
 export async function planRanges(path: string, workers: number, minBytes = PARALLEL_MIN_BYTES): Promise<ByteRange[]> {
-  const fh = await open(path, 'r');
+  const fh = await openRegularFile(path);
   try {
     const { size } = await fh.stat();
     const starts = [0];

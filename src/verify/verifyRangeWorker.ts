@@ -1,13 +1,13 @@
 // One byte range of a ledger file, verified in a worker thread for parallel cold verification
 // (verifyFileParallel.ts). The range starts at a line start; its lines are streamed with
-// readLines (flat memory) and judged with the same checkLine/ChainCursor as verifyLines. The
+// readLineBatches as bytes (flat memory) and judged with the same checkLineBytes/ChainCursor as verifyLines. The
 // first line is checked against nothing before it: its facts go back to the main thread, which
 // alone knows what it must link to. Every later line is checked exactly as verifyLines would,
 // from a cursor at the first line's sequence + 1 and hash.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ChainCursor } from './chainCursor.js';
-import { checkLine, type LineCheck } from '../contract/eventLine.js';
-import { readLines } from '../contract/lineReader.js';
+import { checkLineBytes, type LineCheck } from '../contract/eventLine.js';
+import { readLineBatches } from '../contract/lineReader.js';
 
 /** What a worker is asked to verify. */
 export interface RangeTask {
@@ -58,20 +58,22 @@ export async function verifyRange(task: RangeTask, cancelled: () => boolean = ()
   const partial = (): Omit<RangeResult, 'torn_bytes'> => ({
     first, count, lastSequence: cursor ? cursor.next - 1 : -1, lastHash: cursor ? cursor.lastHash : '',
   });
-  for await (const line of readLines(task.path, task.start, task.end, (bytes) => (torn = bytes))) {
-    if (cancelled()) return { ...partial(), torn_bytes: 0, cancelled: true };
-    if (cursor === undefined) {
-      first = checkLine(line);
-      // A first line that is not even self-consistent breaks the chain here whatever precedes it.
-      if (!first.ok || first.computed !== first.hash) return { ...partial(), torn_bytes: 0 };
-      cursor = new ChainCursor(first.sequence + 1, first.hash);
-      count = 1;
-    } else {
-      const why = cursor.advance(line);
-      if (why !== undefined) return { ...partial(), torn_bytes: 0, failure: { break_at: cursor.next, reason: why, count } };
-      count++;
+  for await (const batch of readLineBatches(task.path, task.start, task.end, (bytes) => (torn = bytes))) {
+    for (const line of batch) {
+      if (cancelled()) return { ...partial(), torn_bytes: 0, cancelled: true };
+      if (cursor === undefined) {
+        first = checkLineBytes(line, undefined, true);
+        // A first line that is not even self-consistent breaks the chain here whatever precedes it.
+        if (!first.ok || first.computed !== first.hash) return { ...partial(), torn_bytes: 0 };
+        cursor = new ChainCursor(first.sequence + 1, first.hash);
+        count = 1;
+      } else {
+        const why = cursor.advanceBytes(line, undefined, true);
+        if (why !== undefined) return { ...partial(), torn_bytes: 0, failure: { break_at: cursor.next, reason: why, count } };
+        count++;
+      }
+      if (every > 0 && count % every === 0) onProgress?.(count);
     }
-    if (every > 0 && count % every === 0) onProgress?.(count);
   }
   return { ...partial(), torn_bytes: torn };
 }

@@ -370,11 +370,19 @@ describe('canonical JSON vs python3 json.dumps(sort_keys=True, separators=(",","
       ['integer-like payload keys ("10" before "9")', eventText({ 9: 'a', 10: 'b', '': 'c' })],
       ['ensure_ascii escapes (\\u00e9, \\ud83d\\ude00, \\u2028) and \\/', eventText({ s: '@S@' }, { S: '"caf\\u00e9 \\ud83d\\ude00 \\u2028 a\\/b \\u0041"' })],
       ['uppercase hex escapes and escaped controls', eventText({ s: '@S@' }, { S: '"\\u00E9\\u001F\\u000b\\b"' })],
-      ['a duplicate key in the payload (last one wins, as in Python)', eventText({ k: '@D@' }, { D: '1,"k":2' })],
       ['-0 as an integer lexeme (Python reads int 0)', eventText({ z: '@Z@' }, { Z: '-0' })],
       ['big integers', eventText(bigPayload, BIG)],
       ['__proto__ and constructor keys', eventText({ s: '@S@' }, { S: '{"__proto__":{"x":1},"constructor":2}' })],
     ];
+    it('non-canonical line: a duplicate key in the payload: Python keeps the last, checkLine refuses the line (issue 8)', async () => {
+      const line = eventText({ k: '@D@' }, { D: '1,"k":2' });
+      const [a] = await py.canon([line], true);
+      if (!a?.ok) throw new Error(`python: ${a?.error}`);
+      // Two readers could see two values in one verified line: invalid, whatever the hash says.
+      const c = checkLine(line.replace(/}(\s*)$/, `,"hash":"${a.sha256}"}$1`));
+      expect(c).to.deep.include({ ok: false });
+      if (!c.ok) expect(c.reason).to.match(/duplicate key "k"/);
+    });
     for (const [name, line] of crafted) {
       it(`non-canonical line: ${name} -> same hash as Python`, async () => {
         const [a] = await py.canon([line], true);
