@@ -8,7 +8,8 @@ export type LedgerErrorCode =
   | 'LEDGER_SERIALIZATION'
   | 'LEDGER_VALIDATION'
   | 'LEDGER_LOCKED'
-  | 'LEDGER_NOT_FOUND';
+  | 'LEDGER_NOT_FOUND'
+  | 'LEDGER_PROOF';
 
 export class LedgerError extends Error {
   readonly code: LedgerErrorCode;
@@ -77,6 +78,33 @@ export class LedgerNotFoundError extends LedgerError {
   constructor(sequence: number, message: string) {
     super('LEDGER_NOT_FOUND', message);
     this.sequence = sequence;
+  }
+}
+
+/** What a proof, key, signed note, checkpoint or cosignature check found wrong. */
+export type ProofErrorKind =
+  | 'malformed_key'
+  | 'malformed_note'
+  | 'malformed_checkpoint'
+  | 'bad_signature'
+  | 'unverified'
+  | 'bad_proof'
+  | 'out_of_range'
+  | 'inconsistent'
+  | 'split_view'
+  | 'quorum';
+
+/**
+ * A Merkle proof, signed note, checkpoint or cosignature failed a check; `kind` says which check
+ * and `field` names the offending part (e.g. `signer key: key id`, `checkpoint line 2`).
+ */
+export class LedgerProofError extends LedgerError {
+  readonly kind: ProofErrorKind;
+  readonly field: string;
+  constructor(kind: ProofErrorKind, field: string, message: string, options?: { cause?: unknown }) {
+    super('LEDGER_PROOF', `${field}: ${message}`, options);
+    this.kind = kind;
+    this.field = field;
   }
 }
 
