@@ -105,9 +105,11 @@ function splitKeyText(what: string, text: string, isPrivate: boolean): KeyText {
     if (!rest.startsWith('PRIVATE+KEY+')) throw new LedgerProofError('malformed_key', what, 'must start with PRIVATE+KEY+');
     rest = rest.slice('PRIVATE+KEY+'.length);
   }
-  const parts = rest.split('+');
-  if (parts.length !== 3) throw new LedgerProofError('malformed_key', what, `expected ${isPrivate ? 'PRIVATE+KEY+' : ''}<name>+<key id>+<base64>`);
-  const [name, id, b64] = parts as [string, string, string];
+  // The base64 part may itself contain "+": only the first two "+" separate fields.
+  const a = rest.indexOf('+');
+  const b = a < 0 ? -1 : rest.indexOf('+', a + 1);
+  if (b < 0) throw new LedgerProofError('malformed_key', what, `expected ${isPrivate ? 'PRIVATE+KEY+' : ''}<name>+<key id>+<base64>`);
+  const [name, id, b64] = [rest.slice(0, a), rest.slice(a + 1, b), rest.slice(b + 1)];
   if (!isValidKeyName(name)) throw new LedgerProofError('malformed_key', `${what}: name`, `invalid key name ${JSON.stringify(name)}`);
   if (!/^[0-9a-f]{8}$/.test(id)) throw new LedgerProofError('malformed_key', `${what}: key id`, `expected 8 lowercase hex digits, got ${JSON.stringify(id)}`);
   const bytes = decodeBase64(`${what}: key`, b64, 'malformed_key');
