@@ -33,6 +33,8 @@ export interface MerkleLog extends HashReader {
   /** Leaves covered (= events hashed so far). */
   readonly size: number;
   root(size?: number): Promise<Buffer>;
+  /** The stored leaf hash of event `index`. */
+  leafHash(index: number): Promise<Buffer>;
   inclusionProof(index: number, size?: number): Promise<Buffer[]>;
   consistencyProof(from: number, to?: number): Promise<Buffer[]>;
   /** Hashes the ledger's lines not yet covered; returns the new size. */
@@ -131,6 +133,11 @@ export class FileMerkleLog implements MerkleLog {
 
   root(size?: number): Promise<Buffer> {
     return treeRoot(this, this.checkSize(size));
+  }
+
+  async leafHash(index: number): Promise<Buffer> {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.leaves) throw new LedgerProofError('out_of_range', 'leaf index', `${String(index)} is not below the ${this.leaves} events hashed`);
+    return (await this.readHashes([storedIndex(0, index)]))[0]!;
   }
 
   inclusionProof(index: number, size?: number): Promise<Buffer[]> {
