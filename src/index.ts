@@ -13,6 +13,8 @@ export {
   LedgerError, LedgerConnectionError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
   LedgerValidationError, LedgerLockedError, LedgerNotFoundError, isLedgerError, type LedgerErrorCode,
 } from './errors.js';
+export { LedgerProofError, type ProofErrorKind } from './errors.js';
+export * from './proofs/index.js';
 export { canonicalJson, compareCodePoints, type JsonValue } from './canonicalJson.js';
 export { sha256, GENESIS_HASH, HASH_PATTERN } from './hash.js';
 export { verifyLines, type VerifyResult, type VerifyOptions } from './verifyChain.js';
