@@ -13,6 +13,7 @@
 // since is recomputed from the ledger's lines and compared (O(new events), amortised O(1) per
 // event). The first checkpoint therefore reads the whole ledger once; later ones only the new part.
 
+import { readSync } from 'node:fs';
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerCorruptionError, LedgerProofError } from '../errors.js';
@@ -56,6 +57,8 @@ function leavesWithin(count: number): number {
 export class FileMerkleLog implements MerkleLog {
   private leaves: number;
   private readonly pending: Buffer[] = [];
+  /** The right edge (the complete subtrees of the current tree): what the next append reads. */
+  private readonly edge = new Map<number, Buffer>();
 
   private constructor(private readonly fh: FileHandle, private readonly lines: LedgerStore, leaves: number) {
     this.leaves = leaves;
@@ -84,6 +87,7 @@ export class FileMerkleLog implements MerkleLog {
       n = 0;
     }
     const log = new FileMerkleLog(fh, ledger, n);
+    await log.loadEdge();
     await log.catchUp();
     return log;
   }
@@ -92,7 +96,22 @@ export class FileMerkleLog implements MerkleLog {
     return this.leaves;
   }
 
+  private async loadEdge(): Promise<void> {
+    const ix: number[] = [];
+    // The complete subtrees of the tree of `leaves` leaves, left to right.
+    for (let at = 0, rest = this.leaves; rest > 0; ) {
+      let level = 0;
+      while (2 ** (level + 1) <= rest) level++;
+      ix.push(storedIndex(level, at / 2 ** level));
+      at += 2 ** level;
+      rest -= 2 ** level;
+    }
+    const hs = ix.length ? await readAt(this.fh, ix) : [];
+    ix.forEach((i, j) => this.edge.set(i, hs[j]!));
+  }
+
   async readHashes(indexes: readonly number[]): Promise<Buffer[]> {
+    if (indexes.every((i) => this.edge.has(i))) return indexes.map((i) => this.edge.get(i)!);
     const base = storedCount(this.leaves) - this.pending.length;
     const fromFile = indexes.filter((i) => i < base);
     const read = fromFile.length ? await readAt(this.fh, fromFile) : [];
@@ -108,8 +127,12 @@ export class FileMerkleLog implements MerkleLog {
   async catchUp(): Promise<number> {
     for await (const { sequence, line } of this.lines.scanLines(this.leaves)) {
       if (sequence !== this.leaves) throw new LedgerCorruptionError(sequence, `expected sequence ${this.leaves} while hashing the ledger`);
-      this.pending.push(...(await hashesForAppend(this, this.leaves, leafHash(line))));
+      const added = await hashesForAppend(this, this.leaves, leafHash(line));
+      this.pending.push(...added);
+      // The siblings just combined leave the edge; the new top subtree joins it.
+      for (let level = 0, k = this.leaves; level < added.length - 1; level++, k = Math.floor(k / 2)) this.edge.delete(storedIndex(level, k - 1));
       this.leaves++;
+      this.edge.set(storedCount(this.leaves) - 1, added[added.length - 1]!);
       if (this.pending.length >= FLUSH_HASHES) await this.flush();
     }
     await this.flush();
@@ -161,7 +184,9 @@ async function readAt(fh: FileHandle, indexes: readonly number[]): Promise<Buffe
     let j = i + 1;
     while (j < indexes.length && indexes[j] === indexes[j - 1]! + 1) j++;
     const b = Buffer.alloc((j - i) * HASH_SIZE);
-    const { bytesRead } = await fh.read(b, 0, b.length, indexes[i]! * HASH_SIZE);
+    // Proof reads are a few dozen 32-byte reads from the page cache: synchronous reads avoid a
+    // thread-pool round trip each; big runs (a recheck) stay async.
+    const bytesRead = b.length <= 4096 ? readSync(fh.fd, b, 0, b.length, indexes[i]! * HASH_SIZE) : (await fh.read(b, 0, b.length, indexes[i]! * HASH_SIZE)).bytesRead;
     if (bytesRead !== b.length) throw new LedgerProofError('out_of_range', 'stored hash', `index ${indexes[i]! + Math.floor(bytesRead / HASH_SIZE)} is not in the hashes file`);
     for (let k = 0; k < j - i; k++) out.push(b.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE));
     i = j;
