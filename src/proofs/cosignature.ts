@@ -115,7 +115,28 @@ export function verifyCosignedCheckpoint(signedNote: string, logVerifier: NoteVe
   return { checkpoint, witnesses: [...ok] };
 }
 
-/** What a witness remembers per origin. */
+/**
+ * Throws 'split_view' unless `cp` is `last` itself or extends it by `proof` (a consistency proof
+ * from last.size to cp.size). Shared by the witness and by a client's last trusted checkpoint.
+ */
+export function checkExtends(last: WitnessState | undefined, cp: Checkpoint, proof: readonly Uint8Array[]): void {
+  if (last === undefined) return;
+  const lastRoot = Buffer.from(last.root, 'base64');
+  if (cp.size < last.size) {
+    throw new LedgerProofError('split_view', 'checkpoint size', `${cp.size} is older than the size ${last.size} already accepted for ${cp.origin}`);
+  }
+  if (cp.size === last.size) {
+    if (!cp.root.equals(lastRoot)) throw new LedgerProofError('split_view', 'checkpoint root', `a second root for size ${cp.size} of ${cp.origin}`);
+  } else if (last.size > 0) {
+    try {
+      verifyConsistency(last.size, cp.size, proof, lastRoot, cp.root);
+    } catch (e) {
+      throw new LedgerProofError('split_view', 'consistency proof', `size ${cp.size} of ${cp.origin} is not an extension of the accepted size ${last.size}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+/** What a witness (or a client) remembers per origin. */
 export interface WitnessState {
   readonly origin: string;
   readonly size: number;
@@ -136,26 +157,59 @@ export interface WitnessOptions {
  * so a crash can never leave a cosignature the state does not account for. One witness process
  * per state directory.
  */
-export class Witness {
-  constructor(private readonly options: WitnessOptions) {}
+/** Per-origin (size, root) files in a directory, written atomically and fsynced. */
+export class OriginStates {
+  constructor(readonly dir: string) {}
 
-  private stateFile(origin: string): string {
-    return join(this.options.stateDir, `${createHash('sha256').update(origin, 'utf8').digest('hex')}.json`);
+  private file(origin: string): string {
+    return join(this.dir, `${createHash('sha256').update(origin, 'utf8').digest('hex')}.json`);
   }
 
-  async state(origin: string): Promise<WitnessState | undefined> {
+  async get(origin: string): Promise<WitnessState | undefined> {
     let text: string;
     try {
-      text = await readFile(this.stateFile(origin), 'utf8');
+      text = await readFile(this.file(origin), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
     const s = JSON.parse(text) as WitnessState;
     if (s.origin !== origin || !Number.isSafeInteger(s.size) || typeof s.root !== 'string') {
-      throw new LedgerProofError('malformed_checkpoint', 'witness state', `file for ${JSON.stringify(origin)} is not a valid state`);
+      throw new LedgerProofError('malformed_checkpoint', 'state', `file for ${JSON.stringify(origin)} is not a valid state`);
     }
     return s;
+  }
+
+  async set(s: WitnessState): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const file = this.file(s.origin);
+    const tmp = `${file}.${process.pid}.tmp`;
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(`${JSON.stringify(s)}\n`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+    await fsyncDirectory(this.dir);
+  }
+}
+
+/**
+ * A witness: cosigns a log's checkpoint only if it is consistent with the last one it cosigned
+ * for that origin. State is written (atomically, fsynced) before the cosignature is returned,
+ * so a crash can never leave a cosignature the state does not account for. One witness process
+ * per state directory.
+ */
+export class Witness {
+  private readonly states: OriginStates;
+  constructor(private readonly options: WitnessOptions) {
+    this.states = new OriginStates(options.stateDir);
+  }
+
+  state(origin: string): Promise<WitnessState | undefined> {
+    return this.states.get(origin);
   }
 
   /**
@@ -166,38 +220,33 @@ export class Witness {
   async cosign(signedNote: string, logVerifier: NoteVerifier, proof: readonly Uint8Array[]): Promise<string> {
     const { checkpoint: cp } = openCheckpoint(signedNote, logVerifier);
     const last = await this.state(cp.origin);
-    if (last !== undefined) {
-      const lastRoot = Buffer.from(last.root, 'base64');
-      if (cp.size < last.size) {
-        throw new LedgerProofError('split_view', 'checkpoint size', `${cp.size} is older than the size ${last.size} already cosigned for ${cp.origin}`);
-      }
-      if (cp.size === last.size) {
-        if (!cp.root.equals(lastRoot)) throw new LedgerProofError('split_view', 'checkpoint root', `a second root for size ${cp.size} of ${cp.origin}`);
-      } else if (last.size > 0) {
-        try {
-          verifyConsistency(last.size, cp.size, proof, lastRoot, cp.root);
-        } catch (e) {
-          throw new LedgerProofError('split_view', 'consistency proof', `size ${cp.size} of ${cp.origin} is not an extension of the cosigned size ${last.size}: ${(e as Error).message}`, { cause: e });
-        }
-      }
-    }
-    if (last === undefined || cp.size > last.size) await this.saveState({ origin: cp.origin, size: cp.size, root: cp.root.toString('base64') });
+    checkExtends(last, cp, proof);
+    if (last === undefined || cp.size > last.size) await this.states.set({ origin: cp.origin, size: cp.size, root: cp.root.toString('base64') });
     const time = (this.options.clock ?? (() => Math.floor(Date.now() / 1000)))();
     return addCosignature(signedNote, this.options.cosigner, time);
   }
+}
 
-  private async saveState(s: WitnessState): Promise<void> {
-    await mkdir(this.options.stateDir, { recursive: true });
-    const file = this.stateFile(s.origin);
-    const tmp = `${file}.${process.pid}.tmp`;
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(`${JSON.stringify(s)}\n`);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-    await fsyncDirectory(this.options.stateDir);
+/**
+ * A log client's memory: the last checkpoint it trusted per origin. `accept` takes a newer signed
+ * checkpoint only if a consistency proof links it to the last one (else 'split_view': the
+ * history was rewritten between two visits), optionally requiring k of n witness cosignatures.
+ */
+export class TrustedCheckpoints {
+  private readonly states: OriginStates;
+  constructor(stateDir: string) {
+    this.states = new OriginStates(stateDir);
+  }
+
+  last(origin: string): Promise<WitnessState | undefined> {
+    return this.states.get(origin);
+  }
+
+  async accept(signedNote: string, logVerifier: NoteVerifier, proof: readonly Uint8Array[], quorum?: { witnesses: readonly NoteVerifier[]; k: number }): Promise<Checkpoint> {
+    const cp = quorum ? verifyCosignedCheckpoint(signedNote, logVerifier, quorum.witnesses, quorum.k).checkpoint : openCheckpoint(signedNote, logVerifier).checkpoint;
+    const last = await this.states.get(cp.origin);
+    checkExtends(last, cp, proof);
+    if (last === undefined || cp.size > last.size) await this.states.set({ origin: cp.origin, size: cp.size, root: cp.root.toString('base64') });
+    return cp;
   }
 }

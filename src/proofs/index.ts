@@ -10,6 +10,7 @@ export {
 export { formatCheckpoint, parseCheckpoint, signCheckpoint, openCheckpoint, type Checkpoint as LogCheckpoint, type OpenedCheckpoint } from './checkpoint.js';
 export {
   parseCosignerKey, parseCosignerVerifierKey, cosignerVerifierKey, addCosignature, verifyCosignedCheckpoint, cosignedMessage, Witness,
+  TrustedCheckpoints, OriginStates, checkExtends,
   type Cosigner, type WitnessState, type WitnessOptions, type QuorumResult,
 } from './cosignature.js';
 export {

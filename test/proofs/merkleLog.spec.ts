@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DirectoryStore } from '../../src/index.js';
 import { LedgerCorruptionError, LedgerProofError } from '../../src/errors.js';
 import { openCheckpoint, signCheckpoint } from '../../src/proofs/checkpoint.js';
-import { cosignerVerifierKey, parseCosignerKey, parseCosignerVerifierKey, verifyCosignedCheckpoint, Witness } from '../../src/proofs/cosignature.js';
+import { cosignerVerifierKey, parseCosignerKey, parseCosignerVerifierKey, TrustedCheckpoints, verifyCosignedCheckpoint, Witness } from '../../src/proofs/cosignature.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/proofs/merkle.js';
 import { HASHES_FILE, MERKLE_DIR, openDirectoryMerkleLog, readLatestCheckpoint, takeCheckpoint } from '../../src/proofs/merkleLog.js';
 import { generateKey, parseSignerKey, parseVerifierKey } from '../../src/proofs/note.js';
@@ -177,6 +177,38 @@ describe('proofs/merkleLog: the tree beside a directory store, checkpoints, witn
       const e4 = await witness().cosign(stranger, logV, []).then(() => undefined, (x: unknown) => x);
       expect((e4 as LedgerProofError).kind).to.equal('unverified');
       expect((await witness().state(ORIGIN))!.size).to.equal(27);
+    } finally {
+      remove();
+    }
+  });
+
+  it('a client keeps its last trusted checkpoint and refuses a rewritten history on the next visit', async function () {
+    const { dir: stateDir, remove } = tempDir('fmwk-ledger-client-');
+    const logV = parseVerifierKey(key.verifierKey);
+    const client = new TrustedCheckpoints(stateDir);
+    try {
+      const cp1 = await checkpoint(fx, key);
+      await client.accept(cp1, logV, []);
+      await fx.append(3);
+      const cp2 = await checkpoint(fx, key);
+      await client.accept(cp2, logV, await withLog(fx, (log) => log.consistencyProof(21, 24)));
+      expect((await client.last(ORIGIN))!.size).to.equal(24);
+      // Between two visits the operator rewrites event 10 onwards and appends: same key, new root.
+      const fork = await ledgerWith(0);
+      try {
+        writeFileSync(fork.file, rehashFrom(fx.lines(), 10).map((l) => `${l}\n`).join(''));
+        await fork.append(2);
+        const cp3 = await checkpoint(fork, key);
+        const e = await client.accept(cp3, logV, await withLog(fork, (log) => log.consistencyProof(24, 26))).then(() => undefined, (x: unknown) => x);
+        expect((e as LedgerProofError).kind).to.equal('split_view');
+      } finally {
+        fork.remove();
+      }
+      // Requiring one witness: an uncosigned checkpoint is refused.
+      const w = parseCosignerVerifierKey(cosignerVerifierKey(generateKey('witness.example/q').signerKey));
+      const e2 = await client.accept(cp2, logV, [], { witnesses: [w], k: 1 }).then(() => undefined, (x: unknown) => x);
+      expect((e2 as LedgerProofError).kind).to.equal('quorum');
+      expect((await client.last(ORIGIN))!.size).to.equal(24);
     } finally {
       remove();
     }
