@@ -37,6 +37,13 @@ export {
 } from '../projections/index.js';
 export { SnapshotError } from '../snapshots/index.js';
 
+export { LedgerProofError, type ProofErrorKind } from './errors/errors.js';
+export * from './proofs/index.js';
+export { Witness, TrustedCheckpoints, OriginStates, type WitnessOptions } from './stores/witnessState.js';
+export {
+  FileMerkleLog, openDirectoryMerkleLog, takeCheckpoint, readLatestCheckpoint, MERKLE_DIR, HASHES_FILE, CHECKPOINT_FILE, type MerkleLog,
+} from './stores/merkleLog.js';
+export { verifyFileAgainstCheckpoint, StreamingRoot, type CheckpointVerifyResult } from './verify/verifyCheckpoint.js';
 // Event sourcing: projections, replay (with live mode), snapshots and checkpoints.
 export {
   defineProjection, ProjectionRegistry, ProjectionRunner,

@@ -13,8 +13,12 @@ import { replay } from './commands/replay.js';
 import { snapshot } from './commands/snapshot.js';
 import { tip } from './commands/tip.js';
 import { verify } from './commands/verify.js';
+import { keygen } from './commands/keygen.js';
+import { checkpoint } from './commands/checkpoint.js';
+import { prove } from './commands/prove.js';
+import { witness } from './commands/witness.js';
 
-export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify, follow, snapshot, replay, bootstrap];
+export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify, follow, snapshot, replay, bootstrap, keygen, checkpoint, prove, witness];
 
 const HELP = `Usage: fmwk-ledger COMMAND [OPTIONS]
 

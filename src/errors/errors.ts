@@ -15,6 +15,7 @@ export type LedgerErrorCode =
   | 'LEDGER_UPCAST'
   | 'LEDGER_UNREADABLE_VALUE'
   | 'LEDGER_LINE_TOO_LONG'
+  | 'LEDGER_PROOF'
   | ProjectionErrorCode
   | SnapshotErrorCode;
 
@@ -150,6 +151,33 @@ export class LedgerUpcastError extends LedgerError {
     this.sequence = sequence;
     this.eventType = eventType;
     this.schemaVersion = schemaVersion;
+  }
+}
+
+/** What a proof, key, signed note, checkpoint or cosignature check found wrong. */
+export type ProofErrorKind =
+  | 'malformed_key'
+  | 'malformed_note'
+  | 'malformed_checkpoint'
+  | 'bad_signature'
+  | 'unverified'
+  | 'bad_proof'
+  | 'out_of_range'
+  | 'inconsistent'
+  | 'split_view'
+  | 'quorum';
+
+/**
+ * A Merkle proof, signed note, checkpoint or cosignature failed a check; `kind` says which check
+ * and `field` names the offending part (e.g. `signer key: key id`, `checkpoint line 2`).
+ */
+export class LedgerProofError extends LedgerError {
+  readonly kind: ProofErrorKind;
+  readonly field: string;
+  constructor(kind: ProofErrorKind, field: string, message: string, options?: { cause?: unknown }) {
+    super('LEDGER_PROOF', `${field}: ${message}`, options);
+    this.kind = kind;
+    this.field = field;
   }
 }
 

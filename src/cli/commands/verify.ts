@@ -2,14 +2,18 @@ import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { verifyFile } from '../../verify/verifyFile.js';
 import type { VerifyResult } from '../../verify/verifyChain.js';
-import { parseCommandArgs, parseSequence, STORE_OPTIONS, storeConfig } from '../args.js';
+import { parseCommandArgs, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { progressBar } from '../progress.js';
+import { readFile } from 'node:fs/promises';
+import { verifyFileAgainstCheckpoint } from '../../verify/verifyCheckpoint.js';
+import { proofFailuresInvalid, readVerifierKey } from './proofsCli.js';
 
 export const verify: Command = {
   name: 'verify',
   summary: 'verify the hash chain of an exported file (cold) or of a store',
   help: `Usage: fmwk-ledger verify FILE [--workers N]
+       fmwk-ledger verify FILE --checkpoint CP --key VKEY
        fmwk-ledger verify --store STORE [--from SEQ] [--to SEQ]
 
 Recomputes every event's SHA-256 over its canonical JSON (without "hash") and checks
@@ -31,6 +35,10 @@ Options:
   --config FILE          JSON config file with an "immudb" section (credentials)
   --from SEQ, --to SEQ   verify a range of a store (the link into --from is checked)
   --expect-tip SEQ:HASH  fail unless the chain ends exactly at this sequence and hash
+  --checkpoint CP        FILE only: also check that the first <size> events give the root
+                         of this signed checkpoint (c2sp.org/tlog-checkpoint): catches a
+                         rewritten (re-hashed) history and a cut tail. Needs --key
+  --key VKEY             the log's verifier key for --checkpoint (literally or a file)
   --workers N            FILE only: verify in N worker threads (default 1). A file of at
                          least 1 MiB is cut at line starts into up to N ranges, verified in
                          parallel and stitched in order; the answer is the same as with 1.
@@ -42,7 +50,9 @@ Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {
       ...STORE_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, 'expect-tip': { type: 'string' }, workers: { type: 'string' },
+      checkpoint: { type: 'string' }, key: { type: 'string' },
     });
+    if (values.store !== undefined && values.checkpoint !== undefined) throw new UsageError('--checkpoint applies to FILE only');
     const expectTip = values['expect-tip'] === undefined ? undefined : parseTip(values['expect-tip']);
     let result: VerifyResult;
     if (values.store !== undefined) {
@@ -69,9 +79,19 @@ Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
       if (values.from !== undefined || values.to !== undefined) throw new UsageError('--from and --to apply to --store only');
       const workers = values.workers === undefined ? 1 : parseSequence('--workers', values.workers);
       if (workers < 1) throw new UsageError(`--workers must be a positive integer, got ${JSON.stringify(values.workers)}`);
-      const bar = progressBar(io, 'verify');
-      result = await verifyFile(positionals[0]!, { expectTip, workers, onProgress: (n) => bar.update(n) });
-      bar.finish();
+      if (values.checkpoint !== undefined) {
+        // Against a signed checkpoint: the first `size` events must give its Merkle root.
+        const cp = await readFile(values.checkpoint, 'utf8');
+        const vkey = await readVerifierKey(requireOption(values, 'key'));
+        let checked: VerifyResult | undefined;
+        const code = await proofFailuresInvalid('verify', io, async () => ((checked = await verifyFileAgainstCheckpoint(positionals[0]!, cp, vkey)), EXIT.ok));
+        if (checked === undefined) return code;
+        result = checked;
+      } else {
+        const bar = progressBar(io, 'verify');
+        result = await verifyFile(positionals[0]!, { expectTip, workers, onProgress: (n) => bar.update(n) });
+        bar.finish();
+      }
     }
     if (!result.valid) io.stderr.write(`fmwk-ledger verify: invalid at sequence ${result.break_at}: ${result.reason}\n`);
     if (result.torn_bytes) io.stderr.write(`fmwk-ledger verify: ignored ${result.torn_bytes} bytes after the last newline (an unfinished write, not an event)\n`);

@@ -1,0 +1,69 @@
+// Helpers shared by the proof commands (keygen, checkpoint, prove, witness).
+import { open, readFile, stat } from 'node:fs/promises';
+import { isLedgerError, LedgerProofError } from '../../errors/errors.js';
+import { openDirectoryMerkleLog, type FileMerkleLog } from '../../stores/merkleLog.js';
+import { DirectoryStore } from '../../stores/directoryStore.js';
+import { EXIT, UsageError, type CliIO } from '../command.js';
+
+/** Opens a directory store read-only with its Merkle log caught up; immudb is not covered yet. */
+export async function withMerkleLog<T>(storeArg: string, f: (log: FileMerkleLog, store: DirectoryStore) => Promise<T>, io: CliIO): Promise<T> {
+  if (/^immudb:\/\//.test(storeArg)) throw new UsageError('Merkle proofs and checkpoints are kept for directory stores only (immudb: not yet)');
+  const store = await DirectoryStore.open(storeArg, { readOnly: true });
+  try {
+    const log = await openDirectoryMerkleLog(storeArg, store, { onRebuild: (why) => io.stderr.write(`fmwk-ledger: rebuilding the Merkle hashes from the ledger: ${why}\n`) });
+    try {
+      return await f(log, store);
+    } finally {
+      await log.close();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+/** Reads a signer key file, refusing one that others can read (it must be mode 0600 or stricter). */
+export async function readSignerKeyFile(path: string): Promise<string> {
+  const st = await stat(path);
+  if ((st.mode & 0o077) !== 0) {
+    throw new UsageError(`key file ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+  }
+  return (await readFile(path, 'utf8')).trim();
+}
+
+/** A verifier key given literally (`name+id+base64`) or as a file holding it. */
+export async function readVerifierKey(arg: string): Promise<string> {
+  if (/^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/.test(arg)) return arg;
+  return (await readFile(arg, 'utf8')).trim();
+}
+
+/** Writes a new file exclusively with mode 0600 (never overwrites a key). */
+export async function writeSecretFile(path: string, text: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(path, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${path} already exists; not overwriting a key`);
+    throw e;
+  }
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A proof failure (bad signature, split view, inconsistent data) is "invalid" (exit 1), not a usage error. */
+export async function proofFailuresInvalid(name: string, io: CliIO, f: () => Promise<number>): Promise<number> {
+  try {
+    return await f();
+  } catch (e) {
+    if (isLedgerError(e, 'LEDGER_PROOF') && ['bad_signature', 'unverified', 'inconsistent', 'split_view', 'quorum', 'bad_proof'].includes((e as LedgerProofError).kind)) {
+      io.stderr.write(`fmwk-ledger ${name}: ${(e as Error).name}: ${(e as Error).message}\n`);
+      return EXIT.invalid;
+    }
+    throw e;
+  }
+}
+
+export const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');

@@ -1,0 +1,59 @@
+import { parseCommandArgs, parseSequence, requireOption } from '../args.js';
+import { EXIT, UsageError, type Command } from '../command.js';
+import { b64, withMerkleLog } from './proofsCli.js';
+
+export const prove: Command = {
+  name: 'prove',
+  summary: 'print an RFC 6962 inclusion or consistency proof (JSON, base64 hashes)',
+  help: `Usage: fmwk-ledger prove inclusion --store DIR --seq N [--size M]
+       fmwk-ledger prove consistency --store DIR --from M --to N
+
+inclusion: the audit path showing that event N is leaf N of the tree of the first M
+events (default: all), as
+  {"seq":N,"size":M,"leaf_hash":"<b64>","root":"<b64>","proof":["<b64>",...]}
+consistency: the proof that the tree of the first M events is a prefix of the tree of
+the first N, as
+  {"from":M,"to":N,"old_root":"<b64>","new_root":"<b64>","proof":["<b64>",...]}
+Leaf i is event i's canonical line without its newline; hashes are RFC 6962's
+(leaf SHA-256(0x00||line), node SHA-256(0x01||left||right)), checkable with Go's
+golang.org/x/mod/sumdb/tlog (CheckRecord, CheckTree) or any RFC 9162 verifier.
+
+Options:
+  --store DIR          a directory store (opened read-only; its Merkle hashes are
+                       brought up to date in DIR/merkle)
+  --seq N, --size M    inclusion: the event and the tree size
+  --from M, --to N     consistency: the two tree sizes (1 <= M <= N)
+  -h, --help           this help
+
+Exit: 0 printed, 2 usage error (a size beyond the ledger) or I/O error.`,
+
+  async run(args, io) {
+    const [kind, ...rest] = args;
+    if (kind !== 'inclusion' && kind !== 'consistency') throw new UsageError('expected "inclusion" or "consistency" after prove');
+    const { values, positionals } = parseCommandArgs(rest, { store: { type: 'string' }, seq: { type: 'string' }, size: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    const dir = requireOption(values, 'store');
+    return withMerkleLog(dir, async (log) => {
+      const limit = (name: string, n: number, min: number): number => {
+        if (n < min || n > log.size) throw new UsageError(`${name} ${n} is not within ${min}..${log.size} (the ledger holds ${log.size} events)`);
+        return n;
+      };
+      if (kind === 'inclusion') {
+        if (values.from !== undefined || values.to !== undefined) throw new UsageError('--from and --to apply to consistency');
+        const size = values.size === undefined ? log.size : limit('--size', parseSequence('--size', values.size), 1);
+        const seq = parseSequence('--seq', requireOption(values, 'seq'));
+        if (seq >= size) throw new UsageError(`--seq ${seq} is not below the tree size ${size}`);
+        const [proof, root, stored] = await Promise.all([log.inclusionProof(seq, size), log.root(size), log.leafHash(seq)]);
+        io.stdout.write(`${JSON.stringify({ seq, size, leaf_hash: b64(stored), root: b64(root), proof: proof.map(b64) })}\n`);
+      } else {
+        if (values.seq !== undefined || values.size !== undefined) throw new UsageError('--seq and --size apply to inclusion');
+        const to = values.to === undefined ? log.size : limit('--to', parseSequence('--to', values.to), 1);
+        const from = limit('--from', parseSequence('--from', requireOption(values, 'from')), 1);
+        if (from > to) throw new UsageError(`--from ${from} is above --to ${to}`);
+        const [proof, oldRoot, newRoot] = await Promise.all([log.consistencyProof(from, to), log.root(from), log.root(to)]);
+        io.stdout.write(`${JSON.stringify({ from, to, old_root: b64(oldRoot), new_root: b64(newRoot), proof: proof.map(b64) })}\n`);
+      }
+      return EXIT.ok;
+    }, io);
+  },
+};

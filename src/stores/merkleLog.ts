@@ -1,0 +1,282 @@
+// The Merkle tree kept beside a ledger: derived data, brought up to date from the ledger's lines
+// on open, never the source of truth.
+//
+// Directory store layout: <dir>/merkle/hashes holds the stored hashes (merkle.ts layout), 32
+// bytes each, and <dir>/merkle/checkpoint the latest signed checkpoint. Hashes are written at
+// their fixed offsets (positional writes), so two processes catching up at once write the same
+// bytes to the same places and cannot interleave into a wrong file; no lock is needed.
+//
+// Trust before signing (signCheckpoint below): a signed root cannot be taken back, and a wrong
+// one would make every later honest checkpoint look like a split view. So the hashes file is
+// not trusted blindly: the part covered by the previous signed checkpoint is checked by
+// recomputing that checkpoint's root from the file (O(log n) reads), and every stored hash added
+// since is recomputed from the ledger's lines and compared (O(new events), amortised O(1) per
+// event). The first checkpoint therefore reads the whole ledger once; later ones only the new part.
+
+import { readSync } from 'node:fs';
+import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LedgerCorruptionError, LedgerProofError } from '../errors/errors.js';
+import { fsyncDirectory } from '../stores/fsyncDirectory.js';
+import type { LedgerStore } from '../ledger/ledgerStore.js';
+import { openCheckpoint, signCheckpoint, type Checkpoint } from '../proofs/checkpoint.js';
+import {
+  consistencyProof, HASH_SIZE, hashesForAppend, inclusionProof, leafHash, storedCount, storedIndex, treeRoot, verifyConsistency, type HashReader,
+} from '../proofs/merkle.js';
+import type { NoteSigner, NoteVerifier } from '../proofs/note.js';
+
+export const MERKLE_DIR = 'merkle';
+export const HASHES_FILE = 'hashes';
+export const CHECKPOINT_FILE = 'checkpoint';
+
+/** What a store offers for proofs; the immudb store can implement it over its own keys. */
+export interface MerkleLog extends HashReader {
+  /** Leaves covered (= events hashed so far). */
+  readonly size: number;
+  root(size?: number): Promise<Buffer>;
+  /** The stored leaf hash of event `index`. */
+  leafHash(index: number): Promise<Buffer>;
+  inclusionProof(index: number, size?: number): Promise<Buffer[]>;
+  consistencyProof(from: number, to?: number): Promise<Buffer[]>;
+  /** Hashes the ledger's lines not yet covered; returns the new size. */
+  catchUp(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const FLUSH_HASHES = 1 << 15;
+
+/** Largest n whose stored hashes fit in `count` hashes. */
+function leavesWithin(count: number): number {
+  let n = Math.floor(count / 2);
+  while (storedCount(n + 1) <= count) n++;
+  while (n > 0 && storedCount(n) > count) n--;
+  return n;
+}
+
+/** A MerkleLog over a ledger store, its hashes in a file (for the directory store: <dir>/merkle). */
+export class FileMerkleLog implements MerkleLog {
+  private leaves: number;
+  private readonly pending: Buffer[] = [];
+  /** The right edge (the complete subtrees of the current tree): what the next append reads. */
+  private readonly edge = new Map<number, Buffer>();
+
+  private constructor(private readonly fh: FileHandle, private readonly lines: LedgerStore, leaves: number) {
+    this.leaves = leaves;
+  }
+
+  /**
+   * Opens (creating if missing) `hashesFile` for `ledger` and catches up. A file covering more
+   * events than the ledger holds, or whose last leaf is not the ledger's line, is rebuilt from
+   * the ledger (it is derived data); the rebuild is reported through `onRebuild`.
+   */
+  static async open(hashesFile: string, ledger: LedgerStore, options: { onRebuild?: (why: string) => void } = {}): Promise<FileMerkleLog> {
+    const fh = await open(hashesFile, 'a+').then(async (h) => (await h.close(), open(hashesFile, 'r+')));
+    const bytes = (await fh.stat()).size;
+    let n = leavesWithin(Math.floor(bytes / HASH_SIZE));
+    const tip = (await ledger.tip()).sequence_number + 1;
+    let why: string | undefined;
+    if (n > tip) why = `the hashes cover ${n} events but the ledger holds ${tip}`;
+    else if (n > 0) {
+      const line = await ledger.readLine(n - 1);
+      const stored = (await readAt(fh, [storedIndex(0, n - 1)]))[0]!;
+      if (line === undefined || !leafHash(line).equals(stored)) why = `the stored leaf hash of event ${n - 1} is not the hash of its line`;
+    }
+    if (why !== undefined) {
+      options.onRebuild?.(why);
+      await fh.truncate(0);
+      n = 0;
+    }
+    const log = new FileMerkleLog(fh, ledger, n);
+    await log.loadEdge();
+    await log.catchUp();
+    return log;
+  }
+
+  get size(): number {
+    return this.leaves;
+  }
+
+  private async loadEdge(): Promise<void> {
+    const ix: number[] = [];
+    // The complete subtrees of the tree of `leaves` leaves, left to right.
+    for (let at = 0, rest = this.leaves; rest > 0; ) {
+      let level = 0;
+      while (2 ** (level + 1) <= rest) level++;
+      ix.push(storedIndex(level, at / 2 ** level));
+      at += 2 ** level;
+      rest -= 2 ** level;
+    }
+    const hs = ix.length ? await readAt(this.fh, ix) : [];
+    ix.forEach((i, j) => this.edge.set(i, hs[j]!));
+  }
+
+  async readHashes(indexes: readonly number[]): Promise<Buffer[]> {
+    if (indexes.every((i) => this.edge.has(i))) return indexes.map((i) => this.edge.get(i)!);
+    const base = storedCount(this.leaves) - this.pending.length;
+    const fromFile = indexes.filter((i) => i < base);
+    const read = fromFile.length ? await readAt(this.fh, fromFile) : [];
+    let r = 0;
+    return indexes.map((i) => {
+      if (i < base) return read[r++]!;
+      const h = this.pending[i - base];
+      if (h === undefined) throw new LedgerProofError('out_of_range', 'stored hash', `index ${i} is beyond the ${this.leaves} events hashed`);
+      return h;
+    });
+  }
+
+  async catchUp(): Promise<number> {
+    for await (const { sequence, line } of this.lines.scanLines(this.leaves)) {
+      if (sequence !== this.leaves) throw new LedgerCorruptionError(sequence, `expected sequence ${this.leaves} while hashing the ledger`);
+      const added = await hashesForAppend(this, this.leaves, leafHash(line));
+      this.pending.push(...added);
+      // The siblings just combined leave the edge; the new top subtree joins it.
+      for (let level = 0, k = this.leaves; level < added.length - 1; level++, k = Math.floor(k / 2)) this.edge.delete(storedIndex(level, k - 1));
+      this.leaves++;
+      this.edge.set(storedCount(this.leaves) - 1, added[added.length - 1]!);
+      if (this.pending.length >= FLUSH_HASHES) await this.flush();
+    }
+    await this.flush();
+    return this.leaves;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const offset = (storedCount(this.leaves) - this.pending.length) * HASH_SIZE;
+    const buf = Buffer.concat(this.pending);
+    await this.fh.write(buf, 0, buf.length, offset);
+    await this.fh.datasync();
+    this.pending.length = 0;
+  }
+
+  private checkSize(size: number | undefined): number {
+    const n = size ?? this.leaves;
+    if (!Number.isSafeInteger(n) || n < 0 || n > this.leaves) throw new LedgerProofError('out_of_range', 'tree size', `${String(n)} is not within the ${this.leaves} events hashed`);
+    return n;
+  }
+
+  root(size?: number): Promise<Buffer> {
+    return treeRoot(this, this.checkSize(size));
+  }
+
+  async leafHash(index: number): Promise<Buffer> {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.leaves) throw new LedgerProofError('out_of_range', 'leaf index', `${String(index)} is not below the ${this.leaves} events hashed`);
+    return (await this.readHashes([storedIndex(0, index)]))[0]!;
+  }
+
+  inclusionProof(index: number, size?: number): Promise<Buffer[]> {
+    return inclusionProof(this, index, this.checkSize(size));
+  }
+
+  consistencyProof(from: number, to?: number): Promise<Buffer[]> {
+    return consistencyProof(this, from, this.checkSize(to));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.fh.close();
+  }
+}
+
+async function readAt(fh: FileHandle, indexes: readonly number[]): Promise<Buffer[]> {
+  // Runs of consecutive indexes (a recheck reads thousands) become one read each.
+  const out: Buffer[] = [];
+  for (let i = 0; i < indexes.length; ) {
+    let j = i + 1;
+    while (j < indexes.length && indexes[j] === indexes[j - 1]! + 1) j++;
+    const b = Buffer.alloc((j - i) * HASH_SIZE);
+    // Proof reads are a few dozen 32-byte reads from the page cache: synchronous reads avoid a
+    // thread-pool round trip each; big runs (a recheck) stay async.
+    const bytesRead = b.length <= 4096 ? readSync(fh.fd, b, 0, b.length, indexes[i]! * HASH_SIZE) : (await fh.read(b, 0, b.length, indexes[i]! * HASH_SIZE)).bytesRead;
+    if (bytesRead !== b.length) throw new LedgerProofError('out_of_range', 'stored hash', `index ${indexes[i]! + Math.floor(bytesRead / HASH_SIZE)} is not in the hashes file`);
+    for (let k = 0; k < j - i; k++) out.push(b.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE));
+    i = j;
+  }
+  return out;
+}
+
+/** Opens the Merkle log of a directory store's directory (its files under <dir>/merkle). */
+export async function openDirectoryMerkleLog(dir: string, ledger: LedgerStore, options: { onRebuild?: (why: string) => void } = {}): Promise<FileMerkleLog> {
+  await mkdir(join(dir, MERKLE_DIR), { recursive: true });
+  return FileMerkleLog.open(join(dir, MERKLE_DIR, HASHES_FILE), ledger, options);
+}
+
+/** The latest signed checkpoint kept beside the ledger, or undefined. */
+export async function readLatestCheckpoint(dir: string): Promise<string | undefined> {
+  try {
+    return await readFile(join(dir, MERKLE_DIR, CHECKPOINT_FILE), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+async function writeAtomically(dir: string, name: string, text: string): Promise<void> {
+  const file = join(dir, name);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fh = await open(tmp, 'w', 0o644);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  await fsyncDirectory(dir);
+}
+
+/**
+ * Takes a checkpoint of the whole ledger: checks the hashes file against the previous signed
+ * checkpoint and the ledger's new lines (see the header), signs `<origin>\n<size>\n<root>\n`
+ * with `signer` (whose name is the origin), keeps it as <dir>/merkle/checkpoint and returns it.
+ */
+export async function takeCheckpoint(dir: string, ledger: LedgerStore, log: MerkleLog, signer: NoteSigner, verifier: NoteVerifier): Promise<{ checkpoint: Checkpoint; signed: string }> {
+  const size = await log.catchUp();
+  const previous = await readLatestCheckpoint(dir);
+  let from = 0;
+  if (previous !== undefined) {
+    const { checkpoint: last } = openCheckpoint(previous, verifier);
+    if (last.size > size) throw new LedgerCorruptionError(size, `the ledger holds ${size} events but the last signed checkpoint covers ${last.size}: events were cut`);
+    if (last.size > 0 && !(await log.root(last.size)).equals(last.root)) {
+      throw new LedgerProofError('inconsistent', 'merkle hashes', `the root of the first ${last.size} events is not the one the last checkpoint signed`);
+    }
+    from = last.size;
+  }
+  await recheck(ledger, log, from, size);
+  const root = await log.root(size);
+  if (previous !== undefined && from > 0) {
+    const { checkpoint: last } = openCheckpoint(previous, verifier);
+    verifyConsistency(from, size, await log.consistencyProof(from, size), last.root, root);
+  }
+  const checkpoint: Checkpoint = { origin: signer.name, size, root };
+  const signed = signCheckpoint(checkpoint, signer);
+  await writeAtomically(join(dir, MERKLE_DIR), CHECKPOINT_FILE, signed);
+  return { checkpoint, signed };
+}
+
+/** Recomputes the stored hashes of events [from, to) from the ledger's lines and compares them. */
+async function recheck(ledger: LedgerStore, log: HashReader, from: number, to: number): Promise<void> {
+  // In chunks, so memory stays flat: reads below `base` come from the file, and are either the
+  // pieces of the tree of size `from` (checked against the previous checkpoint's root) or
+  // hashes an earlier chunk already compared.
+  for (let start = from; start < to; ) {
+    const end = Math.min(to, start + RECHECK_EVENTS);
+    const base = storedCount(start);
+    const fresh: Buffer[] = [];
+    const overlay: HashReader = {
+      readHashes: async (ix) => {
+        const old = await log.readHashes(ix.filter((i) => i < base));
+        let o = 0;
+        return ix.map((i) => (i < base ? old[o++]! : fresh[i - base]!));
+      },
+    };
+    let n = start;
+    for await (const { line } of ledger.scanLines(start, end - 1)) fresh.push(...(await hashesForAppend(overlay, n++, leafHash(line))));
+    if (n !== end) throw new LedgerCorruptionError(n, `the ledger ended while rechecking events ${start}..${end - 1}`);
+    const stored = await log.readHashes(fresh.map((_, i) => base + i));
+    const bad = stored.findIndex((h, i) => !h.equals(fresh[i]!));
+    if (bad >= 0) throw new LedgerProofError('inconsistent', 'merkle hashes', `stored hash ${base + bad} does not match the ledger's events (recomputed from the lines before signing)`);
+    start = end;
+  }
+}
+
+const RECHECK_EVENTS = 8192;
