@@ -28,6 +28,8 @@ export interface EventsPage {
 /** GET /api/events/:seq: the stored event and its neighbours' hashes. */
 export interface EventDetail {
   readonly event: Readonly<Record<string, unknown>> & { readonly sequence: number; readonly hash: string; readonly previous_hash: string };
+  /** SHA-256 of the event's canonical JSON without `hash`: equal to event.hash unless the event was changed. */
+  readonly content_hash: string;
   /** The previous event's stored hash (null at sequence 0): equal to event.previous_hash on an intact chain. */
   readonly previous: { readonly sequence: number; readonly hash: string } | null;
   /** The next event's sequence and the previous_hash it carries (null at the tip). */

@@ -8,6 +8,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import fastifyStatic from '@fastify/static';
 import { isLedgerError, LedgerNotFoundError, LedgerValidationError } from '../errors/errors.js';
 import type { LedgerEvent } from '../contract/event.js';
+import { canonicalJson } from '../contract/canonicalJson.js';
+import { sha256 } from '../contract/hash.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { ProjectionRegistry } from '../../projections/projectionRegistry.js';
 import { ReplayEngine } from '../../replay/replayEngine.js';
@@ -89,7 +91,8 @@ export function createExplorer(options: ExplorerOptions & { readonly loopbackOnl
     const tip = (await ledger.getTip()).sequence_number;
     const previous = seq > 0 ? { sequence: seq - 1, hash: (await ledger.read(seq - 1)).hash } : null;
     const next = seq < tip ? { sequence: seq + 1, previous_hash: (await ledger.read(seq + 1)).previous_hash } : null;
-    return { event: event as unknown as EventDetail['event'], previous, next };
+    const { hash: _stored, ...content } = event;
+    return { event: event as unknown as EventDetail['event'], content_hash: sha256(canonicalJson(content)), previous, next };
   });
 
   app.get('/api/verify', async (request, reply) => streamVerify(ledger, request, reply));

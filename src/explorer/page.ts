@@ -88,7 +88,7 @@ dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .2re
 dt { color: #5b6475; } dd { margin: 0; font-family: ui-monospace, monospace; font-size: .85em; word-break: break-all; }
 .ok { color: #0a6b2c; } .bad { color: #a00000; font-weight: 600; }
 #event-panel.broken { border: 2px solid #c00000; }
-.status { margin: .4rem 0 0; }
+.status { margin: .4rem 0 0; overflow-wrap: anywhere; }
 progress { width: 12rem; vertical-align: middle; }
 .pager { display: flex; gap: .5rem; align-items: center; margin-top: .5rem; }
 `;

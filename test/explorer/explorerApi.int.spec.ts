@@ -135,6 +135,11 @@ describe('explorer API (fmwk-ledger serve over HTTP)', function () {
     expect(mid.body.previous).to.deep.equal({ sequence: 4, hash: lines[4]!.hash });
     expect(mid.body.next).to.deep.equal({ sequence: 6, previous_hash: lines[6]!.previous_hash });
     expect(mid.body.event.previous_hash).to.equal(lines[4]!.hash);
+    expect(mid.body.content_hash).to.equal(lines[5]!.hash);
+    tamper(store, 5);
+    const changed = await get<EventDetail>(`${served.url}/api/events/5`);
+    expect(changed.body.event.hash, 'the stored hash is shown as stored').to.equal(lines[5]!.hash);
+    expect(changed.body.content_hash).to.match(/^sha256:[0-9a-f]{64}$/).and.not.equal(lines[5]!.hash);
     const first = await get<EventDetail>(`${served.url}/api/events/0`);
     expect(first.body.previous).to.equal(null);
     expect((first.body.event.payload as { session_id: string }).session_id).to.equal(XSS_SCRIPT);

@@ -1,6 +1,5 @@
 import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
-import { createExplorer } from '../../explorer/explorerServer.js';
 import { parseCommandArgs, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { loadProjections } from '../projectionModule.js';
@@ -44,6 +43,8 @@ Exit: 0 after an interrupt, 2 usage or I/O error.`,
     const projections = values.projections === undefined ? undefined : await loadProjections(values.projections);
     const ledger = await Ledger.open(await openStore(address, { readOnly: true, ...storeConfig(values) }));
     const loopback = LOOPBACK.has(host);
+    // Loaded here, not at the top: every other command starts without fastify.
+    const { createExplorer } = await import('../../explorer/explorerServer.js');
     let app;
     try {
       app = createExplorer({ ledger, ...(projections ? { projections } : {}), loopbackOnly: loopback, warn: (m) => io.stderr.write(`fmwk-ledger serve: warning: ${m}\n`) });

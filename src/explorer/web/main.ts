@@ -131,6 +131,7 @@ async function showEvent(seq: number): Promise<void> {
   const { event, previous, next } = detail;
   const rows: Array<[string, Node | string]> = [
     ['hash', event.hash],
+    ['own hash', detail.content_hash === event.hash ? linkCheck(true, 'the content hashes to it') : linkCheck(false, `the content hashes to ${detail.content_hash}`)],
     ['previous_hash', event.previous_hash],
     ['link back', previous ? linkCheck(previous.hash === event.previous_hash, `equals the stored hash of ${previous.sequence}`) : 'genesis (sequence 0)'],
     ['link forward', next ? linkCheck(next.previous_hash === event.hash, `${next.sequence} carries this hash as its previous_hash`) : 'the tip'],
