@@ -9,6 +9,8 @@ import type { EventDetail, EventsPage, StateResponse, VerifyOutcome, VerifyProgr
 import { tempDir } from '../support/tempDir.js';
 import { MAIN, PROJECTIONS_JS, serve, tamper, writeLedger, XSS_SCRIPT, type Served } from './explorerFixture.js';
 import { sessionStart } from '../support/fixtures.js';
+import { sharedImmudb } from '../support/sharedImmudb.js';
+import { randomUUID } from 'node:crypto';
 
 const EVENTS = 12;
 
@@ -227,6 +229,31 @@ describe('explorer API (fmwk-ledger serve over HTTP)', function () {
     expect(await status(`localhost:${port}`)).to.equal(200);
     expect(await status(`attacker.example:${port}`)).to.equal(403);
     expect(await status(`127.0.0.1.attacker.example:${port}`)).to.equal(403);
+  });
+
+  it('with --host beyond loopback: warns, binds there, and accepts any Host header', async () => {
+    served = await serve(['--store', store, '--host', '0.0.0.0']);
+    const port = new URL(served.url).port;
+    expect(served.url).to.equal(`http://0.0.0.0:${port}`);
+    const res = await fetch(`http://127.0.0.1:${port}/api/tip`, { headers: { host: `ledger.example:${port}` } });
+    expect(res.status).to.equal(200);
+  });
+
+  it('serves an immudb store the same way (read-only, over the shared test server)', async () => {
+    const server = sharedImmudb();
+    const env = { IMMUDB_USER: 'immudb', IMMUDB_PASSWORD: 'immudb' };
+    const address = `immudb://${server.host}:${server.port}/explorer_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const run = (args: string[], input?: string) => spawnSync(process.execPath, [MAIN, ...args], { input, encoding: 'utf8', env: { ...process.env, ...env } });
+    expect(run(['bootstrap', '--store', address]).status).to.equal(0);
+    const appended = run(['append', '--store', address, '-'], [0, 1, 2].map((i) => `${JSON.stringify(sessionStart(`im-${i}`))}\n`).join(''));
+    expect(appended.status, appended.stderr).to.equal(0);
+    served = await serve(['--store', address], env);
+    expect((await get<{ sequence_number: number }>(`${served.url}/api/tip`)).body.sequence_number).to.equal(2);
+    expect((await get<EventsPage>(`${served.url}/api/events`)).body.events.map((e) => e.sequence)).to.deep.equal([0, 1, 2]);
+    const one = await get<EventDetail>(`${served.url}/api/events/1`);
+    expect(one.body.event.payload).to.deep.equal({ session_id: 'im-1' });
+    expect(one.body.content_hash).to.equal(one.body.event.hash);
+    expect((await verifyEvents(served.url)).at(-1)).to.deep.equal({ event: 'result', data: { valid: true, break_at: null, count: 3 } });
   });
 
   it('refuses bad options as usage errors (exit 2), and a missing store without creating it', () => {

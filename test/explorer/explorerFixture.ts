@@ -59,9 +59,16 @@ export interface Served {
   stop(): Promise<number | NodeJS.Signals>;
 }
 
-/** Starts `fmwk-ledger serve ARGS` and waits for its `listening on` line. */
-export async function serve(args: string[]): Promise<Served> {
-  const child = startNode(MAIN, ['serve', ...args]);
+/** Starts `fmwk-ledger serve ARGS` (with `env` added to the environment) and waits for its `listening on` line. */
+export async function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
+  const saved = process.env;
+  process.env = { ...saved, ...env }; // spawn reads process.env synchronously
+  let child: RunningChild;
+  try {
+    child = startNode(MAIN, ['serve', ...args]);
+  } finally {
+    process.env = saved;
+  }
   const line = await child.waitFor((l) => l.startsWith('listening on '));
   return {
     url: line.slice('listening on '.length),

@@ -72,7 +72,13 @@ async function loadPage(from: number): Promise<void> {
     const page = await getJson<EventsPage>(timelineUrl(from));
     view.rows = [...page.events];
     view.next = page.next;
-    info.textContent = page.events.length === 0 ? 'no events match' : `${page.events[0]!.sequence}–${page.events[page.events.length - 1]!.sequence} of 0–${page.tip}`;
+    // A filtered page reads a bounded number of events: an empty page may still have a next one.
+    info.textContent =
+      page.events.length > 0
+        ? `${page.events[0]!.sequence}–${page.events[page.events.length - 1]!.sequence} of 0–${page.tip}`
+        : page.next === null
+          ? 'no events match'
+          : `no match before ${page.next}: next page searches on`;
     info.className = '';
   } catch (e) {
     view.rows = [];
