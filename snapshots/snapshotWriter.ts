@@ -23,8 +23,9 @@ export interface SnapshotRecord extends SnapshotCreatedPayload {
 const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /**
- * @internal Writes the snapshots and checkpoints of one engine: its ledger, its projections
- * (whose names and versions go into every file) and the provenance of its records.
+ * Writes the snapshots and checkpoints of one engine: its ledger, its projections (whose names
+ * and versions go into every file) and the provenance of its records. Not in the public entry
+ * point; an engine keeps its writer in a private field and hands it only to its live mode.
  */
 export class SnapshotWriter {
   constructor(
