@@ -7,7 +7,8 @@
 //                   within each round; the ratio is the median of per-round ratios [min..max]
 //   --only a,b      run only these benchmarks: append, verify, replay, immudb; and the opt-in ones,
 //                   which run only when named: scaling (verify, replay, stateAt and peak RSS at
-//                   100k, 300k, 1M events up to --events)
+//                   100k, 300k, 1M events up to --events); peers (Emmett on SQLite: durable
+//                   appends and read-and-fold; installs bench/peers with npm ci when missing)
 //   --out FILE      where to write the JSON (default <repo>/bench-results.json)
 //   --keep          keep the temporary directory
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { appendBench } from './appendBench.js';
 import type { BenchFn, BenchOptions, BenchRow } from './benchTypes.js';
 import type { RatioSummary } from './paired.js';
+import { peersBench } from './peersBench.js';
 import { scalingBench } from './scalingBench.js';
 import { verifyBench } from './verifyBench.js';
 
@@ -72,6 +74,7 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchFn | undef
   { name: 'replay', load: optional('./replayBench.js', 'replayBench') },
   { name: 'immudb', load: optional('./immudbBench.js', 'immudbBench', (o) => ({ events: o.appendEvents, log: o.log, rounds: o.rounds }), immudbRows) },
   { name: 'scaling', load: async () => scalingBench, optIn: true },
+  { name: 'peers', load: async () => peersBench, optIn: true },
 ];
 
 function parseArgs(argv: string[]) {
