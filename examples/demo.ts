@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DirectoryStore, Ledger, type AppendInput } from '../src/index.js';
+import { DirectoryStore, Ledger, type SeedAppendInput } from '../src/index.js';
 import { verifyFile } from '../src/verify.js';
 
 const dir = process.argv[2] ?? mkdtempSync(join(tmpdir(), 'fmwk-ledger-demo-'));
@@ -11,7 +11,7 @@ const keep = process.argv[2] !== undefined;
 const say = (s = '') => console.log(s);
 
 const provenance = { framework_id: 'FMWK-005', pack_id: 'PC-005-graph', actor: 'agent' } as const;
-const inputs: AppendInput[] = [
+const inputs: SeedAppendInput[] = [
   { event_type: 'session_start', schema_version: '1.0.0', provenance: { ...provenance, actor: 'operator' }, payload: { session_id: 'demo-1', purpose: 'demo' } },
   { event_type: 'node_creation', schema_version: '1.0.0', provenance, payload: { node_id: 'n1', node_type: 'concept', label: 'Ledger' } },
   { event_type: 'node_creation', schema_version: '1.0.0', provenance, payload: { node_id: 'n2', node_type: 'concept', label: 'Ünïcödé ✓', parent_id: 'n1' } },
@@ -27,7 +27,7 @@ for (const input of inputs) await ledger.append(input);
 
 say('\nRejected input writes nothing:');
 try {
-  await ledger.append({ ...inputs[3]!, payload: { node_id: 'n1', signal: 'relevance', delta: 0.5 } });
+  await ledger.append({ event_type: 'signal_delta', schema_version: '1.0.0', provenance, payload: { node_id: 'n1', signal: 'relevance', delta: 0.5 } });
 } catch (e) {
   say(`  ${(e as Error).name}: ${(e as Error).message}`);
 }
