@@ -1,3 +1,4 @@
+// Which event types a ledger accepts, their payload codecs, and the types derived from them.
 import type * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { PayloadObject, type AppendInput, type LedgerEvent, type TypedAppendInput, type TypedEvent } from '../contract/event.js';
@@ -123,7 +124,8 @@ export class EventTypeRegistry<M extends CodecMap = {}> {
 
   /**
    * Adds `eventType` with its payload codec (default: any JSON object); registering a type
-   * twice, or a reserved one, is an error. Returns this registry, typed with the new type:
+   * twice, or a reserved one, is an error. Returns this registry, typed with the new type
+   * (keep the returned value: the variable it was called on keeps its older type):
    *
    * @example
    * const registry = EventTypeRegistry.withSeedTypes().register('receipt_committed', ReceiptPayload);

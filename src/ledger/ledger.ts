@@ -1,11 +1,11 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { Observable, Subject } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
 import { canonicalJson } from '../contract/canonicalJson.js';
 import { LedgerCorruptionError, LedgerNotFoundError, LedgerSequenceError, LedgerValidationError, isLedgerError } from '../errors/errors.js';
 import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type LedgerEvent } from '../contract/event.js';
 import { buildEventLine, parseEventLine, readEventLine } from '../contract/eventLine.js';
-import * as E from 'fp-ts/lib/Either.js';
-import { pipe } from 'fp-ts/lib/function.js';
 import {
   EventTypeRegistry, type AppendInputUnion, type CodecMap, type EventUnion, type ReservedTypeCapability, type SeedCodecs,
 } from './eventTypeRegistry.js';
@@ -50,6 +50,8 @@ function checkInteger(name: string, value: number, min: number): void {
  * the registry does not hold (a reserved type such as `snapshot_created`, or one appended by a
  * process with another registry) are still returned as stored, but the union does not name
  * them: TypeScript cannot narrow a union that has a member typed `event_type: string`.
+ * (`Ledger` alone is `Ledger<any>`, not `Ledger<CodecMap>`, so that every `Ledger<M>` is
+ * assignable to it: TypeScript cannot see EventUnion as covariant in M.)
  *
  * @example
  * const ledger = await Ledger.open(await DirectoryStore.open('./data'));
@@ -58,8 +60,6 @@ function checkInteger(name: string, value: number, min: number): void {
  *   payload: { session_id: 's-1' } });
  * (await ledger.verifyChain()).valid === true;
  */
-// The default is `any`, not CodecMap: a bare `Ledger` is "a ledger of any registry", and a
-// Ledger<M> must be assignable to it (EventUnion is not covariant in M for TypeScript).
 export class Ledger<M extends CodecMap = any> {
   /** Every event as it becomes durable, in sequence order. Completes on close(). */
   readonly events$: Observable<EventUnion<M>>;
@@ -145,11 +145,11 @@ export class Ledger<M extends CodecMap = any> {
     const input = orThrow(
       pipe(
         decode(AppendInputCodec, raw),
-        E.chainFirst((input) =>
+        E.chainFirst((decoded) =>
           pipe(
             // Reserved types are checked against the capability, never against the (caller-built) registry.
-            capability === undefined ? this.registry.lookup(input.event_type) : EventTypeRegistry.reserved(input.event_type, capability),
-            E.chain((codec) => decode(codec, input.payload, 'payload')),
+            capability === undefined ? this.registry.lookup(decoded.event_type) : EventTypeRegistry.reserved(decoded.event_type, capability),
+            E.chain((codec) => decode(codec, decoded.payload, 'payload')),
           ),
         ),
       ),
