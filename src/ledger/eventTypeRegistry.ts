@@ -1,7 +1,7 @@
 // Which event types a ledger accepts, their payload codecs, and the types derived from them.
 import type * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
-import { PayloadObject, type AppendInput, type LedgerEvent, type TypedAppendInput, type TypedEvent } from '../contract/event.js';
+import { EventType, PayloadObject, type AppendInput, type LedgerEvent, type TypedAppendInput, type TypedEvent } from '../contract/event.js';
 import { NodeCreationPayload, PackageInstallPayload, SEED_OBJECT_PAYLOAD_TYPES, SessionStartPayload, SignalDeltaPayload } from '../contract/payloads.js';
 import { LedgerValidationError } from '../errors/errors.js';
 
@@ -75,8 +75,11 @@ const reservedError = (eventType: string): LedgerValidationError =>
  */
 export class EventTypeRegistry<M extends CodecMap = {}> {
   private readonly codecs = new Map<string, PayloadCodec>();
-  /** Type only: the codec map `M`, so registries of different types stay apart. */
-  declare private readonly typeOnly?: M;
+  /**
+   * Type only, never set: the codec map `M` (as io-ts keeps `_A` on a codec), public so that it
+   * survives into the .d.ts and registries of different types stay apart there too.
+   */
+  declare readonly _codecs?: M;
 
   /** The seed's event types: typed payloads for four, any JSON object for the rest. */
   static withSeedTypes(): EventTypeRegistry<SeedCodecs> {
@@ -96,7 +99,7 @@ export class EventTypeRegistry<M extends CodecMap = {}> {
    * appends it. Keep the capability private; a type can be reserved once.
    */
   static reserve(eventType: string, payload: PayloadCodec): ReservedTypeCapability {
-    if (!/^[a-z][a-z0-9_]*$/.test(eventType)) throw new LedgerValidationError('event_type', 'expected lowercase letters, digits and underscores', eventType);
+    if (!EventType.is(eventType)) throw new LedgerValidationError('event_type', 'expected lowercase letters, digits and underscores', eventType);
     if (reservations.has(eventType)) throw new LedgerValidationError('event_type', `"${eventType}" is already reserved`, eventType);
     const capability: ReservedTypeCapability = Object.freeze({ eventType });
     reservations.set(eventType, { codec: payload, capability });

@@ -70,6 +70,9 @@ describe('event codecs (io-ts brands, fp-ts Either)', () => {
     expect(unknown!.path).to.equal('event_type');
     expect(unknown!.value).to.equal('nope');
     expect(unknown!.message).to.contain('unknown event type "nope"');
+    // reserve() checks the name with the same EventType brand (and reserves nothing on failure).
+    expect(() => EventTypeRegistry.reserve('Not_A_Type', SignalDeltaPayload)).to.throw(LedgerValidationError, 'event_type: expected lowercase letters');
+    expect(EventTypeRegistry.isReserved('Not_A_Type')).to.equal(false);
   });
 
   it('an event read from a ledger decodes with LedgerEventCodec (its brands hold)', async () => {

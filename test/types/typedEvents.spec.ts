@@ -100,6 +100,9 @@ describe('typed events', () => {
     type E = EventUnion<SeedCodecs & { readonly receipt_committed: typeof ReceiptPayload }>;
     assertType<Equal<Awaited<ReturnType<typeof ledger.read>>, E>>();
     assertType<Equal<Parameters<typeof ledger.append>[0], AppendInputUnion<SeedCodecs & { readonly receipt_committed: typeof ReceiptPayload }>>>();
+    // @ts-expect-error a registry without receipt_committed is not typed as one with it
+    const narrower: typeof registry = EventTypeRegistry.withSeedTypes();
+    expect(narrower.has('receipt_committed')).to.equal(false);
     await ledger.append(receipt);
     // @ts-expect-error amount is an integer, not a string
     expect((await rejection(ledger.append({ ...receipt, payload: { receipt_id: 'r-2', amount: '3' } }))).path).to.equal('payload.amount');
