@@ -5,7 +5,7 @@ import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'nod
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { DirectoryStore, Ledger, type AppendInput } from '../src/index.js';
+import { DirectoryStore, Ledger, type SeedAppendInput } from '../src/index.js';
 import type { BenchOptions, BenchRow } from './benchTypes.js';
 import { formatRatio, median, pairedBlocks } from './paired.js';
 
@@ -14,7 +14,7 @@ const WARMUP = 20;
 const provenance = { framework_id: 'FMWK-001', pack_id: 'PC-001-bench', actor: 'system' } as const;
 
 /** A realistic append input (~300-byte line), varied per index. */
-export function benchInput(i: number): AppendInput {
+export function benchInput(i: number): SeedAppendInput {
   switch (i % 3) {
     case 0:
       return { event_type: 'session_start', schema_version: '1.0.0', provenance, payload: { session_id: `sess-${i}`, actor_id: `agent-${i % 17}`, purpose: 'benchmark run' } };

@@ -53,7 +53,7 @@ export async function immudbBench(opts: ImmudbBenchOptions = {}): Promise<Record
     });
     try {
       const input = (i: number) => ({
-        event_type: 'session_start', schema_version: '1.0.0',
+        event_type: 'session_start' as const, schema_version: '1.0.0',
         provenance: { framework_id: 'FMWK-001', pack_id: 'PC-001-bench', actor: 'system' as const },
         payload: { session_id: `bench-${i}`, padding },
       });

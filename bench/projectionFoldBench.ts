@@ -42,7 +42,7 @@ function syntheticEvents(n: number): LedgerEvent[] {
       event_type: i % 2 === 0 ? 'node_creation' : 'signal_delta', schema_version: '1.0.0', timestamp: '2026-01-01T00:00:00.000Z',
       provenance: PROVENANCE, previous_hash: ZERO, hash: ZERO,
       payload: i % 2 === 0 ? { node_id: `n${i}`, node_type: 'concept' } : { node_id: `n${i - 1}`, signal: 's', delta: 1 },
-    };
+    } as unknown as LedgerEvent; // well-formed by construction (the brands are not proved: no decode in the set-up)
   }
   return out;
 }

@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { defineProjection, DirectoryStore, isLedgerError, Ledger, ReplayEngine, type AppendInput } from '../src/index.js';
+import { defineProjection, DirectoryStore, isLedgerError, Ledger, ReplayEngine, type SeedAppendInput } from '../src/index.js';
 import { verifyFile } from '../src/verify.js';
 
 const dir = process.argv[2] ?? mkdtempSync(join(tmpdir(), 'fmwk-ledger-demo-'));
@@ -27,8 +27,8 @@ const graph = defineProjection({
 });
 
 const provenance = { framework_id: 'FMWK-005', pack_id: 'PC-005-graph', actor: 'agent' } as const;
-const node = (node_id: string, label: string): AppendInput => ({ event_type: 'node_creation', schema_version: '1.0.0', provenance, payload: { node_id, node_type: 'concept', label } });
-const signal = (node_id: string, delta: number): AppendInput => ({ event_type: 'signal_delta', schema_version: '1.0.0', provenance, payload: { node_id, signal: 'relevance', delta } });
+const node = (node_id: string, label: string): SeedAppendInput => ({ event_type: 'node_creation', schema_version: '1.0.0', provenance, payload: { node_id, node_type: 'concept', label } });
+const signal = (node_id: string, delta: number): SeedAppendInput => ({ event_type: 'signal_delta', schema_version: '1.0.0', provenance, payload: { node_id, signal: 'relevance', delta } });
 const compact = (s: unknown) => JSON.stringify(s).replace(/"(\w+)":/g, '$1:');
 
 say(`fmwk-ledger demo (directory store in ${dir})`);

@@ -1,13 +1,11 @@
 // Typed events for projections: a map from event_type to payload type, and the discriminated
 // union over `event_type` it gives. A projection that lists the types it handles (`canHandle`)
 // receives only those events, so its fold is typed by them.
-import type { LedgerEvent } from '../src/contract/event.js';
-import type {
-  NodeCreationPayload, PackageInstallPayload, SEED_OBJECT_PAYLOAD_TYPES, SessionStartPayload, SignalDeltaPayload,
-} from '../src/contract/payloads.js';
+import type { LedgerEvent, TypedEvent } from '../src/contract/event.js';
+import type { PayloadOf, SeedCodecs } from '../src/ledger/eventTypeRegistry.js';
 
-/** One event whose `event_type` is the literal `K` and whose payload is `P`. */
-export type TypedEvent<K extends string, P> = Omit<LedgerEvent<P>, 'event_type'> & { readonly event_type: K };
+/** One event whose `event_type` is the literal `K` and whose payload is `P` (the core's TypedEvent). */
+export type { TypedEvent };
 
 /**
  * The events of types `K` from the map `M` (event_type -> payload), as a union discriminated
@@ -24,10 +22,5 @@ export type EventOf<M, K extends string = keyof M & string> = string extends K
     ? TypedEvent<K, K extends keyof M ? M[K] : Record<string, unknown>>
     : never;
 
-/** The payloads of seed 003's event types, as the ledger's default registry checks them. */
-export type SeedEvents = {
-  node_creation: NodeCreationPayload;
-  signal_delta: SignalDeltaPayload;
-  package_install: PackageInstallPayload;
-  session_start: SessionStartPayload;
-} & { [K in (typeof SEED_OBJECT_PAYLOAD_TYPES)[number]]: Record<string, unknown> };
+/** The payloads of seed 003's event types, as the ledger's default registry decodes them. */
+export type SeedEvents = { [K in keyof SeedCodecs]: PayloadOf<SeedCodecs[K]> };

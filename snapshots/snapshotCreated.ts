@@ -24,7 +24,8 @@ export const SnapshotCreatedPayload = closedObject({
   format_version: Sequence,
   projections: t.array(closedObject({ name: NonEmptyString, version: Sequence }, 'a projection entry')),
 }, 'snapshot_created payload');
-export type SnapshotCreatedPayload = t.TypeOf<typeof SnapshotCreatedPayload>;
+// As written (plain strings and numbers); a decoded record's branded fields are assignable to it.
+export type SnapshotCreatedPayload = t.OutputOf<typeof SnapshotCreatedPayload>;
 
 // Module-private: the one right to append snapshot_created. Never export it (the public entry
 // point re-exports this module's codec and helpers, not the capability).

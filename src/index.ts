@@ -7,11 +7,16 @@
 export { Ledger, type LedgerOptions } from './ledger/ledger.js';
 export type { StreamOptions } from './ledger/eventStream.js';
 export type { LedgerStore, Tip, StoredLine, AppendRecord } from './ledger/ledgerStore.js';
-export { EventTypeRegistry, type PayloadCodec, type ReservedTypeCapability } from './ledger/eventTypeRegistry.js';
+export {
+  EventTypeRegistry, type PayloadCodec, type ReservedTypeCapability, type CodecMap, type EventUnion, type AppendInputUnion,
+  type SeedCodecs, type SeedEvent, type SeedAppendInput, type PayloadOf, type PayloadInputOf,
+} from './ledger/eventTypeRegistry.js';
 export type { VerifyResult } from './verify/verifyChain.js';
 
 // Events: the base shape and the seed's typed payloads.
-export { Provenance, type LedgerEvent, type AppendInput } from './contract/event.js';
+export {
+  Provenance, NonEmptyString, HashString, type LedgerEvent, type AppendInput, type TypedEvent, type TypedAppendInput, type JsonObject,
+} from './contract/event.js';
 export { NodeCreationPayload, SignalDeltaPayload, PackageInstallPayload, SessionStartPayload } from './contract/payloads.js';
 
 // The byte contract's helpers: what a consumer needs to recompute a hash.

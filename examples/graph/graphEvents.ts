@@ -1,18 +1,18 @@
 // The Graph framework's (FMWK-005) events: what they carry and how to write them. The ledger
 // types node_creation and signal_delta; the others are the Graph's own payloads, checked here.
 import * as t from 'io-ts';
-import { NodeCreationPayload, SignalDeltaPayload, type AppendInput, type Provenance } from '../../src/index.js';
+import { NodeCreationPayload, NonEmptyString, SignalDeltaPayload, type Provenance, type TypedAppendInput } from '../../src/index.js';
 
 export { NodeCreationPayload, SignalDeltaPayload };
 
-const NodeId = t.refinement(t.string, (s) => s.length > 0, 'a node id');
+const NodeId = NonEmptyString;
 
 /** suppression / unsuppression: switch a node's suppression on or off. */
 export const SuppressionPayload = t.intersection([t.type({ node_id: NodeId }), t.partial({ reason: t.string })], 'suppression payload');
 export type SuppressionPayload = t.TypeOf<typeof SuppressionPayload>;
 
 /** mode_change: the node's mode from now on. */
-export const ModeChangePayload = t.type({ node_id: NodeId, mode: t.refinement(t.string, (s) => s.length > 0, 'a mode') }, 'mode_change payload');
+export const ModeChangePayload = t.type({ node_id: NodeId, mode: NonEmptyString }, 'mode_change payload');
 export type ModeChangePayload = t.TypeOf<typeof ModeChangePayload>;
 
 /** consolidation: merge `source_ids` into `target_id` (signals are summed into the target). */
@@ -33,9 +33,9 @@ export interface GraphEvents {
 
 export const GRAPH_PROVENANCE: Provenance = { framework_id: 'FMWK-005', pack_id: 'PC-005-graph', actor: 'system' };
 
-const input = <P extends object>(event_type: string, payload: P): AppendInput<P> => ({ event_type, schema_version: '1.0.0', provenance: GRAPH_PROVENANCE, payload });
+const input = <K extends string, P extends object>(event_type: K, payload: P): TypedAppendInput<K, P> => ({ event_type, schema_version: '1.0.0', provenance: GRAPH_PROVENANCE, payload });
 
-export const nodeCreation = (node_id: string, node_type: string, extra: Omit<NodeCreationPayload, 'node_id' | 'node_type'> = {}) =>
+export const nodeCreation = (node_id: string, node_type: string, extra: Omit<t.OutputOf<typeof NodeCreationPayload>, 'node_id' | 'node_type'> = {}) =>
   input('node_creation', { node_id, node_type, ...extra });
 export const signalDelta = (node_id: string, signal: string, delta: number | string) => input('signal_delta', { node_id, signal, delta });
 export const suppression = (node_id: string, reason?: string) => input('suppression', reason === undefined ? { node_id } : { node_id, reason });

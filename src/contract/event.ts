@@ -1,31 +1,63 @@
-// The base event of seed 003, its io-ts codecs, and the append input callers supply.
+// The base event of seed 003, its io-ts codecs, and the append input callers supply. The
+// TypeScript types are derived from the codecs (t.TypeOf / t.OutputOf), never written twice.
 import * as t from 'io-ts';
 import { HASH_PATTERN } from './hash.js';
+import { describeCodec } from './validation.js';
 
 // ---- primitives -------------------------------------------------------------------------
+// Refined strings are io-ts brands: a decoded value carries the proof of its check in its type
+// (an event read back has `hash: HashString`), while callers write plain strings (t.OutputOf).
+// Each brand's description is what a LedgerValidationError says was expected.
 
-const refine = <A>(base: t.Type<A, A, unknown>, name: string, ok: (a: A) => boolean): t.Type<A, A, unknown> =>
-  new t.Type<A, A, unknown>(
-    name,
-    (u): u is A => base.is(u) && ok(u),
-    (u, c) => {
-      const r = base.validate(u, c);
-      return r._tag === 'Right' && !ok(r.right) ? t.failure(u, c, `expected ${name}`) : r;
-    },
-    t.identity,
-  );
+export interface NonEmptyStringBrand { readonly NonEmptyString: unique symbol }
+export const NonEmptyString = describeCodec(
+  t.brand(t.string, (s): s is t.Branded<string, NonEmptyStringBrand> => s.length > 0, 'NonEmptyString'),
+  'a non-empty string',
+);
+export type NonEmptyString = t.TypeOf<typeof NonEmptyString>;
 
-export const NonEmptyString = refine(t.string, 'a non-empty string', (s) => s.length > 0);
-export const HashString = refine(t.string, 'sha256:<64 lowercase hex>', (s) => HASH_PATTERN.test(s));
-export const SchemaVersion = refine(t.string, 'a semantic version like "1.0.0"', (s) => /^\d+\.\d+\.\d+$/.test(s));
-export const Timestamp = refine(t.string, 'an ISO-8601 UTC timestamp like "2026-01-01T00:00:00.000Z"', (s) =>
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(s),
+export interface HashStringBrand { readonly HashString: unique symbol }
+export const HashString = describeCodec(
+  t.brand(t.string, (s): s is t.Branded<string, HashStringBrand> => HASH_PATTERN.test(s), 'HashString'),
+  'sha256:<64 lowercase hex>',
 );
-export const Uuid = refine(t.string, 'a lowercase UUID', (s) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s));
-export const Sequence = refine(t.number, 'a non-negative safe integer', (n) => Number.isSafeInteger(n) && n >= 0);
-export const EventType = refine(t.string, 'an event type of lowercase letters, digits and underscores', (s) =>
-  /^[a-z][a-z0-9_]*$/.test(s),
+export type HashString = t.TypeOf<typeof HashString>;
+
+export interface SchemaVersionBrand { readonly SchemaVersion: unique symbol }
+export const SchemaVersion = describeCodec(
+  t.brand(t.string, (s): s is t.Branded<string, SchemaVersionBrand> => /^\d+\.\d+\.\d+$/.test(s), 'SchemaVersion'),
+  'a semantic version like "1.0.0"',
 );
+export type SchemaVersion = t.TypeOf<typeof SchemaVersion>;
+
+export interface TimestampBrand { readonly Timestamp: unique symbol }
+export const Timestamp = describeCodec(
+  t.brand(t.string, (s): s is t.Branded<string, TimestampBrand> => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(s), 'Timestamp'),
+  'an ISO-8601 UTC timestamp like "2026-01-01T00:00:00.000Z"',
+);
+export type Timestamp = t.TypeOf<typeof Timestamp>;
+
+export interface UuidBrand { readonly Uuid: unique symbol }
+export const Uuid = describeCodec(
+  t.brand(t.string, (s): s is t.Branded<string, UuidBrand> => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s), 'Uuid'),
+  'a lowercase UUID',
+);
+export type Uuid = t.TypeOf<typeof Uuid>;
+
+export interface EventTypeBrand { readonly EventType: unique symbol }
+export const EventType = describeCodec(
+  t.brand(t.string, (s): s is t.Branded<string, EventTypeBrand> => /^[a-z][a-z0-9_]*$/.test(s), 'EventType'),
+  'an event type of lowercase letters, digits and underscores',
+);
+export type EventType = t.TypeOf<typeof EventType>;
+
+export interface SequenceBrand { readonly Sequence: unique symbol }
+/** A sequence number: an integer (t.Int) that is non-negative and exact in a JS number. */
+export const Sequence = describeCodec(
+  t.brand(t.Int, (n): n is t.Branded<t.Int, SequenceBrand> => n >= 0 && Number.isSafeInteger(n), 'Sequence'),
+  'a non-negative safe integer',
+);
+export type Sequence = t.TypeOf<typeof Sequence>;
 
 export const Actor = t.keyof({ system: null, operator: null, agent: null }, '"system" | "operator" | "agent"');
 export type Actor = t.TypeOf<typeof Actor>;
@@ -56,13 +88,20 @@ export function closedObject<P extends t.Props>(props: P, name: string): t.Type<
 }
 
 export const Provenance = closedObject({ framework_id: NonEmptyString, pack_id: NonEmptyString, actor: Actor }, 'Provenance');
-export type Provenance = t.TypeOf<typeof Provenance>;
+/**
+ * Who appended an event, as callers write it (plain strings). An event read back carries the
+ * decoded form (`t.TypeOf<typeof Provenance>`, branded), which is assignable to this.
+ */
+export type Provenance = t.OutputOf<typeof Provenance>;
+
+/** A JSON object: what every payload is. */
+export type JsonObject = Record<string, unknown>;
 
 /** Payloads are JSON objects; their fields are checked by the event type's payload codec. */
-export const PayloadObject = new t.Type<Record<string, unknown>, Record<string, unknown>, unknown>(
+export const PayloadObject = new t.Type<JsonObject, JsonObject, unknown>(
   'a JSON object',
-  (u): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u),
-  (u, c) => (typeof u === 'object' && u !== null && !Array.isArray(u) ? t.success(u as Record<string, unknown>) : t.failure(u, c, 'expected a JSON object')),
+  (u): u is JsonObject => typeof u === 'object' && u !== null && !Array.isArray(u),
+  (u, c) => (typeof u === 'object' && u !== null && !Array.isArray(u) ? t.success(u as JsonObject) : t.failure(u, c, 'expected a JSON object')),
   t.identity,
 );
 
@@ -83,17 +122,25 @@ export const LedgerEventCodec = closedObject(
   'LedgerEvent',
 );
 
-/** An event as stored: the base shape of seed 003. `P` is the payload type. */
-export interface LedgerEvent<P = Record<string, unknown>> {
-  readonly event_id: string;
-  readonly sequence: number;
+type DecodedEvent = t.TypeOf<typeof LedgerEventCodec>;
+
+/**
+ * The fields every event has, as decoded (refined fields are brands: `hash: HashString`,
+ * `sequence: Sequence`), read-only. `event_type` and `payload` are left to LedgerEvent and
+ * TypedEvent: the event type is never a brand, because it is the union's discriminant and
+ * TypeScript narrows only on plain literal types.
+ */
+export type EventBase = Readonly<Omit<DecodedEvent, 'event_type' | 'payload'>>;
+
+/** An event as stored: the base shape of seed 003, the decoded type of LedgerEventCodec. `P` is the payload. */
+export interface LedgerEvent<P = JsonObject> extends EventBase {
   readonly event_type: string;
-  readonly schema_version: string;
-  readonly timestamp: string;
-  readonly provenance: Provenance;
-  readonly previous_hash: string;
   readonly payload: P;
-  readonly hash: string;
+}
+
+/** An event whose `event_type` is the literal `K` and whose payload is `P`: one member of a typed union. */
+export interface TypedEvent<K extends string, P> extends LedgerEvent<P> {
+  readonly event_type: K;
 }
 
 /** The field names of the base event, in canonical (code point) order. */
@@ -108,12 +155,17 @@ export const AppendInputCodec = closedObject(
   'AppendInput',
 );
 
-/** What a caller appends; the ledger assigns everything else. */
-export interface AppendInput<P = Record<string, unknown>> {
+type EncodedInput = t.OutputOf<typeof AppendInputCodec>;
+
+/** What a caller appends, as written (plain strings: the codec's output type); the ledger assigns the rest. */
+export interface AppendInput<P = JsonObject> extends Readonly<Omit<EncodedInput, 'event_type' | 'payload'>> {
   readonly event_type: string;
-  readonly schema_version: string;
-  readonly provenance: Provenance;
   readonly payload: P;
+}
+
+/** An append input of the literal type `K` with payload `P`: one member of a typed union. */
+export interface TypedAppendInput<K extends string, P> extends AppendInput<P> {
+  readonly event_type: K;
 }
 
 /** Fields only the ledger may set: passing one is a caller error, never silently ignored. */

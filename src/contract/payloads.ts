@@ -4,13 +4,15 @@
 // decimal string.
 import * as t from 'io-ts';
 import { HashString, NonEmptyString, PayloadObject } from './event.js';
+import { describeCodec } from './validation.js';
 
-const DecimalString = new t.Type<string, string, unknown>(
+export interface DecimalStringBrand { readonly DecimalString: unique symbol }
+/** A decimal written as a string, e.g. "-0.25": how a non-integer number travels. */
+export const DecimalString = describeCodec(
+  t.brand(t.string, (s): s is t.Branded<string, DecimalStringBrand> => /^-?\d+(\.\d+)?$/.test(s), 'DecimalString'),
   'a decimal string like "-0.25"',
-  (u): u is string => typeof u === 'string' && /^-?\d+(\.\d+)?$/.test(u),
-  (u, c) => (typeof u === 'string' && /^-?\d+(\.\d+)?$/.test(u) ? t.success(u) : t.failure(u, c, 'expected a decimal string like "-0.25"')),
-  t.identity,
 );
+export type DecimalString = t.TypeOf<typeof DecimalString>;
 
 /** node_creation: a new node in the Graph. */
 export const NodeCreationPayload = t.intersection([

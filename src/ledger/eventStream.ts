@@ -35,10 +35,10 @@ export interface StreamOptions {
 }
 
 /** What a stream needs of a ledger: its tip, its history by range, and its live events. */
-export interface StreamSource {
+export interface StreamSource<E extends LedgerEvent<unknown> = LedgerEvent> {
   getTip(): Promise<Tip>;
-  readRange(start: number, end: number): AsyncIterable<LedgerEvent>;
-  readonly events$: Observable<LedgerEvent>;
+  readRange(start: number, end: number): AsyncIterable<E>;
+  readonly events$: Observable<E>;
   /** Calls `onChange` when other processes may have appended; returns a stop function. */
   watch?(onChange: () => void, intervalMs: number): () => void;
   /** The hash event `sequence` links to (the genesis hash for 0): the anchor of a verified stream. */
@@ -59,7 +59,7 @@ function checkCount(name: string, value: number, min: number): void {
  * // ... 0, 1, 2 (history), then every event appended later
  * sub.unsubscribe();
  */
-export function streamEvents(source: StreamSource, options: StreamOptions = {}): Observable<LedgerEvent> {
+export function streamEvents<E extends LedgerEvent<unknown>>(source: StreamSource<E>, options: StreamOptions = {}): Observable<E> {
   const start = options.from ?? 0;
   const pageSize = options.pageSize ?? 1000;
   checkCount('from', start, 0);
@@ -79,11 +79,11 @@ export function streamEvents(source: StreamSource, options: StreamOptions = {}):
     const idle$ = new BehaviorSubject(true);
 
     /** The stored events from `next` to `last`, one page per read. */
-    const readTo = (last: number): Observable<LedgerEvent> =>
+    const readTo = (last: number): Observable<E> =>
       defer(() => (next > last ? EMPTY : concat(from(source.readRange(next, Math.min(last, next + pageSize - 1))), readTo(last))));
 
     /** Brings the subscriber up to `hint` (undefined: the store's tip), reading what it missed. */
-    const catchUp = (hint: LedgerEvent | undefined): Observable<LedgerEvent> => {
+    const catchUp = (hint: E | undefined): Observable<E> => {
       idle$.next(false);
       const work =
         hint === undefined

@@ -1,19 +1,26 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { Observable, Subject } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
 import { canonicalJson } from '../contract/canonicalJson.js';
 import { LedgerCorruptionError, LedgerNotFoundError, LedgerSequenceError, LedgerValidationError, isLedgerError } from '../errors/errors.js';
 import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type LedgerEvent } from '../contract/event.js';
 import { buildEventLine, parseEventLine, readEventLine } from '../contract/eventLine.js';
-import { EventTypeRegistry, type ReservedTypeCapability } from './eventTypeRegistry.js';
+import {
+  EventTypeRegistry, type AppendInputUnion, type CodecMap, type EventUnion, type ReservedTypeCapability, type SeedCodecs,
+} from './eventTypeRegistry.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import type { LedgerStore, StoredLine, Tip } from './ledgerStore.js';
 import { streamEvents, type StreamOptions } from './eventStream.js';
-import { decodeOrThrow } from '../contract/validation.js';
+import { decode, orThrow } from '../contract/validation.js';
 import { verifyLines, type VerifyOptions, type VerifyResult } from '../verify/verifyChain.js';
 
-export interface LedgerOptions {
-  /** Accepted event types and their payload codecs (default: the seed's types). */
-  readonly registry?: EventTypeRegistry;
+export interface LedgerOptions<M extends CodecMap = CodecMap> {
+  /**
+   * Accepted event types and their payload codecs (default: the seed's types). Its type
+   * types the ledger: reads return `EventUnion<M>`, append accepts `AppendInputUnion<M>`.
+   */
+  readonly registry?: EventTypeRegistry<M>;
   /** Source of event timestamps (default: the system clock). */
   readonly clock?: () => Date;
   /**
@@ -37,6 +44,15 @@ function checkInteger(name: string, value: number, min: number): void {
  * The append-only, hash-chained ledger over any LedgerStore. It alone assigns sequence
  * numbers, event ids, timestamps and hashes.
  *
+ * `M` is the registry's codec map (event_type -> payload codec). Events read are the union
+ * `EventUnion<M>`, discriminated by `event_type`; `append` accepts only registered types with
+ * their payloads. A bare `Ledger` (any registry) reads the base `LedgerEvent`. Events of types
+ * the registry does not hold (a reserved type such as `snapshot_created`, or one appended by a
+ * process with another registry) are still returned as stored, but the union does not name
+ * them: TypeScript cannot narrow a union that has a member typed `event_type: string`.
+ * (`Ledger` alone is `Ledger<any>`, not `Ledger<CodecMap>`, so that every `Ledger<M>` is
+ * assignable to it: TypeScript cannot see EventUnion as covariant in M.)
+ *
  * @example
  * const ledger = await Ledger.open(await DirectoryStore.open('./data'));
  * const seq = await ledger.append({ event_type: 'session_start', schema_version: '1.0.0',
@@ -44,10 +60,11 @@ function checkInteger(name: string, value: number, min: number): void {
  *   payload: { session_id: 's-1' } });
  * (await ledger.verifyChain()).valid === true;
  */
-export class Ledger {
+export class Ledger<M extends CodecMap = any> {
   /** Every event as it becomes durable, in sequence order. Completes on close(). */
-  readonly events$: Observable<LedgerEvent>;
-  readonly registry: EventTypeRegistry;
+  readonly events$: Observable<EventUnion<M>>;
+  readonly registry: EventTypeRegistry<M>;
+  // Untyped inside, so a Ledger<M> stays assignable to a bare Ledger (a Subject is invariant).
   private readonly appended = new Subject<LedgerEvent>();
   private readonly clock: () => Date;
   private readonly maxPayloadBytes: number;
@@ -60,19 +77,20 @@ export class Ledger {
   private constructor(
     readonly store: LedgerStore,
     tip: Tip,
-    options: LedgerOptions,
+    options: LedgerOptions<M>,
   ) {
     this.appendTip = tip;
-    this.registry = options.registry ?? EventTypeRegistry.withSeedTypes();
+    // Without a registry, M defaults to SeedCodecs (Ledger.open), which is what this builds.
+    this.registry = options.registry ?? (EventTypeRegistry.withSeedTypes() as unknown as EventTypeRegistry<M>);
     this.clock = options.clock ?? (() => new Date());
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    this.events$ = this.appended.asObservable();
+    this.events$ = this.appended.asObservable() as Observable<EventUnion<M>>;
   }
 
-  static async open(store: LedgerStore, options: LedgerOptions = {}): Promise<Ledger> {
+  static async open<M extends CodecMap = SeedCodecs>(store: LedgerStore, options: LedgerOptions<M> = {}): Promise<Ledger<M>> {
     // The ledger owns the store from here on: close() closes it, and so does a failed open.
     try {
-      const ledger = new Ledger(store, await store.tip(), options);
+      const ledger = new Ledger<M>(store, await store.tip(), options);
       if (options.verifyOnOpen) {
         const result = await ledger.verifyChain();
         if (!result.valid) throw new LedgerCorruptionError(result.break_at ?? -1, `${store.description}: ${result.reason}`);
@@ -90,7 +108,7 @@ export class Ledger {
    * writes nothing. A reserved event type (EventTypeRegistry.reserve, e.g. the framework's
    * `snapshot_created`) is rejected here, naming the type.
    */
-  append<P extends object>(input: AppendInput<P>): Promise<number> {
+  append(input: AppendInputUnion<M>): Promise<number> {
     return this.enqueue(input, undefined);
   }
 
@@ -124,10 +142,18 @@ export class Ledger {
     for (const field of Object.keys(raw)) {
       if (!APPEND_FIELDS.has(field)) throw new LedgerValidationError(field, 'unknown field (expected event_type, schema_version, provenance, payload)', (raw as Record<string, unknown>)[field]);
     }
-    const input = decodeOrThrow(AppendInputCodec, raw);
-    // Reserved types are checked against the capability, never against the (caller-built) registry.
-    const codec = capability === undefined ? this.registry.codecFor(input.event_type) : EventTypeRegistry.reservedCodec(input.event_type, capability);
-    decodeOrThrow(codec, input.payload, 'payload');
+    const input = orThrow(
+      pipe(
+        decode(AppendInputCodec, raw),
+        E.chainFirst((decoded) =>
+          pipe(
+            // Reserved types are checked against the capability, never against the (caller-built) registry.
+            capability === undefined ? this.registry.lookup(decoded.event_type) : EventTypeRegistry.reserved(decoded.event_type, capability),
+            E.chain((codec) => decode(codec, decoded.payload, 'payload')),
+          ),
+        ),
+      ),
+    );
     const payloadJson = canonicalJson(input.payload, 'payload');
     const bytes = Buffer.byteLength(payloadJson, 'utf8');
     if (bytes > this.maxPayloadBytes) {
@@ -172,7 +198,7 @@ export class Ledger {
   }
 
   /** The event at `sequence`; LedgerNotFoundError if the ledger does not hold it. */
-  async read(sequence: number): Promise<LedgerEvent> {
+  async read(sequence: number): Promise<EventUnion<M>> {
     checkInteger('sequence', sequence, 0);
     const line = await this.store.readLine(sequence);
     if (line === undefined) throw new LedgerNotFoundError(sequence, `no event at sequence ${sequence} (${this.store.description})`);
@@ -180,7 +206,7 @@ export class Ledger {
   }
 
   /** Events `start`..`end` inclusive, streamed; `end` must not be past the tip. */
-  async *readRange(start: number, end: number): AsyncGenerator<LedgerEvent> {
+  async *readRange(start: number, end: number): AsyncGenerator<EventUnion<M>> {
     checkInteger('start', start, 0);
     checkInteger('end', end, start);
     const tip = await this.store.tip();
@@ -189,12 +215,12 @@ export class Ledger {
   }
 
   /** Events after `sequence` (-1 for all), up to the tip as it is when iteration starts. */
-  async *readSince(sequence: number): AsyncGenerator<LedgerEvent> {
+  async *readSince(sequence: number): AsyncGenerator<EventUnion<M>> {
     checkInteger('sequence', sequence, -1);
     yield* this.scan(sequence + 1, (await this.store.tip()).sequence_number);
   }
 
-  private async *scan(start: number, end: number): AsyncGenerator<LedgerEvent> {
+  private async *scan(start: number, end: number): AsyncGenerator<EventUnion<M>> {
     let expected = start;
     for await (const { line } of this.store.scanLines(start, end)) {
       yield this.parse(line, expected++);
@@ -263,10 +289,11 @@ export class Ledger {
    * line strictly (duplicate keys are LedgerCorruptionError, a number JavaScript cannot hold
    * exactly is LedgerUnreadableValueError naming the path), never a rounded value.
    */
-  private parse(line: string, sequence: number): LedgerEvent {
+  private parse(line: string, sequence: number): EventUnion<M> {
     const event = readEventLine(line, sequence);
     if (event.sequence !== sequence) throw new LedgerCorruptionError(sequence, `stored event carries sequence ${String(event.sequence)}`);
-    return event;
+    // Typed by the registry, whose codecs checked every payload this ledger appended (see the class comment).
+    return event as EventUnion<M>;
   }
 
   /**
@@ -318,9 +345,9 @@ export class Ledger {
    * History from `from`, then live events, with no gap and no duplicate at the seam; history
    * is paged, so a slow subscriber never makes the ledger buffer itself.
    */
-  stream(options: StreamOptions = {}): Observable<LedgerEvent> {
+  stream(options: StreamOptions = {}): Observable<EventUnion<M>> {
     const store = this.store;
-    return streamEvents(
+    return streamEvents<EventUnion<M>>(
       {
         getTip: () => this.getTip(),
         readRange: (start, end) => this.readRange(start, end),

@@ -4,7 +4,7 @@
 // them bring any old event up to date as it is read or replayed.
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import type { LedgerEvent } from '../contract/event.js';
+import type { LedgerEvent, SchemaVersion } from '../contract/event.js';
 import { toValidationError } from '../contract/validation.js';
 import { LedgerUpcastError, LedgerValidationError } from '../errors/errors.js';
 
@@ -119,7 +119,8 @@ export class UpcasterRegistry {
           throw fail(error.message, error);
         }
       }
-      current = { ...current, schema_version: step.to, payload };
+      // register() checked `to` against the semantic version pattern.
+      current = { ...current, schema_version: step.to as SchemaVersion, payload };
     }
     return current as E;
   }

@@ -4,7 +4,7 @@
 // vitest with one call and no assertion library.
 import assert from 'node:assert/strict';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import type { AppendInput } from '../contract/event.js';
+import type { TypedAppendInput } from '../contract/event.js';
 import { canonicalJson } from '../contract/canonicalJson.js';
 import { GENESIS_HASH, sha256 } from '../contract/hash.js';
 import {
@@ -51,7 +51,7 @@ export interface ConformanceOptions {
 
 const provenance = { framework_id: 'FMWK-001', pack_id: 'PC-001-ledger', actor: 'system' } as const;
 
-const sessionStart = (session_id: string): AppendInput<{ session_id: string }> => ({
+const sessionStart = (session_id: string): TypedAppendInput<'session_start', { session_id: string }> => ({
   event_type: 'session_start', schema_version: '1.0.0', provenance, payload: { session_id },
 });
 

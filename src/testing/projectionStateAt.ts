@@ -51,7 +51,8 @@ export async function projectionStateAt<S>(
     return runner.stateOf(projection.name) as S;
   }
   if (list.some(isLedgerEvent)) throw new LedgerValidationError('events', 'expected either all LedgerEvents or all AppendInputs, not a mix');
-  const ledger = await Ledger.open(new MemoryStore(), { registry: options.registry ?? EventTypeRegistry.withSeedTypes() });
+  // Untyped (a bare Ledger): the inputs are a caller's list, checked by the registry at run time.
+  const ledger: Ledger = await Ledger.open(new MemoryStore(), { registry: options.registry ?? EventTypeRegistry.withSeedTypes() });
   try {
     for (const input of list as AppendInput[]) await ledger.append(input);
     if (list.length === 0 && sequence === undefined) return new ProjectionRunner([projection]).stateOf(projection.name) as S;

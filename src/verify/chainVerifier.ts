@@ -40,7 +40,7 @@ export class ChainVerifier {
   }
 
   /** Checks an event object (from the live stream) by re-serialising it canonically. */
-  acceptEvent(event: LedgerEvent): LedgerEvent {
+  acceptEvent<E extends LedgerEvent<unknown>>(event: E): E {
     const { hash, ...body } = event;
     let computed: string;
     try {

@@ -298,7 +298,7 @@ describe('canonical JSON vs python3 json.dumps(sort_keys=True, separators=(",","
 
     it('Ledger.append refuses such payloads with LedgerSerializationError and writes nothing', async () => {
       const ledger = await Ledger.open(new MemoryStore());
-      const input = (payload: Record<string, unknown>) => ({ event_type: 'mode_change', schema_version: '1.0.0', provenance, payload });
+      const input = (payload: Record<string, unknown>) => ({ event_type: 'mode_change' as const, schema_version: '1.0.0', provenance, payload });
       const bad: Array<[Record<string, unknown>, string]> = [
         [{ ratio: 0.5 }, 'payload.ratio'],
         [{ n: 2 ** 60 }, 'payload.n'],

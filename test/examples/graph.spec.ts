@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
-import { DirectoryStore, Ledger, ProjectionFailedError, ReplayEngine, SnapshotStore, type AppendInput } from '../../src/index.js';
+import { DirectoryStore, Ledger, ProjectionFailedError, ReplayEngine, SnapshotStore, type SeedAppendInput } from '../../src/index.js';
 import { projectionStateAt } from '../../src/testing.js';
 import {
   Graph, addDecimal, consolidation, graphProjection, modeChange, nodeCreation, signalDelta, suppression, unsuppression, type GraphState,
@@ -11,7 +11,7 @@ import { sessionStart } from '../support/fixtures.js';
 import { collectingLogger } from '../support/replayFixtures.js';
 import { tempDir } from '../support/tempDir.js';
 
-const story: AppendInput<object>[] = [
+const story: SeedAppendInput[] = [
   nodeCreation('a', 'concept', { label: 'Alpha' }), //      0
   nodeCreation('b', 'concept', { parent_id: 'a' }), //      1
   signalDelta('a', 'attention', 2), //                      2

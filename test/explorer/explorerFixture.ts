@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DirectoryStore, Ledger, type AppendInput } from '../../src/index.js';
+import { DirectoryStore, Ledger, type SeedAppendInput } from '../../src/index.js';
 import { startNode, type RunningChild } from '../support/childProcess.js';
 import { spans } from '../support/tamper.js';
 
@@ -29,7 +29,7 @@ export async function writeLedger(store: string, count: number): Promise<void> {
   try {
     await ledger.append({ event_type: 'session_start', schema_version: '1.0.0', provenance: provenance('operator'), payload: { session_id: XSS_SCRIPT, purpose: XSS_IMG, metadata: { note: '</pre><b>bold</b>' } } });
     for (let i = 1; i < count; i++) {
-      const input: AppendInput =
+      const input: SeedAppendInput =
         i % 2 === 1
           ? { event_type: 'node_creation', schema_version: '1.0.0', provenance: provenance('agent'), payload: { node_id: `n${i}`, node_type: 'concept' } }
           : { event_type: 'signal_delta', schema_version: '1.0.0', provenance: provenance('system'), payload: { node_id: `n${i - 1}`, signal: 'weight', delta: i } };

@@ -3,20 +3,20 @@ import { join } from 'node:path';
 import { filter, firstValueFrom, lastValueFrom } from 'rxjs';
 import {
   DirectoryStore, DuplicateProjectionError, EventTypeRegistry, Ledger, LedgerSerializationError, MemoryStore, ProjectionDefinitionError, ProjectionFailedError,
-  ProjectionOrderError, ProjectionRegistry, ProjectionRunner, ReplayEngine, defineProjection, isLedgerError, type AppendInput, type LedgerEvent,
+  ProjectionOrderError, ProjectionRegistry, ProjectionRunner, ReplayEngine, defineProjection, isLedgerError, type LedgerEvent, type SeedAppendInput,
 } from '../../src/index.js';
 import { provenance, sessionStart } from '../support/fixtures.js';
 import { collectingLogger, counts, delta, naiveFold, spied, totals } from '../support/replayFixtures.js';
 import { tempDir } from '../support/tempDir.js';
 import { appendBehindLedger } from '../support/appendBehindLedger.js';
 
-async function ledgerOf(inputs: AppendInput<object>[]): Promise<Ledger> {
+async function ledgerOf(inputs: SeedAppendInput[]): Promise<Ledger> {
   const ledger = await Ledger.open(new MemoryStore());
   for (const input of inputs) await ledger.append(input);
   return ledger;
 }
 
-const nodeInput = (node_id: string, node_type: string): AppendInput<object> => ({ event_type: 'node_creation', schema_version: '1.0.0', provenance, payload: { node_id, node_type } });
+const nodeInput = (node_id: string, node_type: string): SeedAppendInput => ({ event_type: 'node_creation', schema_version: '1.0.0', provenance, payload: { node_id, node_type } });
 
 async function eventsOf(n: number): Promise<LedgerEvent[]> {
   const ledger = await Ledger.open(new MemoryStore());

@@ -29,7 +29,7 @@ export async function ledgerWith(n: number): Promise<LedgerFixture> {
       const ledger = await Ledger.open(await DirectoryStore.open(dir));
       try {
         for (let i = 0; i < k; i++, count++) {
-          await ledger.append<Record<string, unknown>>(count % 3 === 2
+          await ledger.append(count % 3 === 2
             ? { event_type: 'node_creation', schema_version: '1.0.0', provenance, payload: { node_id: `n-${count}`, node_type: 'concept', label: `nœud ${count} \u{1F600}` } }
             : sessionStart(`sess-${count}`));
         }

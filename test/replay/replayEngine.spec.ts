@@ -20,7 +20,7 @@ async function all(ledger: Ledger): Promise<LedgerEvent[]> {
 
 async function seeded(n: number): Promise<Ledger> {
   const ledger = await Ledger.open(new MemoryStore());
-  for (let i = 0; i < n; i++) await ledger.append<object>(i % 4 === 3 ? sessionStart(`s${i}`) : delta(`n${i % 3}`, i - 5));
+  for (let i = 0; i < n; i++) await ledger.append(i % 4 === 3 ? sessionStart(`s${i}`) : delta(`n${i % 3}`, i - 5));
   return ledger;
 }
 

@@ -31,6 +31,7 @@ describe('reserved event types', () => {
   it('Ledger.append refuses snapshot_created, naming the type; nothing is written', async () => {
     const ledger = await Ledger.open(new MemoryStore());
     await ledger.append(sessionStart('a'));
+    // @ts-expect-error a reserved type is not in the registry: append refuses it at compile time too
     const e = await rejection(ledger.append(snapshotCreated({
       sequence: 0, file: '0.snapshot', file_hash: `sha256:${'1'.repeat(64)}`, anchor_hash: `sha256:${'2'.repeat(64)}`, format_version: 1, projections: [],
     })));
@@ -38,6 +39,7 @@ describe('reserved event types', () => {
     expect((e as LedgerValidationError).path).to.equal('event_type');
     expect((e as LedgerValidationError).message).to.contain('"snapshot_created" is reserved');
     // Any payload, valid or not, gets the same answer: the type is checked first.
+    // @ts-expect-error a reserved type is not in the registry: append refuses it at compile time too
     expect(((await rejection(ledger.append(snapshotCreated({ anything: 1 })))) as LedgerValidationError).path).to.equal('event_type');
     expect((await ledger.getTip()).sequence_number).to.equal(0);
     await ledger.close();
@@ -51,6 +53,7 @@ describe('reserved event types', () => {
     // Nobody can reserve it again to get a capability of their own.
     expect(() => EventTypeRegistry.reserve('snapshot_created', SnapshotCreatedPayload)).to.throw(LedgerValidationError, 'already reserved');
     const ledger = await Ledger.open(new MemoryStore(), { registry: new EventTypeRegistry().register('x_event') });
+    // @ts-expect-error a reserved type is not in the registry: append refuses it at compile time too
     const e = await rejection(ledger.append(snapshotCreated({})));
     expect((e as Error).message).to.contain('"snapshot_created" is reserved');
     await ledger.close();
@@ -60,6 +63,7 @@ describe('reserved event types', () => {
     const mine = EventTypeRegistry.reserve('test_reserved_event', publicApi.SessionStartPayload);
     const ledger = await Ledger.open(new MemoryStore());
     const input = { event_type: 'test_reserved_event', schema_version: '1.0.0', provenance, payload: { session_id: 's' } };
+    // @ts-expect-error a reserved type is not in the registry: append refuses it at compile time too
     expect(((await rejection(ledger.append(input))) as Error).message).to.contain('"test_reserved_event" is reserved');
     expect(await ledger.appendReserved(mine, input)).to.equal(0);
     // A look-alike is not the capability (compared by identity), nor is another type's.
@@ -88,6 +92,7 @@ describe('reserved event types', () => {
     const anchor = (await ledger.read(4)).hash;
     const bytes = encodeSnapshot({ kind: 'snapshot', sequence: 4, anchor_hash: anchor, projections: [{ name: 'totals', version: 1, state: { a: 1_000_000 } }] });
     await SnapshotStore.beside(store).write(4, bytes);
+    // @ts-expect-error a reserved type is not in the registry: append refuses it at compile time too
     const e = await rejection(ledger.append(snapshotCreated({
       sequence: 4, file: '4.snapshot', file_hash: sha256(bytes), anchor_hash: anchor, format_version: 1, projections: [{ name: 'totals', version: 1 }],
     })));

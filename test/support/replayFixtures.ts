@@ -1,9 +1,9 @@
 // Shared by the projection, replay and snapshot specs: small projections and event inputs.
-import { defineProjection, type AppendInput, type ReplayLogger } from '../../src/index.js';
+import { defineProjection, type ReplayLogger, type TypedAppendInput } from '../../src/index.js';
 import { provenance } from './fixtures.js';
 
 /** A signal_delta input with an integer delta. */
-export function delta(node_id: string, amount: number): AppendInput<{ node_id: string; signal: string; delta: number }> {
+export function delta(node_id: string, amount: number): TypedAppendInput<'signal_delta', { node_id: string; signal: string; delta: number }> {
   return { event_type: 'signal_delta', schema_version: '1.0.0', provenance, payload: { node_id, signal: 's', delta: amount } };
 }
 
