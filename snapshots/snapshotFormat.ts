@@ -3,8 +3,8 @@
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { canonicalJson } from '../src/contract/canonicalJson.js';
-import { HASH_PATTERN } from '../src/contract/hash.js';
-import { toValidationError } from '../src/contract/validation.js';
+import { HashString, Sequence } from '../src/contract/event.js';
+import { describeCodec, toValidationError } from '../src/contract/validation.js';
 import { SnapshotError } from './snapshotErrors.js';
 
 /** The `format` field: tells a snapshot file from any other JSON. */
@@ -33,21 +33,17 @@ export interface SnapshotDocument {
   readonly projections: readonly SnapshotProjection[];
 }
 
-const refine = <A>(base: t.Type<A, A, unknown>, name: string, ok: (a: A) => boolean) =>
-  new t.Type<A, A, unknown>(name, (u): u is A => base.is(u) && ok(u), (u, c) => {
-    const r = base.validate(u, c);
-    return r._tag === 'Right' && !ok(r.right) ? t.failure(u, c, `expected ${name}`) : r;
-  }, t.identity);
-
-const Sequence = refine(t.number, 'a non-negative integer', (n) => Number.isSafeInteger(n) && n >= 0);
-const Version = refine(t.number, 'a positive integer', (n) => Number.isSafeInteger(n) && n >= 1);
+interface PositiveIntBrand {
+  readonly PositiveInt: unique symbol;
+}
+const Version = describeCodec(t.brand(t.Int, (n): n is t.Branded<t.Int, PositiveIntBrand> => n >= 1 && Number.isSafeInteger(n), 'PositiveInt'), 'a positive integer');
 
 const SnapshotDocumentCodec = t.strict({
   format: t.literal(SNAPSHOT_FORMAT),
   format_version: t.literal(SNAPSHOT_FORMAT_VERSION),
   kind: t.keyof({ snapshot: null, checkpoint: null }),
   sequence: Sequence,
-  anchor_hash: refine(t.string, 'sha256:<64 lowercase hex>', (s) => HASH_PATTERN.test(s)),
+  anchor_hash: HashString,
   projections: t.array(t.strict({ name: t.string, version: Version, state: t.unknown })),
 }, 'SnapshotDocument');
 

@@ -96,7 +96,7 @@ describe('event codecs (io-ts brands, fp-ts Either)', () => {
         else if (name.endsWith('.ts')) files.push(path);
       }
     };
-    for (const dir of ['src', 'projections', 'replay', 'examples']) walk(join(root, dir));
+    for (const dir of ['src', 'projections', 'replay', 'snapshots', 'examples']) walk(join(root, dir));
     const offenders = files.filter((f) => /\bt\.refinement\(|const refine\s*=/.test(readFileSync(f, 'utf8')));
     expect(offenders.map((f) => f.slice(root.length + 1))).to.deep.equal([]);
   });
