@@ -5,7 +5,8 @@ import { SingleBar } from 'cli-progress';
 import type { CliIO } from './command.js';
 
 export interface Progress {
-  update(done: number): void;
+  /** `done` in the bar's unit; `events`, when the unit is bytes, the events so far (shown with their rate). */
+  update(done: number, events?: number): void;
   finish(): void;
 }
 
@@ -26,8 +27,8 @@ export function outputMode(io: CliIO): OutputMode {
   return modes.get(io) ?? { quiet: false, json: false };
 }
 
-const MIB = 1024 * 1024;
-const amount = (n: number, unit: 'events' | 'bytes'): string => (unit === 'bytes' ? `${(n / MIB).toFixed(1)} MiB` : String(Math.round(n)));
+const amount = (n: number, unit: 'events' | 'bytes'): string =>
+  unit === 'events' ? String(Math.round(n)) : n < 1 << 20 ? `${(n / 1024).toFixed(0)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
 
 /**
  * A progress bar on stderr, with rate and ETA when `total` is known, only when stderr is a
@@ -41,8 +42,8 @@ export function progressBar(io: CliIO, label: string, total?: number, unit: 'eve
   const bar = new SingleBar({
     stream: io.stderr as NodeJS.WritableStream,
     format: known
-      ? '{label} [{bar}] {percentage}% | {done}/{all} {unit} | {rate}/s | ETA {eta_formatted}'
-      : '{label} {done} {unit} | {rate}/s | {duration_formatted}',
+      ? '{label} [{bar}] {percentage}% | {done} | {rate} | ETA {eta_formatted}'
+      : '{label} {done} | {rate} | {duration_formatted}',
     barsize: Math.max(10, Math.min(40, (io.stderr.columns ?? 80) - 70)),
     fps: 10,
     clearOnComplete: true,
@@ -50,18 +51,25 @@ export function progressBar(io: CliIO, label: string, total?: number, unit: 'eve
     etaBuffer: 50,
   });
   const started = Date.now();
-  const payload = (done: number) => {
+  const payload = (done: number, events?: number) => {
     const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-    return { label, unit: unit === 'bytes' ? '' : 'events', done: amount(done, unit), all: known ? amount(all, unit) : '', rate: amount(done / seconds, unit) };
+    const count = events ?? done;
+    const counted = events !== undefined || unit === 'events';
+    const of = known ? `${amount(done, unit)}/${amount(all, unit)}` : amount(done, unit);
+    return {
+      label,
+      done: unit === 'events' ? `${of} events` : counted ? `${count} events, ${of}` : of,
+      rate: counted ? `${Math.round(count / seconds)} events/s` : `${amount(done / seconds, unit)}/s`,
+    };
   };
-  bar.start(known ? total : 1, 0, payload(0));
+  bar.start(known ? total : 1, 0, payload(0, unit === 'bytes' ? 0 : undefined));
   let finished = false;
   return {
-    update(done) {
+    update(done, events) {
       if (finished) return;
       // An estimated total (verify FILE) grows when the count passes it.
       if (known && done > all) bar.setTotal((all = done));
-      bar.update(known ? done : 0, payload(done));
+      bar.update(known ? done : 0, payload(done, events));
     },
     finish() {
       if (finished) return;

@@ -6,7 +6,7 @@ import { openStore } from '../../stores/openStore.js';
 import { defineCommand, requireOption, storeConfig, storeOptions } from '../args.js';
 import { InputLineError, MAX_INPUT_LINE_BYTES, parseInputLine } from '../appendInputLine.js';
 import { EXIT, UsageError } from '../command.js';
-import { progressBar, summary } from '../progress.js';
+import { progressBar, summary, type Progress } from '../progress.js';
 import { TYPES_HINT, TYPES_OPTION, typesRegistry } from '../typesModule.js';
 // The framework's reserved event types (snapshot_created) are reserved in every process that
 // appends, whichever other commands are loaded: refused by name, not as "unknown".
@@ -75,7 +75,7 @@ and then no store is opened or created.`,
     let bytesRead = 0;
     // No bar while someone types the input on the terminal.
     const typed = input === io.stdin && (io.stdin as { isTTY?: boolean }).isTTY === true;
-    const bar = typed ? { update() {}, finish() {} } : size === undefined ? progressBar(io, 'append') : progressBar(io, 'append', size, 'bytes');
+    const bar: Progress = typed ? { update() {}, finish() {} } : size === undefined ? progressBar(io, 'append') : progressBar(io, 'append', size, 'bytes');
     const refuse = (message: string): number => {
       bar.finish();
       io.stderr.write(`fmwk-ledger append: line ${lineNo}: ${message}\n`);
@@ -85,7 +85,7 @@ and then no store is opened or created.`,
     try {
       for await (const bytes of inputLines(input)) {
         lineNo++;
-        if (bytes !== TOO_LONG) bar.update(size === undefined ? appended : (bytesRead += bytes.length + 1));
+        if (bytes !== TOO_LONG) bar.update(size === undefined ? appended : (bytesRead += bytes.length + 1), appended);
         if (bytes === TOO_LONG) return refuse(`longer than ${MAX_INPUT_LINE_BYTES} bytes`);
         let parsed: unknown;
         try {
