@@ -5,6 +5,7 @@ import type { VerifyResult } from '../../verify/verifyChain.js';
 import { defineCommand, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError } from '../command.js';
 import { progressBar } from '../progress.js';
+import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { verifyFileAgainstCheckpoint } from '../../verify/verifyCheckpoint.js';
 import { proofFailuresInvalid, readVerifierKey } from './proofsCli.js';
@@ -84,7 +85,7 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
         if (checked === undefined) return code;
         result = checked;
       } else {
-        const bar = progressBar(io, 'verify', await estimateLines(positionals[0]!));
+        const bar = progressBar(io, 'verify', io.stderr.isTTY ? await estimateLines(positionals[0]!) : undefined);
         result = await verifyFile(positionals[0]!, { expectTip, workers, onProgress: (n) => bar.update(n) });
         bar.finish();
       }
@@ -109,8 +110,11 @@ function parseTip(text: string): { sequence_number: number; hash: string } {
 async function estimateLines(path: string): Promise<number | undefined> {
   let fh;
   try {
-    fh = await open(path, 'r');
-    const size = (await fh.stat()).size;
+    // Non-blocking: a FIFO must not hang here (verifyFile refuses non-regular files itself).
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = await fh.stat();
+    if (!st.isFile()) return undefined;
+    const size = st.size;
     const sample = Buffer.alloc(Math.min(size, 1 << 20));
     const { bytesRead } = await fh.read(sample, 0, sample.length, 0);
     let lines = 0;
