@@ -17,7 +17,7 @@ import { keygen } from './commands/keygen.js';
 import { checkpoint } from './commands/checkpoint.js';
 import { prove } from './commands/prove.js';
 import { witness } from './commands/witness.js';
-import { outputMode } from './progress.js';
+import { finishAll, outputMode } from './progress.js';
 
 export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify, follow, snapshot, replay, bootstrap, keygen, checkpoint, prove, witness];
 
@@ -64,6 +64,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (e) {
+    finishAll(io);
     if (outputMode(io).json) {
       const code = e instanceof UsageError ? 'USAGE' : isLedgerError(e) ? e.code : 'ERROR';
       io.stderr.write(`${JSON.stringify({ error: { command: name, code, message: (e as Error).message ?? String(e) } })}\n`);
@@ -75,6 +76,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(`fmwk-ledger ${name}: ${(e as Error).message ?? String(e)}\n`);
     }
     return EXIT.usage;
+  } finally {
+    finishAll(io);
   }
 }
 

@@ -16,6 +16,14 @@ export interface OutputMode {
 }
 
 const NONE: Progress = { update() {}, finish() {} };
+// Bars still drawing, by io: main stops them when a command ends, also by an error (their
+// redraw timer would otherwise keep the process alive).
+const active = new WeakMap<CliIO, Set<Progress>>();
+
+/** Stops every bar of `io` that its command did not finish. */
+export function finishAll(io: CliIO): void {
+  for (const p of active.get(io) ?? []) p.finish();
+}
 // Keyed by the io a command runs with: set once its arguments are parsed.
 const modes = new WeakMap<CliIO, OutputMode>();
 
@@ -64,7 +72,7 @@ export function progressBar(io: CliIO, label: string, total?: number, unit: 'eve
   };
   bar.start(known ? total : 1, 0, payload(0, unit === 'bytes' ? 0 : undefined));
   let finished = false;
-  return {
+  const progress: Progress = {
     update(done, events) {
       if (finished) return;
       // An estimated total (verify FILE) grows when the count passes it.
@@ -75,8 +83,12 @@ export function progressBar(io: CliIO, label: string, total?: number, unit: 'eve
       if (finished) return;
       finished = true;
       bar.stop();
+      active.get(io)?.delete(progress);
     },
   };
+  if (!active.has(io)) active.set(io, new Set());
+  active.get(io)!.add(progress);
+  return progress;
 }
 
 /** The end-of-command line on stderr (`fmwk-ledger NAME: text`, or the object under --json); none with --quiet. */

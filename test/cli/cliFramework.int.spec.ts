@@ -230,7 +230,21 @@ describe('fmwk-ledger CLI framework', function () {
     expect(replayed.code).to.equal(0);
     expect(replayed.terminal).to.match(bar('replay'));
 
+    const snap = onTerminal(dir, ['snapshot', '--store', store, '--projections', join(dir, 'p.mjs')]);
+    expect(snap.code).to.equal(0);
+    expect(snap.terminal).to.match(bar('snapshot'));
+
     const quiet = onTerminal(dir, ['verify', out, '--quiet']);
     expect(quiet.terminal).to.equal('');
+
+    // An error while a bar is drawn ends the process (the bar's redraw timer is stopped), and
+    // estimating the bar's total never blocks on a FIFO nobody writes to.
+    const fifo = join(dir, 'fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).to.equal(0);
+    const started = Date.now();
+    const blocked = onTerminal(dir, ['verify', fifo]);
+    expect(blocked.code).to.equal(2);
+    expect(blocked.terminal).to.match(/not a regular file/);
+    expect(Date.now() - started).to.be.below(30_000);
   });
 });

@@ -60,8 +60,11 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
       const ledger = await Ledger.open(await openStore(values.store, { readOnly: true, ...storeConfig(values) }));
       try {
         const bar = progressBar(io, 'verify', to === undefined ? (await ledger.getTip()).sequence_number + 1 - from : to - from + 1);
-        result = await ledger.verifyChain(from, to, { onProgress: (n) => bar.update(n) });
-        bar.finish();
+        try {
+          result = await ledger.verifyChain(from, to, { onProgress: (n) => bar.update(n) });
+        } finally {
+          bar.finish();
+        }
         if (expectTip && result.valid) {
           const tip = await ledger.getTip();
           if (tip.sequence_number !== expectTip.sequence_number || tip.hash !== expectTip.hash) {
@@ -86,8 +89,11 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
         result = checked;
       } else {
         const bar = progressBar(io, 'verify', io.stderr.isTTY ? await estimateLines(positionals[0]!) : undefined);
-        result = await verifyFile(positionals[0]!, { expectTip, workers, onProgress: (n) => bar.update(n) });
-        bar.finish();
+        try {
+          result = await verifyFile(positionals[0]!, { expectTip, workers, onProgress: (n) => bar.update(n) });
+        } finally {
+          bar.finish();
+        }
       }
     }
     if (!result.valid) io.stderr.write(`fmwk-ledger verify: invalid at sequence ${result.break_at}: ${result.reason}\n`);
