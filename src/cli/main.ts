@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // fmwk-ledger: the command line over the public API.
 import { pathToFileURL } from 'node:url';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { isLedgerError } from '../errors/errors.js';
 import { EXIT, UsageError, type CliIO, type Command } from './command.js';
 import { append } from './commands/append.js';
@@ -18,6 +18,7 @@ import { checkpoint } from './commands/checkpoint.js';
 import { prove } from './commands/prove.js';
 import { witness } from './commands/witness.js';
 import { serve } from './commands/serve.js';
+import { finishAll, outputMode } from './progress.js';
 
 export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify, follow, snapshot, replay, bootstrap, keygen, checkpoint, prove, witness, serve];
 
@@ -28,8 +29,17 @@ An append-only, hash-chained event ledger.
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
 
+Options:
+  -V, --version  the version of fmwk-ledger
+  -h, --help     this help
+
 STORE is a directory (the embedded store: DIR/ledger.jsonl) or immudb://HOST:PORT/DB.
 Run 'fmwk-ledger COMMAND --help' for a command's options and exit codes.`;
+
+/** The package's version, from its package.json (dist/src/cli/ is three levels below it). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -38,6 +48,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const c = COMMANDS.find((x) => x.name === rest[0]);
     io.stdout.write(`${c ? c.help : HELP}\n`);
     return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`${version()}\n`);
+    return EXIT.ok;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
@@ -51,7 +65,11 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (e) {
-    if (e instanceof UsageError) {
+    finishAll(io);
+    if (outputMode(io).json) {
+      const code = e instanceof UsageError ? 'USAGE' : isLedgerError(e) ? e.code : 'ERROR';
+      io.stderr.write(`${JSON.stringify({ error: { command: name, code, message: (e as Error).message ?? String(e) } })}\n`);
+    } else if (e instanceof UsageError) {
       io.stderr.write(`fmwk-ledger ${name}: ${e.message} (see fmwk-ledger ${name} --help)\n`);
     } else if (isLedgerError(e)) {
       io.stderr.write(`fmwk-ledger ${name}: ${e.name}: ${e.message}\n`);
@@ -59,6 +77,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(`fmwk-ledger ${name}: ${(e as Error).message ?? String(e)}\n`);
     }
     return EXIT.usage;
+  } finally {
+    finishAll(io);
   }
 }
 

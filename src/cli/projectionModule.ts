@@ -9,7 +9,8 @@ import { UsageError } from './command.js';
 
 const TYPESCRIPT = /\.(c|m)?tsx?$/;
 
-async function importModule(path: string): Promise<Record<string, unknown>> {
+/** Imports a JavaScript module, or a TypeScript one through jiti, in memory. */
+export async function importModule(path: string): Promise<Record<string, unknown>> {
   if (!TYPESCRIPT.test(path)) return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   // TypeScript is transpiled in memory: nothing is written beside the module (a read-only
   // directory works, and no temporary file can race or be planted), nor to a cache.

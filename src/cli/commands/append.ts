@@ -1,21 +1,22 @@
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Ledger } from '../../ledger/ledger.js';
-import { isLedgerError } from '../../errors/errors.js';
+import { isLedgerError, LedgerValidationError } from '../../errors/errors.js';
 import { openStore } from '../../stores/openStore.js';
-import { parseCommandArgs, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
+import { defineCommand, requireOption, storeConfig, storeOptions } from '../args.js';
 import { InputLineError, MAX_INPUT_LINE_BYTES, parseInputLine } from '../appendInputLine.js';
-import { EXIT, UsageError, type Command } from '../command.js';
+import { EXIT, UsageError } from '../command.js';
+import { progressBar, summary, type Progress } from '../progress.js';
+import { TYPES_HINT, TYPES_OPTION, typesRegistry } from '../typesModule.js';
 // The framework's reserved event types (snapshot_created) are reserved in every process that
 // appends, whichever other commands are loaded: refused by name, not as "unknown".
 import '../../../snapshots/snapshotCreated.js';
 
-export const append: Command = {
+export const append = defineCommand({
   name: 'append',
   summary: 'append events from JSON lines, printing each as it becomes durable',
-  help: `Usage: fmwk-ledger append --store STORE [FILE|-]
-
-Reads append inputs, one JSON object per line, from FILE or standard input:
+  usage: '--store STORE [--types MODULE] [FILE|-]',
+  description: `Reads append inputs, one JSON object per line, from FILE or standard input:
   {"event_type":"session_start","schema_version":"1.0.0",
    "provenance":{"framework_id":"FMWK-001","pack_id":"PC-001-core","actor":"system"},
    "payload":{"session_id":"s-1"}}
@@ -23,34 +24,37 @@ The ledger assigns event_id, sequence, timestamp, previous_hash and hash; passin
 of them is an error, and so is a reserved type (snapshot_created: only the snapshot
 command records snapshots). Blank lines are skipped. Input must be UTF-8; numbers must be
 integers within ±(2^53-1) as written (1.0, 1e2 and -0 are refused: write decimals as strings).
+Event types other than the seed's are registered with --types MODULE (or "types" in the
+config file): its default export is (registry) => registry.register("TYPE", codec), or an
+array of [type, codec] (io-ts codecs); a .ts module is loaded in memory.
 
 For each event, once it is durable, prints one line:
   {"sequence":N,"hash":"sha256:..."}
-On the first bad line prints one error line naming the line number and the field, and
-exits 1 at once (an interactive terminal is not read further); nothing of that line is
-written (earlier lines stay written). A FILE that cannot be read is exit 2, and then no
-store is opened or created.
+then, on standard error, a summary (events, time, rate), and a progress bar while reading a
+FILE on a terminal. On the first bad line prints one error line naming the line number and
+the field, and exits 1 at once (an interactive terminal is not read further); nothing of
+that line is written (earlier lines stay written). A FILE that cannot be read is exit 2,
+and then no store is opened or created.`,
+  options: { ...storeOptions('created if missing'), ...TYPES_OPTION },
+  json: true,
+  exit: 'Exit: 0 all appended, 1 a line was rejected, 2 usage or I/O error.',
 
-Options:
-  --store STORE   a directory (created if missing) or immudb://HOST:PORT/DB
-  --config FILE   JSON config file with an "immudb" section (credentials)
-  -h, --help      this help
-
-Exit: 0 all appended, 1 a line was rejected, 2 usage or I/O error.`,
-
-  async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, STORE_OPTIONS);
+  async execute({ values, positionals }, io) {
     const store = requireOption(values, 'store');
     if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got ${positionals.length}`);
     const file = positionals[0] ?? '-';
+    const registry = await typesRegistry(values);
     // Open the input before the store: an unreadable FILE must not create or lock anything.
     let input: Readable;
+    let size: number | undefined;
     if (file === '-') input = io.stdin;
     else {
       let fh;
       try {
         fh = await open(file, 'r');
-        if ((await fh.stat()).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        const st = await fh.stat();
+        if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        if (st.isFile()) size = st.size;
       } catch (e) {
         await fh?.close().catch(() => undefined);
         throw new UsageError(`cannot read ${JSON.stringify(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
@@ -59,7 +63,7 @@ Exit: 0 all appended, 1 a line was rejected, 2 usage or I/O error.`,
     }
     let ledger: Ledger;
     try {
-      ledger = await Ledger.open(await openStore(store, storeConfig(values)));
+      ledger = await Ledger.open(await openStore(store, storeConfig(values)), registry ? { registry } : {});
     } catch (e) {
       if (input !== io.stdin) input.destroy();
       throw e;
@@ -67,13 +71,21 @@ Exit: 0 all appended, 1 a line was rejected, 2 usage or I/O error.`,
     let lastHash = '';
     const sub = ledger.events$.subscribe((e) => (lastHash = e.hash));
     let lineNo = 0;
+    let appended = 0;
+    let bytesRead = 0;
+    // No bar while someone types the input on the terminal.
+    const typed = input === io.stdin && (io.stdin as { isTTY?: boolean }).isTTY === true;
+    const bar: Progress = typed ? { update() {}, finish() {} } : size === undefined ? progressBar(io, 'append') : progressBar(io, 'append', size, 'bytes');
     const refuse = (message: string): number => {
+      bar.finish();
       io.stderr.write(`fmwk-ledger append: line ${lineNo}: ${message}\n`);
       return EXIT.invalid;
     };
+    const started = process.hrtime.bigint();
     try {
       for await (const bytes of inputLines(input)) {
         lineNo++;
+        if (bytes !== TOO_LONG) bar.update(size === undefined ? appended : (bytesRead += bytes.length + 1), appended);
         if (bytes === TOO_LONG) return refuse(`longer than ${MAX_INPUT_LINE_BYTES} bytes`);
         let parsed: unknown;
         try {
@@ -87,13 +99,22 @@ Exit: 0 all appended, 1 a line was rejected, 2 usage or I/O error.`,
         try {
           sequence = await ledger.append(parsed as never);
         } catch (e) {
+          if (e instanceof LedgerValidationError && e.path === 'event_type' && /: unknown event type/.test(e.message)) {
+            return refuse(`event_type: unknown event type ${JSON.stringify(e.value)}: ${TYPES_HINT}`);
+          }
           if (isLedgerError(e, 'LEDGER_VALIDATION') || isLedgerError(e, 'LEDGER_SERIALIZATION')) return refuse(e.message);
           throw e;
         }
         io.stdout.write(`${JSON.stringify({ sequence, hash: lastHash })}\n`);
+        appended++;
       }
+      bar.finish();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const rate = Math.round(appended / Math.max(seconds, 1e-3));
+      summary(io, 'append', `appended ${appended} events in ${seconds.toFixed(2)} s (${rate} events/s)`, { events: appended, seconds: Number(seconds.toFixed(3)), events_per_second: rate });
       return EXIT.ok;
     } finally {
+      bar.finish();
       sub.unsubscribe();
       // Stop reading at once (leaving the loop early destroys the input; a terminal on stdin
       // would otherwise keep the process reading), then release the lock.
@@ -101,7 +122,7 @@ Exit: 0 all appended, 1 a line was rejected, 2 usage or I/O error.`,
       await ledger.close();
     }
   },
-};
+});
 
 const TOO_LONG = Symbol('line too long');
 

@@ -1,29 +1,25 @@
 import { takeCheckpoint } from '../../stores/merkleLog.js';
 import { parseSignerKey, parseVerifierKey, verifierKeyOf } from '../../proofs/note.js';
-import { parseCommandArgs, requireOption } from '../args.js';
-import { EXIT, UsageError, type Command } from '../command.js';
+import { defineCommand, requireOption } from '../args.js';
+import { EXIT, UsageError } from '../command.js';
 import { proofFailuresInvalid, readSignerKeyFile, withMerkleLog } from './proofsCli.js';
 
-export const checkpoint: Command = {
+export const checkpoint = defineCommand({
   name: 'checkpoint',
   summary: 'sign a checkpoint (Merkle root) of a directory store and print it',
-  help: `Usage: fmwk-ledger checkpoint --store DIR --key KEYFILE
-
-Brings DIR/merkle/hashes up to date from the ledger, checks it (the part the last
+  usage: `--store DIR --key KEYFILE`,
+  description: `Brings DIR/merkle/hashes up to date from the ledger, checks it (the part the last
 checkpoint covered against that checkpoint's root, every hash added since against the
 events themselves), then signs "<origin>\\n<size>\\n<base64 root>\\n" (C2SP tlog-checkpoint)
 with the signer key in KEYFILE (mode 0600; its name is the origin). Prints the signed note
-and keeps it as DIR/merkle/checkpoint.
+and keeps it as DIR/merkle/checkpoint.`,
+  options: {
+    store: { value: 'DIR', description: 'a directory store (opened read-only)' },
+    key: { value: 'KEYFILE', description: 'the log\'s signer key (see keygen)' },
+  },
+  exit: `Exit: 0 printed, 1 the hashes or the ledger disagree with the last checkpoint, 2 usage or I/O error.`,
 
-Options:
-  --store DIR     a directory store (opened read-only)
-  --key KEYFILE   the log's signer key (see keygen)
-  -h, --help      this help
-
-Exit: 0 printed, 1 the hashes or the ledger disagree with the last checkpoint, 2 usage or I/O error.`,
-
-  async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { store: { type: 'string' }, key: { type: 'string' } });
+  async execute({ values, positionals }, io) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const dir = requireOption(values, 'store');
     const keyText = await readSignerKeyFile(requireOption(values, 'key'));
@@ -37,4 +33,4 @@ Exit: 0 printed, 1 the hashes or the ledger disagree with the last checkpoint, 2
       }, io),
     );
   },
-};
+});

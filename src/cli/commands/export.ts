@@ -1,32 +1,29 @@
 import { createAtomicFile, type AtomicFile } from '../../stores/atomicWrite.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
-import { parseCommandArgs, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
-import { EXIT, UsageError, type Command } from '../command.js';
-import { progressBar } from '../progress.js';
+import { defineCommand, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
+import { EXIT, UsageError } from '../command.js';
+import { progressBar, summary } from '../progress.js';
 
-export const exportCommand: Command = {
+export const exportCommand = defineCommand({
   name: 'export',
   summary: 'write the ledger as canonical JSONL for cold verification',
-  help: `Usage: fmwk-ledger export --store STORE [--out FILE]
-
-Writes every event, genesis first, one canonical JSON line each, exactly as stored: the
+  usage: `--store STORE [--out FILE]`,
+  description: `Writes every event, genesis first, one canonical JSON line each, exactly as stored: the
 cold-verification format that 'fmwk-ledger verify FILE' (or any language) checks offline.
 With --out the file appears whole or not at all: written to a new temporary file of an
 unpredictable name in FILE's directory (created exclusively, never through a symlink),
 fsync'd, renamed over FILE (a symlink at FILE is replaced, not followed), directory fsync'd.
-Without --out, lines go to standard output.
+Without --out, lines go to standard output. Ends with a summary on standard error (events,
+bytes, where), and shows a progress bar meanwhile when standard error is a terminal.`,
+  options: {
+    ...STORE_OPTIONS,
+    out: { value: 'FILE', description: 'write to FILE instead of standard output' },
+  },
+  json: true,
+  exit: `Exit: 0 written, 2 usage or I/O error.`,
 
-Options:
-  --store STORE   a directory or immudb://HOST:PORT/DB (opened read-only)
-  --config FILE   JSON config file with an "immudb" section (credentials)
-  --out FILE      write to FILE instead of standard output
-  -h, --help      this help
-
-Exit: 0 written, 2 usage or I/O error.`,
-
-  async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { ...STORE_OPTIONS, out: { type: 'string' } });
+  async execute({ values, positionals }, io) {
     const store = requireOption(values, 'store');
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const ledger = await Ledger.open(await openStore(store, { readOnly: true, ...storeConfig(values) }));
@@ -37,10 +34,12 @@ Exit: 0 written, 2 usage or I/O error.`,
       try {
         const sink = io.stdout;
         let n = 0;
+        let bytes = 0;
         let chunk: string[] = [];
         let size = 0;
         const flush = async () => {
           const text = chunk.join('');
+          bytes += Buffer.byteLength(text, 'utf8');
           chunk = [];
           size = 0;
           if (file) {
@@ -60,7 +59,10 @@ Exit: 0 written, 2 usage or I/O error.`,
         if (size > 0) await flush();
         bar.finish();
         await file?.commit();
+        const where = values.out ?? 'standard output';
+        summary(io, 'export', `exported ${n} events, ${bytes} bytes to ${where}`, { events: n, bytes, path: values.out ?? null });
       } catch (e) {
+        bar.finish();
         await file?.abort();
         throw e;
       }
@@ -69,4 +71,4 @@ Exit: 0 written, 2 usage or I/O error.`,
       await ledger.close();
     }
   },
-};
+});

@@ -2,31 +2,26 @@ import { canonicalJson } from '../../contract/canonicalJson.js';
 import { isLedgerError } from '../../errors/errors.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
-import { parseCommandArgs, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
-import { EXIT, UsageError, type Command } from '../command.js';
+import { defineCommand, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
+import { EXIT, UsageError } from '../command.js';
 
-export const follow: Command = {
+export const follow = defineCommand({
   name: 'follow',
   summary: 'print events as JSON lines as they are appended, until interrupted',
-  help: `Usage: fmwk-ledger follow --store STORE [--from SEQ] [--poll MS]
-
-Prints every event from SEQ (default 0) as its canonical JSON line, then keeps printing the
+  usage: `--store STORE [--from SEQ] [--poll MS]`,
+  description: `Prints every event from SEQ (default 0) as its canonical JSON line, then keeps printing the
 events other processes append, as they become durable, until interrupted (Ctrl-C, SIGTERM).
 Each event's hash and its link to the one before are checked first: a broken chain stops the
 command with exit 1, naming the sequence. The store is opened read-only; a directory store is
-watched for changes, with polling every MS milliseconds as the fallback (default 200).
+watched for changes, with polling every MS milliseconds as the fallback (default 200).`,
+  options: {
+    ...STORE_OPTIONS,
+    from: { value: 'SEQ', integer: true, description: 'first sequence to print (default 0)' },
+    poll: { value: 'MS', integer: true, description: 'how often to look for appends by other processes (default 200)' },
+  },
+  exit: `Exit: 0 interrupted, 1 broken chain, 2 usage or I/O error.`,
 
-Options:
-  --store STORE   a directory or immudb://HOST:PORT/DB (opened read-only)
-  --from SEQ      first sequence to print (default 0)
-  --poll MS       how often to look for appends by other processes (default 200)
-  --config FILE   JSON config file with an "immudb" section (credentials)
-  -h, --help      this help
-
-Exit: 0 interrupted, 1 broken chain, 2 usage or I/O error.`,
-
-  async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { ...STORE_OPTIONS, from: { type: 'string' }, poll: { type: 'string' } });
+  async execute({ values, positionals }, io) {
     const store = requireOption(values, 'store');
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const from = values.from === undefined ? 0 : parseSequence('--from', values.from);
@@ -62,4 +57,4 @@ Exit: 0 interrupted, 1 broken chain, 2 usage or I/O error.`,
       await ledger.close();
     }
   },
-};
+});

@@ -1,14 +1,13 @@
-import { parseCommandArgs, parseSequence, requireOption } from '../args.js';
-import { EXIT, UsageError, type Command } from '../command.js';
+import { defineCommand, parseSequence, requireOption } from '../args.js';
+import { EXIT, UsageError } from '../command.js';
 import { b64, withMerkleLog } from './proofsCli.js';
 
-export const prove: Command = {
+export const prove = defineCommand({
   name: 'prove',
   summary: 'print an RFC 6962 inclusion or consistency proof (JSON, base64 hashes)',
-  help: `Usage: fmwk-ledger prove inclusion --store DIR --seq N [--size M]
-       fmwk-ledger prove consistency --store DIR --from M --to N
-
-inclusion: the audit path showing that event N is leaf N of the tree of the first M
+  usage: `inclusion --store DIR --seq N [--size M]
+       fmwk-ledger prove consistency --store DIR --from M --to N`,
+  description: `inclusion: the audit path showing that event N is leaf N of the tree of the first M
 events (default: all), as
   {"seq":N,"size":M,"leaf_hash":"<b64>","root":"<b64>","proof":["<b64>",...]}
 consistency: the proof that the tree of the first M events is a prefix of the tree of
@@ -16,22 +15,21 @@ the first N, as
   {"from":M,"to":N,"old_root":"<b64>","new_root":"<b64>","proof":["<b64>",...]}
 Leaf i is event i's canonical line without its newline; hashes are RFC 6962's
 (leaf SHA-256(0x00||line), node SHA-256(0x01||left||right)), checkable with Go's
-golang.org/x/mod/sumdb/tlog (CheckRecord, CheckTree) or any RFC 9162 verifier.
+golang.org/x/mod/sumdb/tlog (CheckRecord, CheckTree) or any RFC 9162 verifier.`,
+  options: {
+    store: { value: 'DIR', description: 'a directory store (opened read-only; its Merkle hashes are brought up to date in DIR/merkle)' },
+    seq: { value: 'N', integer: true, description: 'inclusion: the event' },
+    size: { value: 'M', integer: true, description: 'inclusion: the tree size (default: all events)' },
+    from: { value: 'M', integer: true, description: 'consistency: the older tree size (1 <= M <= N)' },
+    to: { value: 'N', integer: true, description: 'consistency: the newer tree size (default: all events)' },
+  },
+  json: true,
+  exit: `Exit: 0 printed, 2 usage error (a size beyond the ledger) or I/O error.`,
 
-Options:
-  --store DIR          a directory store (opened read-only; its Merkle hashes are
-                       brought up to date in DIR/merkle)
-  --seq N, --size M    inclusion: the event and the tree size
-  --from M, --to N     consistency: the two tree sizes (1 <= M <= N)
-  -h, --help           this help
-
-Exit: 0 printed, 2 usage error (a size beyond the ledger) or I/O error.`,
-
-  async run(args, io) {
-    const [kind, ...rest] = args;
+  async execute({ values, positionals }, io) {
+    const [kind, ...rest] = positionals;
     if (kind !== 'inclusion' && kind !== 'consistency') throw new UsageError('expected "inclusion" or "consistency" after prove');
-    const { values, positionals } = parseCommandArgs(rest, { store: { type: 'string' }, seq: { type: 'string' }, size: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
     const dir = requireOption(values, 'store');
     return withMerkleLog(dir, async (log) => {
       const limit = (name: string, n: number, min: number): number => {
@@ -56,4 +54,4 @@ Exit: 0 printed, 2 usage error (a size beyond the ledger) or I/O error.`,
       return EXIT.ok;
     }, io);
   },
-};
+});

@@ -1,17 +1,16 @@
 import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
-import { parseCommandArgs, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
-import { EXIT, UsageError, type Command } from '../command.js';
+import { defineCommand, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
+import { EXIT, UsageError } from '../command.js';
 import { loadProjections } from '../projectionModule.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
-export const serve: Command = {
+export const serve = defineCommand({
   name: 'serve',
   summary: 'browse the ledger in a web page (read-only explorer)',
-  help: `Usage: fmwk-ledger serve --store STORE [--port P] [--host H] [--projections MODULE] [--config FILE]
-
-Serves a read-only explorer of the ledger: the timeline (paged, filtered by type, actor and
+  usage: `--store STORE [--port P] [--host H] [--projections MODULE] [--config FILE]`,
+  description: `Serves a read-only explorer of the ledger: the timeline (paged, filtered by type, actor and
 time), each event in full with its hash links, chain verification with progress (the first
 broken sequence highlighted), and the projections' state after any sequence. Prints
   listening on http://HOST:PORT
@@ -19,21 +18,16 @@ on standard output once it accepts connections; runs until interrupted (Ctrl-C).
 
 The store is opened read-only: the explorer never writes and takes no writer lock, so it
 can run beside the writer. Bound to 127.0.0.1 unless --host says otherwise; on loopback it
-answers only requests addressed to a loopback name (no DNS rebinding).
+answers only requests addressed to a loopback name (no DNS rebinding).`,
+  options: {
+    ...STORE_OPTIONS,
+    port: { value: 'P', integer: true, description: 'the TCP port (default 0: any free port)' },
+    host: { value: 'H', description: "the address to bind (default 127.0.0.1); anything else exposes the ledger's contents to the network" },
+    projections: { value: 'MODULE', description: 'the module whose default export is the projections (state view)' },
+  },
+  exit: `Exit: 0 after an interrupt, 2 usage or I/O error.`,
 
-Options:
-  --store STORE         a directory or immudb://HOST:PORT/DB (opened read-only)
-  --port P              the TCP port (default 0: any free port)
-  --host H              the address to bind (default 127.0.0.1); anything else exposes
-                        the ledger's contents to the network
-  --projections MODULE  the module whose default export is the projections (state view)
-  --config FILE         JSON config file with an "immudb" section (credentials)
-  -h, --help            this help
-
-Exit: 0 after an interrupt, 2 usage or I/O error.`,
-
-  async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { ...STORE_OPTIONS, port: { type: 'string' }, host: { type: 'string' }, projections: { type: 'string' } });
+  async execute({ values, positionals }, io) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const address = requireOption(values, 'store');
     const port = values.port === undefined ? 0 : parseSequence('--port', values.port);
@@ -71,4 +65,4 @@ Exit: 0 after an interrupt, 2 usage or I/O error.`,
     await ledger.close();
     return EXIT.ok;
   },
-};
+});

@@ -2,21 +2,21 @@ import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { verifyFile } from '../../verify/verifyFile.js';
 import type { VerifyResult } from '../../verify/verifyChain.js';
-import { parseCommandArgs, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
-import { EXIT, UsageError, type Command } from '../command.js';
+import { defineCommand, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
+import { EXIT, UsageError } from '../command.js';
 import { progressBar } from '../progress.js';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { verifyFileAgainstCheckpoint } from '../../verify/verifyCheckpoint.js';
 import { proofFailuresInvalid, readVerifierKey } from './proofsCli.js';
 
-export const verify: Command = {
+export const verify = defineCommand({
   name: 'verify',
   summary: 'verify the hash chain of an exported file (cold) or of a store',
-  help: `Usage: fmwk-ledger verify FILE [--workers N]
+  usage: `FILE [--workers N]
        fmwk-ledger verify FILE --checkpoint CP --key VKEY
-       fmwk-ledger verify --store STORE [--from SEQ] [--to SEQ]
-
-Recomputes every event's SHA-256 over its canonical JSON (without "hash") and checks
+       fmwk-ledger verify --store STORE [--from SEQ] [--to SEQ]`,
+  description: `Recomputes every event's SHA-256 over its canonical JSON (without "hash") and checks
 every previous_hash link and sequence number. FILE needs nothing but itself (cold
 verification); --store checks a live store. Both give the same answer for the same events.
 
@@ -28,30 +28,27 @@ the reason for a failure goes to standard error.
 A line counts only once it ends in a newline: bytes after the last newline are an
 unfinished write, ignored (with a warning on standard error) as the directory store
 ignores them. Lines cut from the end leave a shorter chain that is still valid: pass
---expect-tip SEQ:HASH (a tip recorded elsewhere) to catch that.
+--expect-tip SEQ:HASH (a tip recorded elsewhere) to catch that.`,
+  options: {
+    ...STORE_OPTIONS,
+    from: { value: 'SEQ', integer: true, description: 'verify a range of a store from SEQ (the link into it is checked)' },
+    to: { value: 'SEQ', integer: true, description: 'verify a range of a store up to SEQ' },
+    'expect-tip': { value: 'SEQ:HASH', description: 'fail unless the chain ends exactly at this sequence and hash' },
+    checkpoint: {
+      value: 'CP',
+      description: 'FILE only: also check that the first <size> events give the root of this signed checkpoint (c2sp.org/tlog-checkpoint): catches a rewritten (re-hashed) history and a cut tail. Needs --key',
+    },
+    key: { value: 'VKEY', description: 'the log\'s verifier key for --checkpoint (literally or a file)' },
+    workers: {
+      value: 'N',
+      integer: true,
+      description: 'FILE only: verify in N worker threads (default 1). A file of at least 1 MiB is cut at line starts into up to N ranges, verified in parallel and stitched in order; the answer is the same as with 1. Smaller files are verified on one thread',
+    },
+  },
+  json: true,
+  exit: `Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
 
-Options:
-  --store STORE          a directory or immudb://HOST:PORT/DB (opened read-only)
-  --config FILE          JSON config file with an "immudb" section (credentials)
-  --from SEQ, --to SEQ   verify a range of a store (the link into --from is checked)
-  --expect-tip SEQ:HASH  fail unless the chain ends exactly at this sequence and hash
-  --checkpoint CP        FILE only: also check that the first <size> events give the root
-                         of this signed checkpoint (c2sp.org/tlog-checkpoint): catches a
-                         rewritten (re-hashed) history and a cut tail. Needs --key
-  --key VKEY             the log's verifier key for --checkpoint (literally or a file)
-  --workers N            FILE only: verify in N worker threads (default 1). A file of at
-                         least 1 MiB is cut at line starts into up to N ranges, verified in
-                         parallel and stitched in order; the answer is the same as with 1.
-                         Smaller files are verified on one thread
-  -h, --help             this help
-
-Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
-
-  async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, {
-      ...STORE_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, 'expect-tip': { type: 'string' }, workers: { type: 'string' },
-      checkpoint: { type: 'string' }, key: { type: 'string' },
-    });
+  async execute({ values, positionals }, io) {
     if (values.store !== undefined && values.checkpoint !== undefined) throw new UsageError('--checkpoint applies to FILE only');
     const expectTip = values['expect-tip'] === undefined ? undefined : parseTip(values['expect-tip']);
     let result: VerifyResult;
@@ -63,8 +60,11 @@ Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
       const ledger = await Ledger.open(await openStore(values.store, { readOnly: true, ...storeConfig(values) }));
       try {
         const bar = progressBar(io, 'verify', to === undefined ? (await ledger.getTip()).sequence_number + 1 - from : to - from + 1);
-        result = await ledger.verifyChain(from, to, { onProgress: (n) => bar.update(n) });
-        bar.finish();
+        try {
+          result = await ledger.verifyChain(from, to, { onProgress: (n) => bar.update(n) });
+        } finally {
+          bar.finish();
+        }
         if (expectTip && result.valid) {
           const tip = await ledger.getTip();
           if (tip.sequence_number !== expectTip.sequence_number || tip.hash !== expectTip.hash) {
@@ -88,9 +88,12 @@ Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
         if (checked === undefined) return code;
         result = checked;
       } else {
-        const bar = progressBar(io, 'verify');
-        result = await verifyFile(positionals[0]!, { expectTip, workers, onProgress: (n) => bar.update(n) });
-        bar.finish();
+        const bar = progressBar(io, 'verify', io.stderr.isTTY ? await estimateLines(positionals[0]!) : undefined);
+        try {
+          result = await verifyFile(positionals[0]!, { expectTip, workers, onProgress: (n) => bar.update(n) });
+        } finally {
+          bar.finish();
+        }
       }
     }
     if (!result.valid) io.stderr.write(`fmwk-ledger verify: invalid at sequence ${result.break_at}: ${result.reason}\n`);
@@ -98,10 +101,34 @@ Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
     io.stdout.write(`${JSON.stringify({ valid: result.valid, break_at: result.break_at, count: result.count })}\n`);
     return result.valid ? EXIT.ok : EXIT.invalid;
   },
-};
+});
 
 function parseTip(text: string): { sequence_number: number; hash: string } {
   const m = /^(0|[1-9]\d*):(sha256:[0-9a-f]{64})$/.exec(text);
   if (!m) throw new UsageError(`--expect-tip must be SEQ:sha256:<64 hex>, got ${JSON.stringify(text)}`);
   return { sequence_number: Number(m[1]), hash: m[2]! };
+}
+
+/**
+ * The number of lines of FILE, estimated from its first MiB (the bar's total, for its ETA;
+ * corrected upward as lines come). Undefined when FILE cannot be read: verify reports that.
+ */
+async function estimateLines(path: string): Promise<number | undefined> {
+  let fh;
+  try {
+    // Non-blocking: a FIFO must not hang here (verifyFile refuses non-regular files itself).
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = await fh.stat();
+    if (!st.isFile()) return undefined;
+    const size = st.size;
+    const sample = Buffer.alloc(Math.min(size, 1 << 20));
+    const { bytesRead } = await fh.read(sample, 0, sample.length, 0);
+    let lines = 0;
+    for (let i = sample.indexOf(0x0a); i >= 0 && i < bytesRead; i = sample.indexOf(0x0a, i + 1)) lines++;
+    return lines === 0 ? undefined : Math.round((lines * size) / bytesRead);
+  } catch {
+    return undefined;
+  } finally {
+    await fh?.close();
+  }
 }

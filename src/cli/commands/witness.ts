@@ -4,40 +4,34 @@ import { parseCheckpoint } from '../../proofs/checkpoint.js';
 import { parseCosignerKey } from '../../proofs/cosignature.js';
 import { Witness } from '../../stores/witnessState.js';
 import { parseNote, parseVerifierKey } from '../../proofs/note.js';
-import { parseCommandArgs, requireOption } from '../args.js';
-import { EXIT, UsageError, type Command } from '../command.js';
+import { defineCommand, requireOption } from '../args.js';
+import { EXIT, UsageError } from '../command.js';
 import { proofFailuresInvalid, readSignerKeyFile, readVerifierKey, withMerkleLog } from './proofsCli.js';
 
-export const witness: Command = {
+export const witness = defineCommand({
   name: 'witness',
   summary: 'cosign a checkpoint (C2SP cosignature/v1) if consistent with the last one cosigned',
-  help: `Usage: fmwk-ledger witness --checkpoint CP --log-key VKEY --key WITNESS_KEYFILE --state DIR
-                          (--store STORE | --proof PROOF.json)
-
-Acts as a witness for a log: checks that CP is signed by the log key VKEY, and that it
+  usage: `--checkpoint CP --log-key VKEY --key WITNESS_KEYFILE --state DIR
+                          (--store STORE | --proof PROOF.json)`,
+  description: `Acts as a witness for a log: checks that CP is signed by the log key VKEY, and that it
 extends the last checkpoint this witness cosigned for the same origin (kept in --state
 DIR, one file per origin) by a consistency proof, taken from STORE's Merkle hashes or
 from PROOF.json (the output of 'prove consistency'). Then records the new size and root
 (atomically, before answering) and prints CP with this witness's cosignature line added
 (timestamped Ed25519, c2sp.org/tlog-cosignature). The first checkpoint of an origin is
 accepted as is. A smaller size, another root for the same size, or a proof that fails is
-a split view: refused, nothing recorded.
+a split view: refused, nothing recorded.`,
+  options: {
+    checkpoint: { value: 'CP', description: 'the signed checkpoint file (may already carry cosignatures)' },
+    'log-key': { value: 'VKEY', description: 'the log\'s verifier key, literally or a file holding it' },
+    key: { value: 'WITNESS_KEYFILE', description: 'the witness\'s signer key (see keygen --witness), mode 0600' },
+    state: { value: 'DIR', description: 'the witness\'s state directory' },
+    store: { value: 'STORE', description: 'a directory store to take the consistency proof from' },
+    proof: { value: 'PROOF.json', description: 'or a consistency proof from \'prove consistency\'' },
+  },
+  exit: `Exit: 0 cosigned, 1 refused (bad signature, split view), 2 usage or I/O error.`,
 
-Options:
-  --checkpoint CP        the signed checkpoint file (may already carry cosignatures)
-  --log-key VKEY         the log's verifier key, literally or a file holding it
-  --key WITNESS_KEYFILE  the witness's signer key (see keygen --witness), mode 0600
-  --state DIR            the witness's state directory
-  --store STORE          a directory store to take the consistency proof from
-  --proof PROOF.json     or a consistency proof from 'prove consistency'
-  -h, --help             this help
-
-Exit: 0 cosigned, 1 refused (bad signature, split view), 2 usage or I/O error.`,
-
-  async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, {
-      checkpoint: { type: 'string' }, 'log-key': { type: 'string' }, key: { type: 'string' }, state: { type: 'string' }, store: { type: 'string' }, proof: { type: 'string' },
-    });
+  async execute({ values, positionals }, io) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     if ((values.store === undefined) === (values.proof === undefined)) throw new UsageError('give exactly one of --store and --proof');
     const note = await readFile(requireOption(values, 'checkpoint'), 'utf8');
@@ -66,4 +60,4 @@ Exit: 0 cosigned, 1 refused (bad signature, split view), 2 usage or I/O error.`,
       return EXIT.ok;
     });
   },
-};
+});
