@@ -6,7 +6,7 @@ import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type LedgerEve
 import { buildEventLine, parseEventLine, readEventLine } from '../contract/eventLine.js';
 import { EventTypeRegistry, type ReservedTypeCapability } from './eventTypeRegistry.js';
 import { GENESIS_HASH } from '../contract/hash.js';
-import type { LedgerStore, Tip } from './ledgerStore.js';
+import type { LedgerStore, MerkleLog, Tip } from './ledgerStore.js';
 import { streamEvents, type StreamOptions } from './eventStream.js';
 import { decodeOrThrow } from '../contract/validation.js';
 import { verifyLines, type VerifyOptions, type VerifyResult } from '../verify/verifyChain.js';
@@ -23,6 +23,13 @@ export interface LedgerOptions {
   readonly verifyOnOpen?: boolean;
   /** Largest canonical payload accepted, in UTF-8 bytes (default 1 MiB). */
   readonly maxPayloadBytes?: number;
+  /**
+   * Keep a Merkle tree (RFC 6962) current as events are appended, for checkpoints and proofs
+   * (docs/proofs.md). `true` opens the store's own (`store.openMerkleLog`: the directory store's
+   * <dir>/merkle/hashes, the immudb store's hash keys), caught up from the ledger at open; or
+   * pass an open MerkleLog. Every durable append then extends it (O(log n)); the ledger closes it.
+   */
+  readonly merkle?: boolean | MerkleLog;
 }
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -61,6 +68,8 @@ export class Ledger {
     readonly store: LedgerStore,
     tip: Tip,
     options: LedgerOptions,
+    /** The Merkle tree kept current by every append (LedgerOptions.merkle), if any. */
+    readonly merkle: MerkleLog | undefined,
   ) {
     this.appendTip = tip;
     this.registry = options.registry ?? EventTypeRegistry.withSeedTypes();
@@ -71,14 +80,20 @@ export class Ledger {
 
   static async open(store: LedgerStore, options: LedgerOptions = {}): Promise<Ledger> {
     // The ledger owns the store from here on: close() closes it, and so does a failed open.
+    let merkle: MerkleLog | undefined;
     try {
-      const ledger = new Ledger(store, await store.tip(), options);
+      if (options.merkle === true) {
+        if (!store.openMerkleLog) throw new LedgerValidationError('merkle', `${store.description} keeps no Merkle tree (no openMerkleLog); pass a MerkleLog instead`, true);
+        merkle = await store.openMerkleLog();
+      } else if (options.merkle) merkle = options.merkle;
+      const ledger = new Ledger(store, await store.tip(), options, merkle);
       if (options.verifyOnOpen) {
         const result = await ledger.verifyChain();
         if (!result.valid) throw new LedgerCorruptionError(result.break_at ?? -1, `${store.description}: ${result.reason}`);
       }
       return ledger;
     } catch (e) {
+      await merkle?.close().catch(() => undefined);
       await store.close().catch(() => undefined);
       throw e;
     }
@@ -165,6 +180,9 @@ export class Ledger {
       throw e;
     }
     this.appendTip = { sequence_number: sequence, hash };
+    // The event is durable whatever happens to the tree (derived data, caught up from the lines
+    // by its next append or open), so a tree failure never fails the append.
+    await this.merkle?.append(sequence, line).catch(() => undefined);
     // Subscribers get the event as stored (parsed from its line, so no caller object is
     // shared); with none, the hot path skips the parse.
     if (this.appended.observed) this.appended.next(parseEventLine(line));
@@ -283,6 +301,10 @@ export class Ledger {
   async close(): Promise<void> {
     await this.queue;
     this.appended.complete();
-    await this.store.close();
+    try {
+      await this.merkle?.close();
+    } finally {
+      await this.store.close();
+    }
   }
 }

@@ -18,7 +18,7 @@ import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises
 import { join } from 'node:path';
 import { LedgerCorruptionError, LedgerProofError } from '../errors/errors.js';
 import { fsyncDirectory } from '../stores/fsyncDirectory.js';
-import type { LedgerStore } from '../ledger/ledgerStore.js';
+import type { LedgerStore, MerkleLog } from '../ledger/ledgerStore.js';
 import { openCheckpoint, signCheckpoint, type Checkpoint } from '../proofs/checkpoint.js';
 import {
   consistencyProof, HASH_SIZE, hashesForAppend, inclusionProof, leafHash, storedCount, storedIndex, treeRoot, verifyConsistency, type HashReader,
@@ -29,19 +29,7 @@ export const MERKLE_DIR = 'merkle';
 export const HASHES_FILE = 'hashes';
 export const CHECKPOINT_FILE = 'checkpoint';
 
-/** What a store offers for proofs; the immudb store can implement it over its own keys. */
-export interface MerkleLog extends HashReader {
-  /** Leaves covered (= events hashed so far). */
-  readonly size: number;
-  root(size?: number): Promise<Buffer>;
-  /** The stored leaf hash of event `index`. */
-  leafHash(index: number): Promise<Buffer>;
-  inclusionProof(index: number, size?: number): Promise<Buffer[]>;
-  consistencyProof(from: number, to?: number): Promise<Buffer[]>;
-  /** Hashes the ledger's lines not yet covered; returns the new size. */
-  catchUp(): Promise<number>;
-  close(): Promise<void>;
-}
+export type { MerkleLog } from '../ledger/ledgerStore.js';
 
 const FLUSH_HASHES = 1 << 15;
 
@@ -57,6 +45,8 @@ function leavesWithin(count: number): number {
 export class FileMerkleLog implements MerkleLog {
   private leaves: number;
   private readonly pending: Buffer[] = [];
+  /** Hashes written since the last datasync. */
+  private unsynced = 0;
   /** The right edge (the complete subtrees of the current tree): what the next append reads. */
   private readonly edge = new Map<number, Buffer>();
 
@@ -127,25 +117,49 @@ export class FileMerkleLog implements MerkleLog {
   async catchUp(): Promise<number> {
     for await (const { sequence, line } of this.lines.scanLines(this.leaves)) {
       if (sequence !== this.leaves) throw new LedgerCorruptionError(sequence, `expected sequence ${this.leaves} while hashing the ledger`);
-      const added = await hashesForAppend(this, this.leaves, leafHash(line));
-      this.pending.push(...added);
-      // The siblings just combined leave the edge; the new top subtree joins it.
-      for (let level = 0, k = this.leaves; level < added.length - 1; level++, k = Math.floor(k / 2)) this.edge.delete(storedIndex(level, k - 1));
-      this.leaves++;
-      this.edge.set(storedCount(this.leaves) - 1, added[added.length - 1]!);
-      if (this.pending.length >= FLUSH_HASHES) await this.flush();
+      await this.addLeaf(line);
+      if (this.pending.length >= FLUSH_HASHES) await this.flush(true);
     }
-    await this.flush();
+    await this.flush(true);
     return this.leaves;
   }
 
-  private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const offset = (storedCount(this.leaves) - this.pending.length) * HASH_SIZE;
-    const buf = Buffer.concat(this.pending);
-    await this.fh.write(buf, 0, buf.length, offset);
-    await this.fh.datasync();
-    this.pending.length = 0;
+  /**
+   * The per-append path (Ledger's `merkle` option): the siblings come from the in-memory edge,
+   * so an append hashes O(log n) and reads nothing. The new hashes are written at once (other
+   * processes proving from the file see them) but synced only every FLUSH_HASHES and on close:
+   * the file is derived data, a crash leaves it behind or torn, and open() and the recheck
+   * before signing (takeCheckpoint) rebuild or refuse it. A failed write keeps the hashes
+   * pending and is retried by the next append; close() reports it.
+   */
+  async append(sequence: number, line: string): Promise<void> {
+    if (sequence > this.leaves) await this.catchUp();
+    if (sequence < this.leaves) return; // caught up above, or already hashed
+    await this.addLeaf(line);
+    await this.flush(this.unsynced + this.pending.length >= FLUSH_HASHES).catch(() => undefined);
+  }
+
+  private async addLeaf(line: string): Promise<void> {
+    const added = await hashesForAppend(this, this.leaves, leafHash(line));
+    this.pending.push(...added);
+    // The siblings just combined leave the edge; the new top subtree joins it.
+    for (let level = 0, k = this.leaves; level < added.length - 1; level++, k = Math.floor(k / 2)) this.edge.delete(storedIndex(level, k - 1));
+    this.leaves++;
+    this.edge.set(storedCount(this.leaves) - 1, added[added.length - 1]!);
+  }
+
+  private async flush(sync: boolean): Promise<void> {
+    if (this.pending.length > 0) {
+      const offset = (storedCount(this.leaves) - this.pending.length) * HASH_SIZE;
+      const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+      await this.fh.write(buf, 0, buf.length, offset);
+      this.unsynced += this.pending.length;
+      this.pending.length = 0;
+    }
+    if (sync && this.unsynced > 0) {
+      await this.fh.datasync();
+      this.unsynced = 0;
+    }
   }
 
   private checkSize(size: number | undefined): number {
@@ -172,8 +186,11 @@ export class FileMerkleLog implements MerkleLog {
   }
 
   async close(): Promise<void> {
-    await this.flush();
-    await this.fh.close();
+    try {
+      await this.flush(true);
+    } finally {
+      await this.fh.close();
+    }
   }
 }
 
