@@ -5,7 +5,7 @@
 //   --append N      appends per round in the append and immudb benchmarks (default 2000)
 //   --rounds R      rounds of every paired comparison, at least 5 (default 5): A and B alternate
 //                   within each round; the ratio is the median of per-round ratios [min..max]
-//   --only a,b      run only these benchmarks: append, verify, replay, immudb
+//   --only a,b      run only these benchmarks: append, verify, replay, immudb, proofs
 //   --out FILE      where to write the JSON (default <repo>/bench-results.json)
 //   --keep          keep the temporary directory
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appendBench } from './appendBench.js';
+import { proofsBench } from './proofsBench.js';
 import type { BenchFn, BenchOptions, BenchRow } from './benchTypes.js';
 import type { RatioSummary } from './paired.js';
 import { verifyBench } from './verifyBench.js';
@@ -66,6 +67,7 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchFn | undef
   // BenchOptions (bench/benchTypes.ts) and resolve with BenchRow[]; anything else they return
   // is printed and stored as-is.
   { name: 'replay', load: optional('./replayBench.js', 'replayBench') },
+  { name: 'proofs', load: async () => proofsBench },
   { name: 'immudb', load: optional('./immudbBench.js', 'immudbBench', (o) => ({ events: o.appendEvents, log: o.log, rounds: o.rounds }), immudbRows) },
 ];
 

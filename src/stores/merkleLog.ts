@@ -126,17 +126,18 @@ export class FileMerkleLog implements MerkleLog {
 
   /**
    * The per-append path (Ledger's `merkle` option): the siblings come from the in-memory edge,
-   * so an append hashes O(log n) and reads nothing. The new hashes are written at once (other
-   * processes proving from the file see them) but synced only every FLUSH_HASHES and on close:
-   * the file is derived data, a crash leaves it behind or torn, and open() and the recheck
-   * before signing (takeCheckpoint) rebuild or refuse it. A failed write keeps the hashes
-   * pending and is retried by the next append; close() reports it.
+   * so an append hashes O(log n) and reads nothing. New hashes are written in batches of
+   * FLUSH_HASHES, synced on close: a write beside every append would make the ledger's own
+   * fdatasync flush it too (one journal on most filesystems). The file is derived data: a crash
+   * leaves it behind (caught up from the lines at the next open) or torn (rebuilt by open, or
+   * refused by the recheck before signing, takeCheckpoint). A failed write keeps the hashes
+   * pending, is retried by the next batch, and is reported by close().
    */
   async append(sequence: number, line: string): Promise<void> {
     if (sequence > this.leaves) await this.catchUp();
     if (sequence < this.leaves) return; // caught up above, or already hashed
     await this.addLeaf(line);
-    await this.flush(this.unsynced + this.pending.length >= FLUSH_HASHES).catch(() => undefined);
+    if (this.pending.length >= FLUSH_HASHES) await this.flush(false).catch(() => undefined);
   }
 
   private async addLeaf(line: string): Promise<void> {
