@@ -44,6 +44,7 @@ export {
   FileMerkleLog, openDirectoryMerkleLog, takeCheckpoint, readLatestCheckpoint, MERKLE_DIR, HASHES_FILE, CHECKPOINT_FILE, type MerkleLog,
 } from './stores/merkleLog.js';
 export { verifyFileAgainstCheckpoint, StreamingRoot, type CheckpointVerifyResult } from './verify/verifyCheckpoint.js';
+export { verifySignedEvents, verifySignedLines, type SignedEventsOptions, type LineSource } from './verify/verifySignedEvents.js';
 // Event sourcing: projections, replay (with live mode), snapshots and checkpoints.
 export {
   defineProjection, ProjectionRegistry, ProjectionRunner,

@@ -8,6 +8,8 @@ import { progressBar } from '../progress.js';
 import { readFile } from 'node:fs/promises';
 import { verifyFileAgainstCheckpoint } from '../../verify/verifyCheckpoint.js';
 import { proofFailuresInvalid, readVerifierKey } from './proofsCli.js';
+import { verifySignedEvents } from '../../verify/verifySignedEvents.js';
+import { parseVerifierKey, type NoteVerifier } from '../../proofs/note.js';
 
 export const verify: Command = {
   name: 'verify',
@@ -15,6 +17,7 @@ export const verify: Command = {
   help: `Usage: fmwk-ledger verify FILE [--workers N]
        fmwk-ledger verify FILE --checkpoint CP --key VKEY
        fmwk-ledger verify --store STORE [--from SEQ] [--to SEQ]
+       fmwk-ledger verify FILE|--store STORE --signers KEYFILE [--signed-types T,…]
 
 Recomputes every event's SHA-256 over its canonical JSON (without "hash") and checks
 every previous_hash link and sequence number. FILE needs nothing but itself (cold
@@ -39,6 +42,11 @@ Options:
                          of this signed checkpoint (c2sp.org/tlog-checkpoint): catches a
                          rewritten (re-hashed) history and a cut tail. Needs --key
   --key VKEY             the log's verifier key for --checkpoint (literally or a file)
+  --signers KEYFILE      also require every event (of --signed-types, if given) to carry
+                         a valid payload._signature by one of the verifier keys in
+                         KEYFILE (one <name>+<id>+<base64> per line; # comments). The
+                         first missing, unknown or bad signature is break_at
+  --signed-types T,…     with --signers: only these event types must be signed
   --workers N            FILE only: verify in N worker threads (default 1). A file of at
                          least 1 MiB is cut at line starts into up to N ranges, verified in
                          parallel and stitched in order; the answer is the same as with 1.
@@ -50,8 +58,12 @@ Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {
       ...STORE_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, 'expect-tip': { type: 'string' }, workers: { type: 'string' },
-      checkpoint: { type: 'string' }, key: { type: 'string' },
+      checkpoint: { type: 'string' }, key: { type: 'string' }, signers: { type: 'string' }, 'signed-types': { type: 'string' },
     });
+    const signers = values.signers === undefined ? undefined : await readSigners(values.signers);
+    if (signers === undefined && values['signed-types'] !== undefined) throw new UsageError('--signed-types needs --signers');
+    const signedOptions = values['signed-types'] === undefined ? {} : { eventTypes: values['signed-types'].split(',') };
+    if (signers !== undefined && values.checkpoint !== undefined) throw new UsageError('give --signers or --checkpoint, not both');
     if (values.store !== undefined && values.checkpoint !== undefined) throw new UsageError('--checkpoint applies to FILE only');
     const expectTip = values['expect-tip'] === undefined ? undefined : parseTip(values['expect-tip']);
     let result: VerifyResult;
@@ -65,6 +77,10 @@ Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
         const bar = progressBar(io, 'verify', to === undefined ? (await ledger.getTip()).sequence_number + 1 - from : to - from + 1);
         result = await ledger.verifyChain(from, to, { onProgress: (n) => bar.update(n) });
         bar.finish();
+        if (signers !== undefined && result.valid) {
+          if (from !== 0 || to !== undefined) throw new UsageError('--signers checks the whole store: no --from/--to');
+          result = await verifySignedEvents(ledger, signers, signedOptions);
+        }
         if (expectTip && result.valid) {
           const tip = await ledger.getTip();
           if (tip.sequence_number !== expectTip.sequence_number || tip.hash !== expectTip.hash) {
@@ -79,7 +95,9 @@ Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
       if (values.from !== undefined || values.to !== undefined) throw new UsageError('--from and --to apply to --store only');
       const workers = values.workers === undefined ? 1 : parseSequence('--workers', values.workers);
       if (workers < 1) throw new UsageError(`--workers must be a positive integer, got ${JSON.stringify(values.workers)}`);
-      if (values.checkpoint !== undefined) {
+      if (signers !== undefined) {
+        result = await verifySignedEvents(positionals[0]!, signers, signedOptions);
+      } else if (values.checkpoint !== undefined) {
         // Against a signed checkpoint: the first `size` events must give its Merkle root.
         const cp = await readFile(values.checkpoint, 'utf8');
         const vkey = await readVerifierKey(requireOption(values, 'key'));
@@ -99,6 +117,28 @@ Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
     return result.valid ? EXIT.ok : EXIT.invalid;
   },
 };
+
+/** Verifier keys, one per line; blank lines and # comments skipped. A bad key is a usage error. */
+async function readSigners(path: string): Promise<NoteVerifier[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--signers: cannot read ${path}: ${(e as Error).message}`);
+  }
+  const keys: NoteVerifier[] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    try {
+      keys.push(parseVerifierKey(line));
+    } catch (e) {
+      throw new UsageError(`--signers: ${path} line ${i + 1}: ${(e as Error).message}`);
+    }
+  }
+  if (keys.length === 0) throw new UsageError(`--signers: ${path} holds no verifier key`);
+  return keys;
+}
 
 function parseTip(text: string): { sequence_number: number; hash: string } {
   const m = /^(0|[1-9]\d*):(sha256:[0-9a-f]{64})$/.exec(text);
