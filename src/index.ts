@@ -43,6 +43,7 @@ export { Witness, TrustedCheckpoints, OriginStates, type WitnessOptions } from '
 export {
   FileMerkleLog, openDirectoryMerkleLog, takeCheckpoint, readLatestCheckpoint, MERKLE_DIR, HASHES_FILE, CHECKPOINT_FILE, type MerkleLog,
 } from './stores/merkleLog.js';
+export { CheckpointPolicy, type CheckpointPolicyOptions } from './stores/checkpointPolicy.js';
 export { verifyFileAgainstCheckpoint, StreamingRoot, type CheckpointVerifyResult } from './verify/verifyCheckpoint.js';
 export { verifySignedEvents, verifySignedLines, type SignedEventsOptions, type LineSource } from './verify/verifySignedEvents.js';
 // Event sourcing: projections, replay (with live mode), snapshots and checkpoints.

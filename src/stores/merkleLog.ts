@@ -47,6 +47,7 @@ export class FileMerkleLog implements MerkleLog {
   private readonly pending: Buffer[] = [];
   /** Hashes written since the last datasync. */
   private unsynced = 0;
+  private queue: Promise<unknown> = Promise.resolve();
   /** The right edge (the complete subtrees of the current tree): what the next append reads. */
   private readonly edge = new Map<number, Buffer>();
 
@@ -78,7 +79,7 @@ export class FileMerkleLog implements MerkleLog {
     }
     const log = new FileMerkleLog(fh, ledger, n);
     await log.loadEdge();
-    await log.catchUp();
+    await log.catchUpNow();
     return log;
   }
 
@@ -114,7 +115,18 @@ export class FileMerkleLog implements MerkleLog {
     });
   }
 
-  async catchUp(): Promise<number> {
+  /** Appends, catch-ups and close run one at a time (a policy checkpoint catches up while the ledger appends). */
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(f, f);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  catchUp(): Promise<number> {
+    return this.serial(() => this.catchUpNow());
+  }
+
+  private async catchUpNow(): Promise<number> {
     for await (const { sequence, line } of this.lines.scanLines(this.leaves)) {
       if (sequence !== this.leaves) throw new LedgerCorruptionError(sequence, `expected sequence ${this.leaves} while hashing the ledger`);
       await this.addLeaf(line);
@@ -133,11 +145,13 @@ export class FileMerkleLog implements MerkleLog {
    * refused by the recheck before signing, takeCheckpoint). A failed write keeps the hashes
    * pending, is retried by the next batch, and is reported by close().
    */
-  async append(sequence: number, line: string): Promise<void> {
-    if (sequence > this.leaves) await this.catchUp();
-    if (sequence < this.leaves) return; // caught up above, or already hashed
-    await this.addLeaf(line);
-    if (this.pending.length >= FLUSH_HASHES) await this.flush(false).catch(() => undefined);
+  append(sequence: number, line: string): Promise<void> {
+    return this.serial(async () => {
+      if (sequence > this.leaves) await this.catchUpNow();
+      if (sequence < this.leaves) return; // caught up above, or already hashed
+      await this.addLeaf(line);
+      if (this.pending.length >= FLUSH_HASHES) await this.flush(false).catch(() => undefined);
+    });
   }
 
   private async addLeaf(line: string): Promise<void> {
@@ -186,12 +200,14 @@ export class FileMerkleLog implements MerkleLog {
     return consistencyProof(this, from, this.checkSize(to));
   }
 
-  async close(): Promise<void> {
-    try {
-      await this.flush(true);
-    } finally {
-      await this.fh.close();
-    }
+  close(): Promise<void> {
+    return this.serial(async () => {
+      try {
+        await this.flush(true);
+      } finally {
+        await this.fh.close();
+      }
+    });
   }
 }
 
