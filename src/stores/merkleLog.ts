@@ -33,6 +33,7 @@ export type { MerkleLog } from '../ledger/ledgerStore.js';
 
 const FLUSH_HASHES = 1 << 15;
 
+
 /** Largest n whose stored hashes fit in `count` hashes. */
 function leavesWithin(count: number): number {
   let n = Math.floor(count / 2);
@@ -41,46 +42,98 @@ function leavesWithin(count: number): number {
   return n;
 }
 
-/** A MerkleLog over a ledger store, its hashes in a file (for the directory store: <dir>/merkle). */
-export class FileMerkleLog implements MerkleLog {
+/**
+ * Where a MerkleLog keeps its stored hashes (merkle.ts layout): a file beside a directory store,
+ * keys beside an immudb store's events. Only this differs between stores.
+ */
+export interface HashStorage {
+  /** Leaves the stored hashes cover (what was written and recorded, possibly torn). */
+  leaves(): Promise<number>;
+  /** Stored hashes by position; an index not stored is LedgerProofError 'out_of_range'. */
+  read(indexes: readonly number[]): Promise<Buffer[]>;
+  /** Writes `hashes` from stored index `first` on; they complete the tree of `leaves` leaves. */
+  write(first: number, hashes: readonly Buffer[], leaves: number, sync: boolean): Promise<void>;
+  /** Forgets every hash (before a rebuild from the ledger). */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The stored hashes in one file, 32 bytes each at their fixed offsets. */
+export class FileHashStorage implements HashStorage {
+  private constructor(private readonly fh: FileHandle) {}
+
+  static async open(file: string): Promise<FileHashStorage> {
+    return new FileHashStorage(await open(file, 'a+').then(async (h) => (await h.close(), open(file, 'r+'))));
+  }
+
+  async leaves(): Promise<number> {
+    return leavesWithin(Math.floor((await this.fh.stat()).size / HASH_SIZE));
+  }
+
+  read(indexes: readonly number[]): Promise<Buffer[]> {
+    return readAt(this.fh, indexes);
+  }
+
+  async write(first: number, hashes: readonly Buffer[], _leaves: number, sync: boolean): Promise<void> {
+    if (hashes.length > 0) {
+      const buf = hashes.length === 1 ? hashes[0]! : Buffer.concat(hashes);
+      await this.fh.write(buf, 0, buf.length, first * HASH_SIZE);
+    }
+    if (sync) await this.fh.datasync();
+  }
+
+  reset(): Promise<void> {
+    return this.fh.truncate(0);
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+/** A MerkleLog over a ledger store, its hashes in a HashStorage (for the directory store: <dir>/merkle/hashes). */
+export class StoredMerkleLog implements MerkleLog {
   private leaves: number;
   private readonly pending: Buffer[] = [];
-  /** Hashes written since the last datasync. */
+  /** Hashes written since the last sync. */
   private unsynced = 0;
   private queue: Promise<unknown> = Promise.resolve();
   /** The right edge (the complete subtrees of the current tree): what the next append reads. */
   private readonly edge = new Map<number, Buffer>();
 
-  private constructor(private readonly fh: FileHandle, private readonly lines: LedgerStore, leaves: number) {
+  private constructor(private readonly storage: HashStorage, private readonly lines: LedgerStore, leaves: number) {
     this.leaves = leaves;
   }
 
   /**
-   * Opens (creating if missing) `hashesFile` for `ledger` and catches up. A file covering more
-   * events than the ledger holds, or whose last leaf is not the ledger's line, is rebuilt from
-   * the ledger (it is derived data); the rebuild is reported through `onRebuild`.
+   * Opens the tree kept in `storage` for `ledger` and catches up. Stored hashes covering more
+   * events than the ledger holds, or whose last leaf is not the ledger's line, are rebuilt from
+   * the ledger (derived data); the rebuild is reported through `onRebuild`.
    */
-  static async open(hashesFile: string, ledger: LedgerStore, options: { onRebuild?: (why: string) => void } = {}): Promise<FileMerkleLog> {
-    const fh = await open(hashesFile, 'a+').then(async (h) => (await h.close(), open(hashesFile, 'r+')));
-    const bytes = (await fh.stat()).size;
-    let n = leavesWithin(Math.floor(bytes / HASH_SIZE));
-    const tip = (await ledger.tip()).sequence_number + 1;
-    let why: string | undefined;
-    if (n > tip) why = `the hashes cover ${n} events but the ledger holds ${tip}`;
-    else if (n > 0) {
-      const line = await ledger.readLine(n - 1);
-      const stored = (await readAt(fh, [storedIndex(0, n - 1)]))[0]!;
-      if (line === undefined || !leafHash(line).equals(stored)) why = `the stored leaf hash of event ${n - 1} is not the hash of its line`;
+  static async open(storage: HashStorage, ledger: LedgerStore, options: { onRebuild?: (why: string) => void } = {}): Promise<StoredMerkleLog> {
+    try {
+      let n = await storage.leaves();
+      const tip = (await ledger.tip()).sequence_number + 1;
+      let why: string | undefined;
+      if (n > tip) why = `the hashes cover ${n} events but the ledger holds ${tip}`;
+      else if (n > 0) {
+        const line = await ledger.readLine(n - 1);
+        const stored = await storage.read([storedIndex(0, n - 1)]).then((h) => h[0], () => undefined);
+        if (line === undefined || stored === undefined || !leafHash(line).equals(stored)) why = `the stored leaf hash of event ${n - 1} is not the hash of its line`;
+      }
+      if (why !== undefined) {
+        options.onRebuild?.(why);
+        await storage.reset();
+        n = 0;
+      }
+      const log = new StoredMerkleLog(storage, ledger, n);
+      await log.loadEdge();
+      await log.catchUpNow();
+      return log;
+    } catch (e) {
+      await storage.close().catch(() => undefined);
+      throw e;
     }
-    if (why !== undefined) {
-      options.onRebuild?.(why);
-      await fh.truncate(0);
-      n = 0;
-    }
-    const log = new FileMerkleLog(fh, ledger, n);
-    await log.loadEdge();
-    await log.catchUpNow();
-    return log;
   }
 
   get size(): number {
@@ -97,7 +150,7 @@ export class FileMerkleLog implements MerkleLog {
       at += 2 ** level;
       rest -= 2 ** level;
     }
-    const hs = ix.length ? await readAt(this.fh, ix) : [];
+    const hs = ix.length ? await this.storage.read(ix) : [];
     ix.forEach((i, j) => this.edge.set(i, hs[j]!));
   }
 
@@ -105,7 +158,7 @@ export class FileMerkleLog implements MerkleLog {
     if (indexes.every((i) => this.edge.has(i))) return indexes.map((i) => this.edge.get(i)!);
     const base = storedCount(this.leaves) - this.pending.length;
     const fromFile = indexes.filter((i) => i < base);
-    const read = fromFile.length ? await readAt(this.fh, fromFile) : [];
+    const read = fromFile.length ? await this.storage.read(fromFile) : [];
     let r = 0;
     return indexes.map((i) => {
       if (i < base) return read[r++]!;
@@ -164,16 +217,11 @@ export class FileMerkleLog implements MerkleLog {
   }
 
   private async flush(sync: boolean): Promise<void> {
-    if (this.pending.length > 0) {
-      const offset = (storedCount(this.leaves) - this.pending.length) * HASH_SIZE;
-      const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
-      await this.fh.write(buf, 0, buf.length, offset);
-      this.unsynced += this.pending.length;
+    if (this.pending.length > 0 || (sync && this.unsynced > 0)) {
+      const first = storedCount(this.leaves) - this.pending.length;
+      await this.storage.write(first, this.pending, this.leaves, sync);
+      this.unsynced = sync ? 0 : this.unsynced + this.pending.length;
       this.pending.length = 0;
-    }
-    if (sync && this.unsynced > 0) {
-      await this.fh.datasync();
-      this.unsynced = 0;
     }
   }
 
@@ -205,7 +253,7 @@ export class FileMerkleLog implements MerkleLog {
       try {
         await this.flush(true);
       } finally {
-        await this.fh.close();
+        await this.storage.close();
       }
     });
   }
@@ -229,9 +277,9 @@ async function readAt(fh: FileHandle, indexes: readonly number[]): Promise<Buffe
 }
 
 /** Opens the Merkle log of a directory store's directory (its files under <dir>/merkle). */
-export async function openDirectoryMerkleLog(dir: string, ledger: LedgerStore, options: { onRebuild?: (why: string) => void } = {}): Promise<FileMerkleLog> {
+export async function openDirectoryMerkleLog(dir: string, ledger: LedgerStore, options: { onRebuild?: (why: string) => void } = {}): Promise<StoredMerkleLog> {
   await mkdir(join(dir, MERKLE_DIR), { recursive: true });
-  return FileMerkleLog.open(join(dir, MERKLE_DIR, HASHES_FILE), ledger, options);
+  return StoredMerkleLog.open(await FileHashStorage.open(join(dir, MERKLE_DIR, HASHES_FILE)), ledger, options);
 }
 
 /** The latest signed checkpoint kept beside the ledger, or undefined. */

@@ -1,12 +1,12 @@
 // Helpers shared by the proof commands (keygen, checkpoint, prove, witness).
 import { open, readFile, stat } from 'node:fs/promises';
 import { isLedgerError, LedgerProofError } from '../../errors/errors.js';
-import { openDirectoryMerkleLog, type FileMerkleLog } from '../../stores/merkleLog.js';
+import { openDirectoryMerkleLog, type StoredMerkleLog } from '../../stores/merkleLog.js';
 import { DirectoryStore } from '../../stores/directoryStore.js';
 import { EXIT, UsageError, type CliIO } from '../command.js';
 
 /** Opens a directory store read-only with its Merkle log caught up; immudb is not covered yet. */
-export async function withMerkleLog<T>(storeArg: string, f: (log: FileMerkleLog, store: DirectoryStore) => Promise<T>, io: CliIO): Promise<T> {
+export async function withMerkleLog<T>(storeArg: string, f: (log: StoredMerkleLog, store: DirectoryStore) => Promise<T>, io: CliIO): Promise<T> {
   if (/^immudb:\/\//.test(storeArg)) throw new UsageError('Merkle proofs and checkpoints are kept for directory stores only (immudb: not yet)');
   const store = await DirectoryStore.open(storeArg, { readOnly: true });
   try {
