@@ -5,11 +5,11 @@ import { LedgerValidationError } from '../errors/errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Checkpoint } from '../proofs/checkpoint.js';
 import type { NoteSigner, NoteVerifier } from '../proofs/note.js';
-import { takeCheckpoint } from './merkleLog.js';
+import { takeCheckpoint, type CheckpointKeeper } from './merkleLog.js';
 
 export interface CheckpointPolicyOptions {
-  /** The directory store's directory: where merkle/checkpoint is kept. */
-  readonly dir: string;
+  /** Where the latest checkpoint is kept: the directory store's directory (merkle/checkpoint), or a keeper (immudb: `store.checkpointKeeper()`). */
+  readonly dir: string | CheckpointKeeper;
   /** The log's signer (its name is the origin) and its verifier (to read the previous checkpoint). */
   readonly signer: NoteSigner;
   readonly verifier: NoteVerifier;

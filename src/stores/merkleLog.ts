@@ -306,14 +306,27 @@ async function writeAtomically(dir: string, name: string, text: string): Promise
   await fsyncDirectory(dir);
 }
 
+/** Where the latest signed checkpoint is kept: a file beside a directory store, a key in immudb. */
+export interface CheckpointKeeper {
+  readCheckpoint(): Promise<string | undefined>;
+  writeCheckpoint(text: string): Promise<void>;
+}
+
+/** <dir>/merkle/checkpoint, replaced atomically. */
+export function directoryCheckpointKeeper(dir: string): CheckpointKeeper {
+  return { readCheckpoint: () => readLatestCheckpoint(dir), writeCheckpoint: (text) => writeAtomically(join(dir, MERKLE_DIR), CHECKPOINT_FILE, text) };
+}
+
 /**
  * Takes a checkpoint of the whole ledger: checks the hashes file against the previous signed
  * checkpoint and the ledger's new lines (see the header), signs `<origin>\n<size>\n<root>\n`
- * with `signer` (whose name is the origin), keeps it as <dir>/merkle/checkpoint and returns it.
+ * with `signer` (whose name is the origin), keeps it (a directory: <dir>/merkle/checkpoint; or
+ * any CheckpointKeeper, e.g. the immudb store's) and returns it.
  */
-export async function takeCheckpoint(dir: string, ledger: LedgerStore, log: MerkleLog, signer: NoteSigner, verifier: NoteVerifier): Promise<{ checkpoint: Checkpoint; signed: string }> {
+export async function takeCheckpoint(where: string | CheckpointKeeper, ledger: LedgerStore, log: MerkleLog, signer: NoteSigner, verifier: NoteVerifier): Promise<{ checkpoint: Checkpoint; signed: string }> {
   const size = await log.catchUp();
-  const previous = await readLatestCheckpoint(dir);
+  const keeper = typeof where === 'string' ? directoryCheckpointKeeper(where) : where;
+  const previous = await keeper.readCheckpoint();
   let from = 0;
   if (previous !== undefined) {
     const { checkpoint: last } = openCheckpoint(previous, verifier);
@@ -331,7 +344,7 @@ export async function takeCheckpoint(dir: string, ledger: LedgerStore, log: Merk
   }
   const checkpoint: Checkpoint = { origin: signer.name, size, root };
   const signed = signCheckpoint(checkpoint, signer);
-  await writeAtomically(join(dir, MERKLE_DIR), CHECKPOINT_FILE, signed);
+  await keeper.writeCheckpoint(signed);
   return { checkpoint, signed };
 }
 
