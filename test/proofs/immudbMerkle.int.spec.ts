@@ -13,6 +13,11 @@ import { freshImmudbConfig, TEST_DATABASE } from '../support/immudbTestStores.js
 import { sharedImmudb } from '../support/sharedImmudb.js';
 import { sessionStart } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { verifyConsistency } from '../../src/index.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 import { b64, runGo } from './goChecker.js';
 
 const key = generateKey('ledger.example/immudb');
@@ -118,5 +123,37 @@ describe('proofs/immudbMerkle: the tree beside the events in immudb', function (
       await store.close();
     }
     expect(base.keyPrefix).to.match(/^test\//);
+  });
+
+  it('fmwk-ledger checkpoint and prove on an immudb:// store (credentials from the environment)', async function () {
+    const config = await freshImmudbConfig();
+    const ledger = await Ledger.open(await ImmudbStore.open(config));
+    for (let i = 0; i < 9; i++) await ledger.append(sessionStart(`c-${i}`));
+    await ledger.close();
+    const server = sharedImmudb();
+    const env = { ...process.env, IMMUDB_USER: 'immudb', IMMUDB_PASSWORD: 'immudb', IMMUDB_KEY_PREFIX: config.keyPrefix };
+    const address = `immudb://${server.host}:${server.port}/${TEST_DATABASE}`;
+    const tmp = tempDir('fmwk-ledger-immudb-cli-');
+    try {
+      const keyFile = join(tmp.dir, 'log.key');
+      writeFileSync(keyFile, key.signerKey, { mode: 0o600 });
+      const cli = (...a: string[]) => spawnSync(process.execPath, [MAIN, ...a], { encoding: 'utf8', env });
+      const cp = cli('checkpoint', '--store', address, '--key', keyFile);
+      expect(cp.status, cp.stderr).to.equal(0);
+      expect(openCheckpoint(cp.stdout, verifier).checkpoint.size).to.equal(9);
+      const store = await ImmudbStore.open(config);
+      try {
+        expect(await store.checkpointKeeper().readCheckpoint()).to.equal(cp.stdout);
+      } finally {
+        await store.close();
+      }
+      const r = cli('prove', 'consistency', '--store', address, '--from', '4', '--to', '9');
+      expect(r.status, r.stderr).to.equal(0);
+      const p = JSON.parse(r.stdout) as { old_root: string; new_root: string; proof: string[] };
+      verifyConsistency(4, 9, p.proof.map((x) => Buffer.from(x, 'base64')), Buffer.from(p.old_root, 'base64'), Buffer.from(p.new_root, 'base64'));
+      expect(p.new_root).to.equal(b64(openCheckpoint(cp.stdout, verifier).checkpoint.root));
+    } finally {
+      tmp.remove();
+    }
   });
 });

@@ -6,17 +6,19 @@ import { proofFailuresInvalid, readSignerKeyFile, withMerkleLog } from './proofs
 
 export const checkpoint: Command = {
   name: 'checkpoint',
-  summary: 'sign a checkpoint (Merkle root) of a directory store and print it',
-  help: `Usage: fmwk-ledger checkpoint --store DIR --key KEYFILE
+  summary: 'sign a checkpoint (Merkle root) of a store and print it',
+  help: `Usage: fmwk-ledger checkpoint --store STORE --key KEYFILE
 
-Brings DIR/merkle/hashes up to date from the ledger, checks it (the part the last
+Brings the Merkle hashes (DIR/merkle/hashes; immudb: keys merkle/<prefix>…) up to date
+from the ledger, checks it (the part the last
 checkpoint covered against that checkpoint's root, every hash added since against the
 events themselves), then signs "<origin>\\n<size>\\n<base64 root>\\n" (C2SP tlog-checkpoint)
 with the signer key in KEYFILE (mode 0600; its name is the origin). Prints the signed note
-and keeps it as DIR/merkle/checkpoint.
+and keeps it as DIR/merkle/checkpoint (immudb: the key merkle/<prefix>checkpoint).
 
 Options:
-  --store DIR     a directory store (opened read-only)
+  --store STORE   a directory or immudb://HOST:PORT/DB (opened read-only; immudb
+                  credentials from the environment or $FMWK_LEDGER_CONFIG)
   --key KEYFILE   the log's signer key (see keygen)
   -h, --help      this help
 
@@ -30,8 +32,8 @@ Exit: 0 printed, 1 the hashes or the ledger disagree with the last checkpoint, 2
     const signer = parseSignerKey(keyText);
     const verifier = parseVerifierKey(verifierKeyOf(keyText));
     return proofFailuresInvalid('checkpoint', io, () =>
-      withMerkleLog(dir, async (log, store) => {
-        const { signed } = await takeCheckpoint(dir, store, log, signer, verifier);
+      withMerkleLog(dir, async (log, store, keeper) => {
+        const { signed } = await takeCheckpoint(keeper, store, log, signer, verifier);
         io.stdout.write(signed);
         return EXIT.ok;
       }, io),

@@ -19,8 +19,9 @@ Leaf i is event i's canonical line without its newline; hashes are RFC 6962's
 golang.org/x/mod/sumdb/tlog (CheckRecord, CheckTree) or any RFC 9162 verifier.
 
 Options:
-  --store DIR          a directory store (opened read-only; its Merkle hashes are
-                       brought up to date in DIR/merkle)
+  --store STORE        a directory or immudb://HOST:PORT/DB (opened read-only; its
+                       Merkle hashes are brought up to date: DIR/merkle, or immudb
+                       keys merkle/<prefix>…)
   --seq N, --size M    inclusion: the event and the tree size
   --from M, --to N     consistency: the two tree sizes (1 <= M <= N)
   -h, --help           this help
