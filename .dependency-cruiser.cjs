@@ -51,6 +51,13 @@ module.exports = {
       to: { path: '^(src|projections|replay|snapshots)/', pathNot: '^src/(index|immudb|verify|testing)\\.ts$' },
     },
     {
+      name: 'explorer-only-from-cli',
+      comment: 'the web explorer (fastify) is loaded by `fmwk-ledger serve` only, never by the library',
+      severity: 'error',
+      from: { path: '^(src|projections|replay|snapshots)/', pathNot: '^src/(explorer|cli)/' },
+      to: { path: '^src/explorer/' },
+    },
+    {
       name: 'library-not-on-tests',
       severity: 'error',
       from: { path: '^(src|projections|replay|snapshots|examples)/' },

@@ -4,10 +4,10 @@
 import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { DirectoryStore, Ledger, type AppendInput } from '../src/index.js';
 import type { BenchOptions, BenchRow } from './benchTypes.js';
-import { formatRatio, median, paired } from './paired.js';
+import { formatRatio, median, pairedBlocks } from './paired.js';
 
 const WARMUP = 20;
 
@@ -34,30 +34,35 @@ interface Run {
   p99: number;
 }
 
-function summarise(latenciesNs: bigint[], totalNs: bigint): Run {
+function summariseRun(latenciesNs: bigint[], totalNs: bigint): Run {
   const ms = latenciesNs.map((x) => Number(x) / 1e6).sort((a, b) => a - b);
   const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? 0;
   return { perSec: (latenciesNs.length * 1e9) / Number(totalNs), p50: q(0.5), p99: q(0.99) };
 }
 
-async function ledgerRun(dir: string, n: number): Promise<Run & { loopDelayP99: number }> {
-  const store = await DirectoryStore.open(dir);
-  const ledger = await Ledger.open(store);
+/**
+ * One side of the comparison: opened for a round (with WARMUP appends), then asked for blocks
+ * of appends that alternate with the other sides' blocks, then closed.
+ */
+interface Appender {
+  /** Appends events `from` .. `from + count - 1`, pushing each latency. */
+  block(from: number, count: number, lat: bigint[]): Promise<void> | void;
+  close(): Promise<void> | void;
+}
+
+async function ledgerAppender(dir: string): Promise<Appender> {
+  const ledger = await Ledger.open(await DirectoryStore.open(dir));
   for (let i = 0; i < WARMUP; i++) await ledger.append(benchInput(i));
-  // How long the event loop is held up while appending: appends must not block it for an fsync.
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  delay.enable();
-  const lat: bigint[] = new Array(n);
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) {
-    const s = process.hrtime.bigint();
-    await ledger.append(benchInput(WARMUP + i));
-    lat[i] = process.hrtime.bigint() - s;
-  }
-  const total = process.hrtime.bigint() - t0;
-  delay.disable();
-  await ledger.close();
-  return { ...summarise(lat, total), loopDelayP99: delay.percentile(99) / 1e6 };
+  return {
+    async block(from, count, lat) {
+      for (let i = from; i < from + count; i++) {
+        const s = process.hrtime.bigint();
+        await ledger.append(benchInput(WARMUP + i));
+        lat.push(process.hrtime.bigint() - s);
+      }
+    },
+    close: () => ledger.close(),
+  };
 }
 
 /** The exact lines (with newline) a ledger writes for WARMUP + n appends, for the raw loops. */
@@ -69,92 +74,99 @@ async function ledgerLines(dir: string, n: number): Promise<Buffer[]> {
   return readFileSync(store.file, 'utf8').split('\n').slice(0, -1).map((l) => Buffer.from(`${l}\n`, 'utf8'));
 }
 
-/** The raw loop with the same API the store uses (fs/promises FileHandle). */
-async function rawAsyncRun(file: string, lines: Buffer[], n: number): Promise<Run> {
+/** The raw loop with the API the store used before (fs/promises FileHandle: two hops). */
+async function rawAsyncAppender(file: string, lines: Buffer[]): Promise<Appender> {
   const fh = await open(file, 'a');
-  try {
-    for (let i = 0; i < WARMUP; i++) {
-      await fh.write(lines[i]!);
-      await fh.datasync();
-    }
-    const lat: bigint[] = new Array(n);
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
-      const s = process.hrtime.bigint();
-      const b = lines[WARMUP + i]!;
-      await fh.write(b, 0, b.length);
-      await fh.datasync();
-      lat[i] = process.hrtime.bigint() - s;
-    }
-    return summarise(lat, process.hrtime.bigint() - t0);
-  } finally {
-    await fh.close();
+  for (let i = 0; i < WARMUP; i++) {
+    await fh.write(lines[i]!);
+    await fh.datasync();
   }
+  return {
+    async block(from, count, lat) {
+      for (let i = from; i < from + count; i++) {
+        const s = process.hrtime.bigint();
+        const b = lines[WARMUP + i]!;
+        await fh.write(b, 0, b.length);
+        await fh.datasync();
+        lat.push(process.hrtime.bigint() - s);
+      }
+    },
+    close: () => fh.close(),
+  };
 }
 
-/** The rawest loop Node offers: writeSync + fdatasyncSync. */
-function rawSyncRun(file: string, lines: Buffer[], n: number): Run {
+/** The rawest loop Node offers: writeSync + fdatasyncSync (blocks the event loop for each fsync). */
+function rawSyncAppender(file: string, lines: Buffer[]): Appender {
   const fd = openSync(file, 'a');
-  try {
-    for (let i = 0; i < WARMUP; i++) {
-      writeSync(fd, lines[i]!);
-      fdatasyncSync(fd);
-    }
-    const lat: bigint[] = new Array(n);
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
-      const s = process.hrtime.bigint();
-      writeSync(fd, lines[WARMUP + i]!);
-      fdatasyncSync(fd);
-      lat[i] = process.hrtime.bigint() - s;
-    }
-    return summarise(lat, process.hrtime.bigint() - t0);
-  } finally {
-    closeSync(fd);
+  for (let i = 0; i < WARMUP; i++) {
+    writeSync(fd, lines[i]!);
+    fdatasyncSync(fd);
   }
+  return {
+    block(from, count, lat) {
+      for (let i = from; i < from + count; i++) {
+        const s = process.hrtime.bigint();
+        writeSync(fd, lines[WARMUP + i]!);
+        fdatasyncSync(fd);
+        lat.push(process.hrtime.bigint() - s);
+      }
+    },
+    close: () => closeSync(fd),
+  };
 }
+
+type Side = 'ledger' | 'raw' | 'sync';
 
 export async function appendBench(o: BenchOptions): Promise<BenchRow[]> {
   const n = o.appendEvents;
+  // Blocks of ~50 appends alternate between the sides within a round: fsync latency on a shared
+  // disk drifts within seconds, and a whole round per side would pair different weather.
+  const blocks = Math.max(1, Math.round(n / 50));
   const lines = await ledgerLines(join(o.dir, 'lines'), n);
   const lineBytes = lines.slice(WARMUP).reduce((sum, b) => sum + b.length, 0) / n;
-  const runs: { ledger: Run[]; raw: Run[]; sync: Run[] } = { ledger: [], raw: [], sync: [] };
-  let loopDelayP99 = 0;
-  const result = await paired(
-    o.rounds,
-    {
-      ledger: async (r) => {
-        const run = await ledgerRun(join(o.dir, `ledger-${r}`), n);
-        loopDelayP99 = Math.max(loopDelayP99, run.loopDelayP99);
-        runs.ledger.push(run);
-        return run.perSec;
-      },
-      raw: async (r) => {
-        const run = await rawAsyncRun(join(o.dir, `raw-${r}.jsonl`), lines, n);
-        runs.raw.push(run);
-        return run.perSec;
-      },
-      sync: (r) => {
-        const run = rawSyncRun(join(o.dir, `rawsync-${r}.jsonl`), lines, n);
-        runs.sync.push(run);
-        return run.perSec;
-      },
-    },
-    (line) => o.log(`append ${line}`),
-  );
+  const runs: Record<Side, Run[]> = { ledger: [], raw: [], sync: [] };
+  // How long the event loop is held up while appending: an append must never block it for an
+  // fsync. Measured over the ledger's blocks and, for reference, over the raw async loop's.
+  const delay: Record<'ledger' | 'raw', IntervalHistogram> = { ledger: monitorEventLoopDelay({ resolution: 1 }), raw: monitorEventLoopDelay({ resolution: 1 }) };
+  const open_: Record<Side, (r: number) => Promise<Appender> | Appender> = {
+    ledger: (r) => ledgerAppender(join(o.dir, `ledger-${r}`)),
+    raw: (r) => rawAsyncAppender(join(o.dir, `raw-${r}.jsonl`), lines),
+    sync: (r) => rawSyncAppender(join(o.dir, `rawsync-${r}.jsonl`), lines),
+  };
+  const current: Partial<Record<Side, { appender: Appender; lat: bigint[]; ns: bigint }>> = {};
+  const side = (name: Side) => async (r: number, b: number) => {
+    if (b === 0) current[name] = { appender: await open_[name](r), lat: [], ns: 0n };
+    const c = current[name]!;
+    const from = Math.floor((b * n) / blocks);
+    const count = Math.floor(((b + 1) * n) / blocks) - from;
+    const h = name === 'sync' ? undefined : delay[name];
+    h?.enable();
+    const t0 = process.hrtime.bigint();
+    await c.appender.block(from, count, c.lat);
+    const ns = process.hrtime.bigint() - t0;
+    h?.disable();
+    c.ns += ns;
+    if (b === blocks - 1) {
+      await c.appender.close();
+      runs[name].push(summariseRun(c.lat, c.ns));
+    }
+    return { work: count, seconds: Number(ns) / 1e9 };
+  };
+  const result = await pairedBlocks(o.rounds, blocks, { ledger: side('ledger'), raw: side('raw'), sync: side('sync') }, (line) => o.log(`append ${line}`));
   const lat = (xs: Run[]) => `p50 ${median(xs.map((x) => x.p50)).toFixed(3)} ms, p99 ${median(xs.map((x) => x.p99)).toFixed(3)} ms (medians over rounds)`;
-  const row = (metric: string, side: 'ledger', baseline: 'raw' | 'sync', baselineMetric: string, target: number, note: string): BenchRow => {
-    const ratio = result.ratio(side, baseline);
+  const loop = (h: IntervalHistogram) => `event-loop delay p99 ${(h.percentile(99) / 1e6).toFixed(2)} ms, max ${(h.max / 1e6).toFixed(2)} ms`;
+  const row = (metric: string, baseline: 'raw' | 'sync', baselineMetric: string, target: number, note: string): BenchRow => {
+    const ratio = result.ratio('ledger', baseline);
     return {
-      bench: 'append', metric, value: result.summary(side).median, unit: 'events/s',
+      bench: 'append', metric, value: result.summary('ledger').median, unit: 'events/s',
       baseline: { metric: baselineMetric, value: result.summary(baseline).median },
       ratio: ratio.median, ratioSpread: ratio, target: `>= ${target}`, pass: ratio.median >= target, note: `ratio ${formatRatio(ratio)}; ${note}`,
     };
   };
   return [
-    row('Ledger.append, DirectoryStore (fdatasync each)', 'ledger', 'raw', 'raw write+fdatasync (fs/promises)', 0.9,
-      `${n} appends per round; ${lat(runs.ledger)}; event-loop delay p99 ${loopDelayP99.toFixed(2)} ms; lines ~${lineBytes.toFixed(0)} B`),
-    row('Ledger.append vs the synchronous loop', 'ledger', 'sync', 'raw writeSync+fdatasyncSync', 0.75, `raw sync ${lat(runs.sync)}`),
-    { bench: 'append', metric: 'raw write+fdatasync loop (fs/promises)', value: result.summary('raw').median, unit: 'events/s', note: `same lines, same dir; ${lat(runs.raw)}` },
+    row('Ledger.append, DirectoryStore (fdatasync each)', 'raw', 'raw write+fdatasync (fs/promises)', 0.9,
+      `${n} appends per round in ${blocks} interleaved blocks; ${lat(runs.ledger)}; ${loop(delay.ledger)}; lines ~${lineBytes.toFixed(0)} B`),
+    row('Ledger.append vs the synchronous loop', 'sync', 'raw writeSync+fdatasyncSync', 0.75, `raw sync ${lat(runs.sync)}`),
+    { bench: 'append', metric: 'raw write+fdatasync loop (fs/promises)', value: result.summary('raw').median, unit: 'events/s', note: `same lines, same dir; ${lat(runs.raw)}; ${loop(delay.raw)}` },
   ];
 }

@@ -56,3 +56,46 @@ const fmt = (x: number) => (Math.abs(x) >= 100 ? Math.round(x).toString() : x.to
 
 /** "0.85 (0.80..0.91, 5 rounds)". */
 export const formatRatio = (s: RatioSummary): string => `${s.median.toFixed(3)} (${s.min.toFixed(3)}..${s.max.toFixed(3)}, ${s.rounds.length} rounds)`;
+
+/** One block of work on one side: how much was done and how long it took. */
+export interface BlockResult {
+  readonly work: number;
+  readonly seconds: number;
+}
+
+/**
+ * Paired at a finer grain, for work whose cost drifts within seconds (fsync on a disk that other
+ * processes share): each round runs `blocks` short blocks of every side, interleaved, the order
+ * rotating from block to block, and a side's value for the round is its total work over its
+ * total time (a rate). Ratios are then taken per round, as in `paired`.
+ */
+export async function pairedBlocks<K extends string>(
+  rounds: number,
+  blocks: number,
+  sides: Readonly<Record<K, (round: number, block: number) => Promise<BlockResult> | BlockResult>>,
+  log?: (line: string) => void,
+): Promise<PairedResult<K>> {
+  if (!Number.isSafeInteger(blocks) || blocks < 1) throw new Error(`pairedBlocks: at least 1 block per round is needed, got ${blocks}`);
+  const names = Object.keys(sides) as K[];
+  const rates = new Map<number, Record<K, number>>();
+  let turn = 0;
+  const runRound = async (r: number): Promise<Record<K, number>> => {
+    const work = Object.fromEntries(names.map((n) => [n, 0])) as Record<K, number>;
+    const secs = Object.fromEntries(names.map((n) => [n, 0])) as Record<K, number>;
+    for (let b = 0; b < blocks; b++, turn++) {
+      for (let i = 0; i < names.length; i++) {
+        const side = names[(i + turn) % names.length]!;
+        const res = await sides[side](r, b);
+        work[side] += res.work;
+        secs[side] += res.seconds;
+      }
+    }
+    return Object.fromEntries(names.map((n) => [n, work[n] / secs[n]])) as Record<K, number>;
+  };
+  // The whole interleaved round runs when its first side is asked; the others read their share.
+  const side = (n: K) => async (r: number) => {
+    if (!rates.has(r)) rates.set(r, await runRound(r));
+    return rates.get(r)![n];
+  };
+  return paired(rounds, Object.fromEntries(names.map((n) => [n, side(n)])) as Record<K, (r: number) => Promise<number>>, log);
+}

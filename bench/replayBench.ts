@@ -74,7 +74,7 @@ export function generateReplayLedger(dir: string, n: number, ks: readonly number
   return dirs;
 }
 
-interface ChildResult {
+export interface ChildResult {
   ms: number;
   maxRssKB: number;
   digest?: string;
@@ -83,7 +83,8 @@ interface ChildResult {
   warnings?: string[];
 }
 
-async function child(...args: string[]): Promise<ChildResult> {
+/** One replayChild.js run (its own process: its own peak RSS). */
+export async function child(...args: string[]): Promise<ChildResult> {
   const { stdout } = await run(process.execPath, [CHILD, ...args], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult;
 }

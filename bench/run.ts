@@ -5,7 +5,10 @@
 //   --append N      appends per round in the append and immudb benchmarks (default 2000)
 //   --rounds R      rounds of every paired comparison, at least 5 (default 5): A and B alternate
 //                   within each round; the ratio is the median of per-round ratios [min..max]
-//   --only a,b      run only these benchmarks: append, verify, replay, immudb, proofs
+//   --only a,b      run only these benchmarks: append, verify, replay, proofs, immudb; and the opt-in ones,
+//                   which run only when named: scaling (verify, replay, stateAt and peak RSS at
+//                   100k, 300k, 1M events up to --events); peers (Emmett on SQLite: durable
+//                   appends and read-and-fold; installs bench/peers with npm ci when missing)
 //   --out FILE      where to write the JSON (default <repo>/bench-results.json)
 //   --keep          keep the temporary directory
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,8 @@ import { appendBench } from './appendBench.js';
 import { proofsBench } from './proofsBench.js';
 import type { BenchFn, BenchOptions, BenchRow } from './benchTypes.js';
 import type { RatioSummary } from './paired.js';
+import { peersBench } from './peersBench.js';
+import { scalingBench } from './scalingBench.js';
 import { verifyBench } from './verifyBench.js';
 
 /**
@@ -60,7 +65,8 @@ function immudbRows(r: Record<string, number | string | RatioSummary>): readonly
 }
 
 // ---- the benchmarks, in run order -----------------------------------------------------------
-const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchFn | undefined> }> = [
+// `optIn` benchmarks run only when --only names them (they take minutes or install packages).
+const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchFn | undefined>; optIn?: true }> = [
   { name: 'append', load: async () => appendBench },
   { name: 'verify', load: async () => verifyBench },
   // Helper benchmarks: one line each. `replayBench(opts)` / `immudbBench(opts)` take
@@ -69,6 +75,8 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchFn | undef
   { name: 'replay', load: optional('./replayBench.js', 'replayBench') },
   { name: 'proofs', load: async () => proofsBench },
   { name: 'immudb', load: optional('./immudbBench.js', 'immudbBench', (o) => ({ events: o.appendEvents, log: o.log, rounds: o.rounds }), immudbRows) },
+  { name: 'scaling', load: async () => scalingBench, optIn: true },
+  { name: 'peers', load: async () => peersBench, optIn: true },
 ];
 
 function parseArgs(argv: string[]) {
@@ -149,7 +157,7 @@ async function main(): Promise<void> {
   log(`${m.cpu}, ${m.nproc} CPUs, node ${m.node}; temp ${tmp}`);
   try {
     for (const b of BENCHES) {
-      if (args.only && !args.only.includes(b.name)) continue;
+      if (args.only ? !args.only.includes(b.name) : b.optIn) continue;
       const fn = await b.load();
       if (!fn) {
         skipped.push(b.name);

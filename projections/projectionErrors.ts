@@ -4,6 +4,7 @@ import { LedgerError, type ProjectionErrorCode } from '../src/errors/errors.js';
 
 export type { ProjectionErrorCode };
 
+/** The base of the projection layer's errors: a `LedgerError` with a `PROJECTION_*` code. */
 export class ProjectionError extends LedgerError {
   declare readonly code: ProjectionErrorCode;
   constructor(code: ProjectionErrorCode, message: string, options?: { cause?: unknown }) {

@@ -31,10 +31,12 @@ export class ProjectionRegistry {
     return this;
   }
 
+  /** The projection called `name`, if registered. */
   get(name: string): AnyProjection | undefined {
     return this.byName.get(name);
   }
 
+  /** Whether a projection called `name` is registered. */
   has(name: string): boolean {
     return this.byName.has(name);
   }
@@ -44,6 +46,7 @@ export class ProjectionRegistry {
     return [...this.byName.values()];
   }
 
+  /** How many projections are registered. */
   get size(): number {
     return this.byName.size;
   }

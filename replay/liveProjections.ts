@@ -3,16 +3,30 @@
 // event persists the consumer's checkpoint; an optional policy takes a snapshot every N events.
 import { BehaviorSubject, filter, type Observable, type Subscription } from 'rxjs';
 import type { LedgerEvent } from '../src/contract/event.js';
+import type { Ledger } from '../src/ledger/ledger.js';
 import type { ProjectionRunner, ProjectionStates } from '../projections/projectionRunner.js';
 import type { AnyProjection, StatesOf } from '../projections/projection.js';
 import { SNAPSHOT_CREATED } from '../snapshots/snapshotCreated.js';
+import type { SnapshotRecord, SnapshotWriter } from '../snapshots/snapshotWriter.js';
 import { ChainVerifier } from '../src/verify/chainVerifier.js';
-import { WRITE_SNAPSHOT } from './internal.js';
-import type { ReplayEngine, SnapshotRecord } from './replayEngine.js';
 import { LedgerValidationError } from '../src/errors/errors.js';
+import type { FoldResult } from './fold.js';
+import type { ReplayLogger } from './replayLogger.js';
 
 /** The states of projections `P`, by name. */
 type States<P extends AnyProjection> = ProjectionStates<StatesOf<P>>;
+
+/**
+ * What live mode needs of a replay engine: the ledger to follow, a fold to its tip from the
+ * best verified start point, and where to report what it could not write. Kept this narrow so
+ * live mode never depends on the engine (ReplayEngine satisfies it).
+ */
+export interface LiveSource {
+  readonly ledger: Pick<Ledger, 'getTip' | 'stream'>;
+  readonly logger: ReplayLogger;
+  /** Folds every projection through event `target`, each event checked against the chain. */
+  foldTo(target: number): Promise<FoldResult>;
+}
 
 export interface LiveOptions {
   /** Take a snapshot whenever this many events have passed since the last one (off by default). */
@@ -46,16 +60,22 @@ export class LiveProjections<P extends AnyProjection = AnyProjection> {
   private work: Promise<unknown> = Promise.resolve();
   private readonly snapshotEvery: number | undefined;
 
+  /** Writes this engine's snapshots and checkpoints; held privately (see SnapshotWriter). */
+  readonly #writer: SnapshotWriter;
+
+  /** Made by ReplayEngine.live(); the writer is the engine's own. */
   constructor(
-    private readonly engine: ReplayEngine<P>,
+    private readonly source: LiveSource,
+    writer: SnapshotWriter,
     options: LiveOptions = {},
   ) {
+    this.#writer = writer;
     this.snapshotEvery = options.snapshotEvery;
     if (this.snapshotEvery !== undefined) {
       if (!Number.isSafeInteger(this.snapshotEvery) || this.snapshotEvery < 1) {
         throw new LedgerValidationError('snapshotEvery', 'expected a positive integer', this.snapshotEvery);
       }
-      engine.requireSnapshots();
+      writer.requireSnapshots();
     }
     this.states$ = this.subject.pipe(filter((s): s is States<P> => s !== undefined));
     this.ready = this.start();
@@ -79,8 +99,8 @@ export class LiveProjections<P extends AnyProjection = AnyProjection> {
     let fold;
     let states: States<P>;
     try {
-      const tip = (await this.engine.ledger.getTip()).sequence_number;
-      fold = await this.engine.foldTo(tip);
+      const tip = (await this.source.ledger.getTip()).sequence_number;
+      fold = await this.source.foldTo(tip);
       states = fold.runner.current() as States<P>;
     } catch (e) {
       this.subject.error(e);
@@ -92,7 +112,9 @@ export class LiveProjections<P extends AnyProjection = AnyProjection> {
     this.latest = states;
     if (this.stopped) return states;
     this.subject.next(states);
-    this.subscription = this.engine.ledger.stream({ from: states.sequence + 1 }).subscribe({
+    // The chain is checked here (this.chain, anchored to the fold's last hash), so the stream
+    // need not hash every event a second time.
+    this.subscription = this.source.ledger.stream({ from: states.sequence + 1, verify: false }).subscribe({
       next: (e) => this.fold(e),
       error: (e) => this.fail(e),
       complete: () => this.subject.complete(),
@@ -117,19 +139,18 @@ export class LiveProjections<P extends AnyProjection = AnyProjection> {
       return;
     }
     this.publish(states);
-    const { checkpoints } = this.engine;
+    const { checkpoints } = this.#writer;
     if (event.event_type === SNAPSHOT_CREATED && checkpoints) {
-      this.enqueue(`checkpoint at ${event.sequence}`, () => this.engine.writeCheckpoint(checkpoints, states, event.hash));
+      this.enqueue(`checkpoint at ${event.sequence}`, () => this.#writer.checkpoint(checkpoints, states, event.hash));
     }
     if (this.snapshotEvery !== undefined && event.sequence - this.lastSnapshotAt >= this.snapshotEvery) {
       this.lastSnapshotAt = event.sequence;
-      const store = this.engine.requireSnapshots();
-      this.enqueue(`snapshot at ${event.sequence}`, () => this.engine[WRITE_SNAPSHOT](store, states, event.hash));
+      this.enqueue(`snapshot at ${event.sequence}`, () => this.#writer.snapshot(states, event.hash));
     }
   }
 
   private enqueue(what: string, task: () => Promise<unknown>): void {
-    this.work = this.work.then(task).catch((e) => this.engine.logger.warn(`${what} not written: ${e instanceof Error ? e.message : String(e)}`));
+    this.work = this.work.then(task).catch((e) => this.source.logger.warn(`${what} not written: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   private fail(error: unknown): void {
@@ -141,11 +162,11 @@ export class LiveProjections<P extends AnyProjection = AnyProjection> {
   /** Snapshots the current states (after the initial replay) and records it in the ledger. */
   async takeSnapshot(): Promise<SnapshotRecord> {
     await this.ready;
-    const store = this.engine.requireSnapshots();
+    this.#writer.requireSnapshots();
     const states = this.current!;
     const anchor = this.chain!.lastHash;
-    if (states.sequence < 0) return this.engine.takeSnapshot(); // empty ledger: reports why
-    const result = this.work.then(() => this.engine[WRITE_SNAPSHOT](store, states, anchor));
+    if (states.sequence < 0) return this.#writer.snapshot(states, anchor); // empty ledger: refused, saying why
+    const result = this.work.then(() => this.#writer.snapshot(states, anchor));
     this.work = result.catch(() => undefined);
     return result;
   }

@@ -2,10 +2,9 @@
 // saw a snapshot_created event, in `<dir>/<consumer>.checkpoint` (same format as a snapshot,
 // kind "checkpoint"). A restart resumes from it instead of genesis.
 import { join } from 'node:path';
-import type { LedgerStore } from '../src/ledger/ledgerStore.js';
 import { writeFileAtomic } from '../src/stores/atomicWrite.js';
 import { SnapshotError } from './snapshotErrors.js';
-import { readRegularFile, storeDirectory } from './snapshotStore.js';
+import { homeDirectory, readRegularFile, type LedgerHome } from './snapshotStore.js';
 
 const CONSUMER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
@@ -13,7 +12,7 @@ const CONSUMER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
  * The checkpoint file of one consumer (one live runner).
  *
  * @example
- * const checkpoints = CheckpointStore.beside(directoryStore, 'graph');  // <ledger dir>/checkpoints/graph.checkpoint
+ * const checkpoints = CheckpointStore.beside(ledger, 'graph');  // <ledger dir>/checkpoints/graph.checkpoint
  */
 export class CheckpointStore {
   private constructor(
@@ -27,11 +26,11 @@ export class CheckpointStore {
     return new CheckpointStore(dir, consumer);
   }
 
-  /** `<dir>/checkpoints/<consumer>.checkpoint` of a directory store. */
-  static beside(store: LedgerStore, consumer = 'default'): CheckpointStore {
-    const dir = storeDirectory(store);
+  /** `<dir>/checkpoints/<consumer>.checkpoint` of a ledger on a directory store. */
+  static beside(home: LedgerHome, consumer = 'default'): CheckpointStore {
+    const dir = homeDirectory(home);
     if (dir === undefined) {
-      throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'store', `${store.description} keeps no local directory: pass CheckpointStore.at(dir)`, store.description);
+      throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'store', `${home.description} keeps no local directory: pass CheckpointStore.at(dir)`, home.description);
     }
     return CheckpointStore.at(join(dir, 'checkpoints'), consumer);
   }

@@ -4,6 +4,7 @@
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Ledger } from '../src/ledger/ledger.js';
 import type { LedgerStore } from '../src/ledger/ledgerStore.js';
 import { writeFileAtomic } from '../src/stores/atomicWrite.js';
 import { SnapshotError } from './snapshotErrors.js';
@@ -43,9 +44,12 @@ export async function readRegularFile(path: string): Promise<Buffer | undefined>
 
 const SNAPSHOT_NAME = /^(0|[1-9]\d{0,15})\.snapshot$/;
 
-/** The directory of a store that keeps its data in one (the directory store), else undefined. */
-export function storeDirectory(store: LedgerStore): string | undefined {
-  const dir = (store as { dir?: unknown }).dir;
+/** A ledger (or, as before, its store): where files kept beside it go, and its name for messages. */
+export type LedgerHome = Pick<Ledger, 'location' | 'description'> | Pick<LedgerStore, 'dir' | 'description'>;
+
+/** The local directory of a ledger (or store) that keeps its data in one (a directory store), else undefined. */
+export function homeDirectory(home: LedgerHome): string | undefined {
+  const dir = 'location' in home ? home.location : home.dir;
   return typeof dir === 'string' ? dir : undefined;
 }
 
@@ -53,7 +57,7 @@ export function storeDirectory(store: LedgerStore): string | undefined {
  * The snapshot files of one ledger.
  *
  * @example
- * const snapshots = SnapshotStore.beside(directoryStore);   // <ledger dir>/snapshots
+ * const snapshots = SnapshotStore.beside(ledger);   // <ledger dir>/snapshots (a directory store)
  * const immudbSnapshots = SnapshotStore.at('/var/lib/app/snapshots');
  * await snapshots.list(); // [1200, 600] (newest first)
  */
@@ -66,11 +70,11 @@ export class SnapshotStore {
     return new SnapshotStore(dir);
   }
 
-  /** `<dir>/snapshots` of a directory store; other stores need SnapshotStore.at(dir). */
-  static beside(store: LedgerStore, subdirectory = 'snapshots'): SnapshotStore {
-    const dir = storeDirectory(store);
+  /** `<dir>/snapshots` of a ledger on a directory store; other stores need SnapshotStore.at(dir). */
+  static beside(home: LedgerHome, subdirectory = 'snapshots'): SnapshotStore {
+    const dir = homeDirectory(home);
     if (dir === undefined) {
-      throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'store', `${store.description} keeps no local directory: pass SnapshotStore.at(dir)`, store.description);
+      throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'store', `${home.description} keeps no local directory: pass SnapshotStore.at(dir)`, home.description);
     }
     return new SnapshotStore(join(dir, subdirectory));
   }

@@ -4,7 +4,6 @@
 // (writing one would append an event per checkpoint), so it is held to its anchor only.
 import type { Ledger } from '../src/ledger/ledger.js';
 import { sha256 } from '../src/contract/hash.js';
-import { LedgerNotFoundError } from '../src/errors/errors.js';
 import { ChainVerifier, checkAnchorLine } from '../src/verify/chainVerifier.js';
 import type { CheckpointStore } from './checkpointStore.js';
 import { decodeSnapshot, type SnapshotProjection } from './snapshotFormat.js';
@@ -28,10 +27,9 @@ export type SnapshotVerdict = { readonly ok: true; readonly snapshot: VerifiedSn
 const reject = (reason: string): SnapshotVerdict => ({ ok: false, reason });
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/** The hash of event `sequence`, its line re-hashed (LedgerNotFoundError if the ledger does not hold it). */
 async function anchorHashAt(ledger: Ledger, sequence: number): Promise<string> {
-  const line = await ledger.store.readLine(sequence);
-  if (line === undefined) throw new LedgerNotFoundError(sequence, `the ledger has no event ${sequence}`);
-  return checkAnchorLine(line, sequence).hash;
+  return checkAnchorLine(await ledger.readLine(sequence), sequence).hash;
 }
 
 export interface VerifySnapshotOptions {
@@ -59,7 +57,7 @@ export async function verifySnapshot(ledger: Ledger, store: SnapshotStore, seque
     const last = Math.min(options.tip, sequence + options.recordSearchLimit);
     const chain = new ChainVerifier(sequence + 1, anchor);
     let recorded: string | undefined;
-    for await (const { line } of ledger.store.scanLines(sequence + 1, last)) {
+    for await (const { line } of ledger.readLines(sequence + 1, last)) {
       const event = chain.acceptLine(line);
       if (event.event_type !== SNAPSHOT_CREATED) continue;
       const record = asSnapshotCreated(event.payload);

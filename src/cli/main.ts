@@ -17,8 +17,9 @@ import { keygen } from './commands/keygen.js';
 import { checkpoint } from './commands/checkpoint.js';
 import { prove } from './commands/prove.js';
 import { witness } from './commands/witness.js';
+import { serve } from './commands/serve.js';
 
-export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify, follow, snapshot, replay, bootstrap, keygen, checkpoint, prove, witness];
+export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify, follow, snapshot, replay, bootstrap, keygen, checkpoint, prove, witness, serve];
 
 const HELP = `Usage: fmwk-ledger COMMAND [OPTIONS]
 

@@ -1,8 +1,10 @@
 // Typed errors with a stable `code`, so callers can branch without string matching
 // (the sigstore-js BaseError<Code> pattern). Every message names what failed and where.
 
-// Every code of the framework, in one union: the ledger's, the projections' and the snapshots'
-// (their classes live beside their layers and extend LedgerError, so one guard serves them all).
+/**
+ * Every code of the framework, in one union: the ledger's, the projections' and the snapshots'
+ * (their classes live beside their layers and extend LedgerError, so one guard serves them all).
+ */
 export type LedgerErrorCode =
   | 'LEDGER_CONNECTION'
   | 'LEDGER_APPEND_UNCERTAIN'
@@ -25,6 +27,13 @@ export type ProjectionErrorCode = 'PROJECTION_FAILED' | 'PROJECTION_DUPLICATE' |
 /** Codes of `SnapshotError` (snapshots/snapshotErrors.ts). */
 export type SnapshotErrorCode = 'SNAPSHOT_INVALID' | 'SNAPSHOT_UNAVAILABLE';
 
+/**
+ * The base of every error the framework throws, with a stable `code` to branch on.
+ *
+ * @example
+ * try { await ledger.append(input); }
+ * catch (e) { if (isLedgerError(e, 'LEDGER_SEQUENCE')) retry(); else throw e; }
+ */
 export class LedgerError extends Error {
   readonly code: LedgerErrorCode;
   constructor(code: LedgerErrorCode, message: string, options?: { cause?: unknown }) {

@@ -6,7 +6,7 @@ import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type LedgerEve
 import { buildEventLine, parseEventLine, readEventLine } from '../contract/eventLine.js';
 import { EventTypeRegistry, type ReservedTypeCapability } from './eventTypeRegistry.js';
 import { GENESIS_HASH } from '../contract/hash.js';
-import type { LedgerStore, MerkleLog, Tip } from './ledgerStore.js';
+import type { LedgerStore, MerkleLog, StoredLine, Tip } from './ledgerStore.js';
 import { streamEvents, type StreamOptions } from './eventStream.js';
 import { decodeOrThrow } from '../contract/validation.js';
 import { verifyLines, type VerifyOptions, type VerifyResult } from '../verify/verifyChain.js';
@@ -220,6 +220,62 @@ export class Ledger {
     if (expected <= end) throw new LedgerCorruptionError(expected, `${this.store.description} ended before sequence ${end}`);
   }
 
+  // ---- line-level reads: the stored bytes, for callers that check the chain themselves ------
+
+  /** The store's short name, for messages (e.g. `directory:/var/ledger`). */
+  get description(): string {
+    return this.store.description;
+  }
+
+  /**
+   * The local directory the store keeps its data in (a directory store's), else undefined.
+   * Files kept beside the ledger (snapshots, checkpoints) default to it.
+   */
+  get location(): string | undefined {
+    const dir = this.store.dir;
+    return typeof dir === 'string' ? dir : undefined;
+  }
+
+  /**
+   * The line of event `sequence` exactly as stored (canonical JSON, no newline), not parsed or
+   * checked: for callers that hash the bytes themselves (snapshot anchors, audits).
+   * LedgerNotFoundError if the ledger does not hold it.
+   *
+   * @example
+   * const line = await ledger.readLine(41);   // '{"event_id":…,"sequence":41,…}'
+   */
+  async readLine(sequence: number): Promise<string> {
+    checkInteger('sequence', sequence, 0);
+    const line = await this.store.readLine(sequence);
+    if (line === undefined) throw new LedgerNotFoundError(sequence, `no event at sequence ${sequence} (${this.store.description})`);
+    return line;
+  }
+
+  /**
+   * Stored lines `from`..`to` inclusive, exactly as stored and streamed in pages (flat memory),
+   * not parsed or checked: for callers that check the chain themselves (replay, snapshots,
+   * export). With `to`, a store that ends before it is LedgerCorruptionError at the first
+   * missing sequence; `to` below `from` yields nothing. Without `to`, every line the store
+   * holds from `from` on (for a directory store, stray lines past the tip's position too, so an
+   * export keeps them for verify to find).
+   *
+   * @example
+   * for await (const { sequence, line } of ledger.readLines(0, 99)) hashes.push(sha256(line));
+   */
+  async *readLines(from: number, to?: number): AsyncGenerator<StoredLine> {
+    checkInteger('from', from, 0);
+    if (to !== undefined) {
+      checkInteger('to', to, -1);
+      if (to < from) return;
+    }
+    let next = from;
+    for await (const stored of this.store.scanLines(from, to)) {
+      next++;
+      yield stored;
+    }
+    if (to !== undefined && next <= to) throw new LedgerCorruptionError(next, `${this.store.description} ended before sequence ${to}`);
+  }
+
   /**
    * The stored event exactly: a canonical line with safe integers via JSON.parse, any other
    * line strictly (duplicate keys are LedgerCorruptionError, a number JavaScript cannot hold
@@ -241,7 +297,9 @@ export class Ledger {
     const last = end ?? tip.sequence_number;
     if (end !== undefined) checkInteger('end', end, start);
     if (last > tip.sequence_number) throw new LedgerNotFoundError(last, `no event at sequence ${last}: the tip is ${tip.sequence_number}`);
-    if (last < start) return { valid: true, break_at: null, count: 0 };
+    // Nothing to check, unless the range runs to the tip: then a store that can hold entries past
+    // its tip (a planted immudb key at tip + 1, even on an empty ledger) is still asked to show them.
+    if (last < start && (end !== undefined || start !== tip.sequence_number + 1)) return { valid: true, break_at: null, count: 0 };
     try {
       let previousHash = GENESIS_HASH;
       if (start > 0) {

@@ -23,6 +23,12 @@ export interface LedgerStore {
   /** Short name for messages, e.g. `directory:/var/ledger` or `immudb://host:3322/ledger`. */
   readonly description: string;
 
+  /**
+   * Optional: the local directory a store keeps its data in (the directory store). Files kept
+   * beside a ledger (snapshots, checkpoints) default to it; stores without one leave it out.
+   */
+  readonly dir?: string;
+
   /** The current tip as the store knows it (read at open; kept current by append). */
   tip(): Promise<Tip>;
 

@@ -29,5 +29,6 @@ export class MemoryStore implements LedgerStore {
     for (let s = Math.max(0, from); s <= last; s++) yield { sequence: s, line: this.lines[s]! };
   }
 
+  /** Does nothing: there is nothing to release (the events stay readable). */
   async close(): Promise<void> {}
 }

@@ -5,6 +5,7 @@ import type { LedgerStore } from '../ledger/ledgerStore.js';
 import { DirectoryStore } from './directoryStore.js';
 import { isImmudbAddress } from './immudb/immudbConfig.js';
 
+/** How {@link openStore} opens a store. */
 export interface OpenStoreOptions {
   /** Open without taking the writer lock (directory) / for reads only. */
   readonly readOnly?: boolean;
@@ -12,6 +13,15 @@ export interface OpenStoreOptions {
   readonly configFile?: string;
 }
 
+/**
+ * Opens the store at `address`: a directory (the embedded {@link DirectoryStore}) or
+ * `immudb://HOST:PORT/DB` (the immudb adapter, loaded on demand; credentials from the
+ * environment or the config file, never the URL).
+ *
+ * @example
+ * const ledger = await Ledger.open(await openStore('./data'));
+ * const reader = await openStore('immudb://127.0.0.1:3322/ledger', { readOnly: true });
+ */
 export async function openStore(address: string, options: OpenStoreOptions = {}): Promise<LedgerStore> {
   if (address.length === 0) throw new LedgerValidationError('store', 'expected a directory or immudb://HOST:PORT/DB', address);
   // immudb has no writer lock to skip: readOnly changes nothing there.

@@ -5,14 +5,18 @@ import assert from 'node:assert/strict';
 
 /** A decider: `decide` turns a command into events against the current state; `evolve` folds an event into the state. */
 export interface Decider<S, C, E> {
+  /** The events `command` produces against `state` (one, several or none); throws to refuse it. */
   decide(command: C, state: S): E | readonly E[];
+  /** The state after `event`. */
   evolve(state: S, event: E): S;
+  /** The state before any event. */
   initialState(): S;
 }
 
 /** An Error subclass, or a predicate the thrown value must satisfy. */
 export type ErrorMatcher = (abstract new (...args: never[]) => unknown) | ((error: unknown) => boolean);
 
+/** The expectations on what a command did. */
 export interface DeciderThen<E> {
   /** The command produced exactly these events, in this order (deep, strict equality). */
   then(expected: E | readonly E[]): void;
@@ -22,7 +26,9 @@ export interface DeciderThen<E> {
   thenThrows(matcher?: ErrorMatcher): void;
 }
 
+/** The state folded from the given events, waiting for a command. */
 export interface DeciderGiven<C, E> {
+  /** Decides `command` against that state (lazily: the expectation runs it). */
   when(command: C): DeciderThen<E>;
 }
 
@@ -42,12 +48,15 @@ export function assertErrorMatches(error: unknown, matcher: ErrorMatcher | undef
 const asArray = <E>(events: E | readonly E[]): readonly E[] => (Array.isArray(events) ? events : [events as E]);
 
 /**
+ * Given/when/then tests for a decider: the events a command produces after some events, or its error.
+ *
  * @example
  * const given = DeciderSpecification.for({ decide, evolve, initialState });
  * given([opened('a')]).when({ type: 'close', id: 'a' }).then([closed('a')]);
  * given([]).when({ type: 'close', id: 'a' }).thenThrows(NotOpenError);
  */
 export const DeciderSpecification = {
+  /** A `given(events)` function over `decider`. */
   for<S, C, E>(decider: Decider<S, C, E>): (events?: readonly E[]) => DeciderGiven<C, E> {
     return (events = []) => ({
       when(command: C): DeciderThen<E> {

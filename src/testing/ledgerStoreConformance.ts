@@ -15,12 +15,14 @@ import type { LedgerStore } from '../ledger/ledgerStore.js';
 
 /** One store for one test, and how to dispose of it. */
 export interface StoreUnderTest {
+  /** The fresh, empty store the test runs against. */
   readonly store: LedgerStore;
   /**
    * Opens a second store over the same data (a second writer, or a reopen after close).
    * Persistent stores give it; without it the two tests that need it are not registered.
    */
   readonly reopen?: () => Promise<LedgerStore>;
+  /** Closes and removes what the test created (files, a database). */
   cleanup(): Promise<void>;
 }
 
@@ -31,10 +33,13 @@ type Body = () => Promise<void> | void;
 
 /** The runner's functions (mocha's, node:test's or vitest's globals fit). */
 export interface ConformanceOptions {
+  /** The runner's `describe` (default: the global one). */
   readonly describe?: (title: string, fn: () => void) => unknown;
+  /** The runner's `it` (default: the global one). */
   readonly it?: (title: string, fn: () => Promise<void>) => unknown;
   /** Suite-level hooks, used only for `setup` and `teardown` (node:test and mocha: before/after; vitest: beforeAll/afterAll). */
   readonly before?: (fn: Body) => unknown;
+  /** The runner's suite-level teardown hook (`after` or `afterAll`). */
   readonly after?: (fn: Body) => unknown;
   /** Runs once before the suite (start a server, create a database). Needs `before`. */
   readonly setup?: Body;

@@ -4,6 +4,7 @@ import type { Projection } from '../../projections/projection.js';
 import { assertErrorMatches, type ErrorMatcher } from './deciderSpecification.js';
 import { projectionStateAt, type EventSource, type ProjectionStateAtOptions } from './projectionStateAt.js';
 
+/** The expectations on a projection folded over some events. */
 export interface ProjectionGiven<S> {
   /** The state after every given event deep-equals `expected` (strictly). */
   thenState(expected: S): Promise<void>;
@@ -12,11 +13,14 @@ export interface ProjectionGiven<S> {
 }
 
 /**
+ * Given/then tests for a projection: the state it reaches after some events, or its error.
+ *
  * @example
  * const given = ProjectionSpecification.for(graphProjection);
  * await given([nodeCreation('a', 'concept')]).thenState({ nodes: { a: { ... } } });
  */
 export const ProjectionSpecification = {
+  /** A `given(events)` function over `projection`; events are append inputs, LedgerEvents or a Ledger. */
   for<S>(projection: Projection<S, any>, options: ProjectionStateAtOptions = {}): (events: EventSource) => ProjectionGiven<S> {
     return (events) => ({
       async thenState(expected) {

@@ -12,6 +12,7 @@ import { silentLogger } from '../../replay/replayLogger.js';
 /** Events to replay: a ledger, events already in a ledger, or inputs to append to a fresh one. */
 export type EventSource = Ledger | readonly LedgerEvent<any>[] | readonly AppendInput<any>[];
 
+/** Options of {@link projectionStateAt}. */
 export interface ProjectionStateAtOptions {
   /** Event types for appending inputs (default: the seed's types). */
   readonly registry?: EventTypeRegistry;

@@ -4,7 +4,9 @@ import { ChainCursor } from './chainCursor.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import type { Tip } from '../contract/tip.js';
 
+/** The verdict on a chain: `{ valid, break_at, count }`, the same from every verifier. */
 export interface VerifyResult {
+  /** True when every line hashes to its stored hash and links to the one before. */
   readonly valid: boolean;
   /** The first sequence that fails (hash, link or sequence), or null when valid. */
   readonly break_at: number | null;
@@ -16,6 +18,7 @@ export interface VerifyResult {
   readonly torn_bytes?: number;
 }
 
+/** Where a chain of lines starts, what tip it must end at, and progress reports. */
 export interface VerifyOptions {
   /** Sequence of the first line (default 0). */
   readonly start?: number;
@@ -25,6 +28,7 @@ export interface VerifyOptions {
   readonly expectTip?: Tip;
   /** Called every `progressEvery` events with the number verified so far. */
   readonly onProgress?: (count: number) => void;
+  /** How often onProgress is called, in events. */
   readonly progressEvery?: number;
 }
 

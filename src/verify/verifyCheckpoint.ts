@@ -13,10 +13,12 @@ export class StreamingRoot {
   private readonly stack: Array<{ level: number; hash: Buffer }> = [];
   private count = 0;
 
+  /** How many leaves were added. */
   get size(): number {
     return this.count;
   }
 
+  /** Adds the next leaf (its RFC 6962 leaf hash is taken here). */
   add(leaf: Uint8Array | string): void {
     let top = { level: 0, hash: leafHash(leaf) };
     while (this.stack.length && this.stack[this.stack.length - 1]!.level === top.level) {
@@ -27,6 +29,7 @@ export class StreamingRoot {
     this.count++;
   }
 
+  /** The root of the leaves added so far (the empty tree's root for none). */
   root(): Buffer {
     if (this.stack.length === 0) return EMPTY_ROOT;
     let acc = this.stack[this.stack.length - 1]!.hash;
@@ -35,7 +38,9 @@ export class StreamingRoot {
   }
 }
 
+/** A chain verdict, with the signed checkpoint it was checked against. */
 export interface CheckpointVerifyResult extends VerifyResult {
+  /** The checkpoint, once its signature verified. */
   readonly checkpoint: Checkpoint;
 }
 

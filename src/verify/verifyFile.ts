@@ -3,6 +3,7 @@ import { openRegularFile, readLineBatches } from '../contract/lineReader.js';
 import { verifyLineBatches, type VerifyOptions, type VerifyResult } from './verifyChain.js';
 import { planRanges, verifyRanges } from './verifyFileParallel.js';
 
+/** Options of {@link verifyFile}: those of verifyLines, and worker threads. */
 export interface VerifyFileOptions extends Omit<VerifyOptions, 'start' | 'previousHash'> {
   /**
    * Worker threads for the per-line work (default 1: the calling thread only). With N > 1 a

@@ -10,6 +10,7 @@ import { eventSignatureProblem } from '../proofs/signedEvent.js';
 import { ChainCursor } from './chainCursor.js';
 import type { VerifyResult } from './verifyChain.js';
 
+/** Which events must be signed (verifySignedEvents). */
 export interface SignedEventsOptions {
   /** Only events of these types must be signed (default: every event). Others are chain-checked only. */
   readonly eventTypes?: readonly string[];

@@ -70,7 +70,7 @@ describe('examples/graph (FMWK-005 on the replay engine)', () => {
   });
 
   it('reconstructs the same graph at every sequence with and without snapshots', async () => {
-    const snapshots = SnapshotStore.beside(ledger.store);
+    const snapshots = SnapshotStore.beside(ledger);
     const engine = new ReplayEngine(ledger, { projections: [graphProjection], snapshots, logger: collectingLogger() });
     for (const [i, input] of story.entries()) {
       await ledger.append(input);

@@ -51,7 +51,7 @@ Exit: 0 written, 2 usage or I/O error.`,
         };
         // Exactly the stored bytes, never re-serialised, up to the end of the store (not just the
         // tip's position): a tampered, duplicated or stray line stays in for verify to find.
-        for await (const { line } of ledger.store.scanLines(0)) {
+        for await (const { line } of ledger.readLines(0)) {
           chunk.push(`${line}\n`);
           size += line.length + 1;
           if (size >= 1 << 20) await flush();

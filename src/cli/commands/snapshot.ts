@@ -1,7 +1,7 @@
 import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { ReplayEngine } from '../../../replay/replayEngine.js';
-import { SnapshotStore, storeDirectory } from '../../../snapshots/snapshotStore.js';
+import { SnapshotStore } from '../../../snapshots/snapshotStore.js';
 import { parseCommandArgs, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { loadProjections } from '../projectionModule.js';
@@ -39,9 +39,9 @@ Exit: 0 written and recorded, 1 corrupt ledger or a projection failed, 2 usage o
     const registry = await loadProjections(requireOption(values, 'projections'));
     const at = values.at === undefined ? undefined : parseSequence('--at', values.at);
     const ledger = await Ledger.open(await openStore(address, storeConfig(values)));
-    if (values.snapshots === undefined && storeDirectory(ledger.store) === undefined) {
+    if (values.snapshots === undefined && ledger.location === undefined) {
       await ledger.close();
-      throw new UsageError(`--snapshots DIR is required for ${ledger.store.description} (it keeps no local directory)`);
+      throw new UsageError(`--snapshots DIR is required for ${ledger.description} (it keeps no local directory)`);
     }
     const progress = replayProgress(io, 'snapshot');
     try {

@@ -10,12 +10,21 @@ import { ImmudbRpcError } from './immudbRpc.js';
 /** Every immudb server has this database; the session that creates ours is opened on it. */
 const SYSTEM_DATABASE = 'defaultdb';
 
+/** What {@link bootstrapImmudb} did. */
 export interface ImmudbBootstrapResult {
+  /** The database's `immudb://HOST:PORT/DB` address. */
   readonly address: string;
   /** False when the database already existed (bootstrap is idempotent). */
   readonly created: boolean;
 }
 
+/**
+ * Creates the ledger's immudb database if it does not exist (idempotent); opening a ledger
+ * never creates it.
+ *
+ * @example
+ * const { created } = await bootstrapImmudb(resolveImmudbConfig({ address: 'immudb://127.0.0.1:3322/ledger' }));
+ */
 export async function bootstrapImmudb(config: ImmudbConfig): Promise<ImmudbBootstrapResult> {
   const admin = await connectImmudbSession(config, SYSTEM_DATABASE);
   let created: boolean;

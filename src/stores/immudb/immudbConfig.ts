@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { LedgerConnectionError } from '../../errors/errors.js';
 import { Secret } from './secret.js';
 
+/** Where an immudb ledger lives and how to log in; built by {@link resolveImmudbConfig}. */
 export interface ImmudbConfig {
   readonly host: string;
   readonly port: number;
@@ -26,6 +27,7 @@ export const IMMUDB_LOCAL_DEV_DEFAULTS = {
   keyPrefix: 'event/',
 } as const;
 
+/** The environment variables {@link resolveImmudbConfig} reads, by config field. */
 export const IMMUDB_ENV = {
   host: 'IMMUDB_HOST',
   port: 'IMMUDB_PORT',
@@ -43,6 +45,7 @@ export interface ImmudbAddress {
   readonly database: string;
 }
 
+/** The sources {@link resolveImmudbConfig} merges, beside the defaults. */
 export interface ResolveImmudbConfigOptions {
   /** `immudb://HOST:PORT/DB`; each part it names wins over every other source. */
   readonly address?: string;
@@ -50,6 +53,7 @@ export interface ResolveImmudbConfigOptions {
   readonly configFile?: string;
   /** Explicit values (e.g. from code); they win over file and environment, not over the address. */
   readonly overrides?: Partial<Omit<ImmudbConfig, 'password'> & { password: string }>;
+  /** The environment to read {@link IMMUDB_ENV} from; default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -82,6 +86,7 @@ export function parseImmudbAddress(address: string): ImmudbAddress {
   return { host, port, database };
 }
 
+/** The `immudb://HOST:PORT/DB` form of an address (IPv6 hosts in brackets); no credentials. */
 export const formatImmudbAddress = ({ host, port, database }: ImmudbAddress): string =>
   `immudb://${host.includes(':') ? `[${host}]` : host}:${port}/${database}`;
 

@@ -23,6 +23,7 @@ import { ImmudbHashStorage } from './immudbMerkleLog.js';
 import { StoredMerkleLog, type CheckpointKeeper } from '../merkleLog.js';
 import type { MerkleLog } from '../../ledger/ledgerStore.js';
 
+/** Tuning of an {@link ImmudbStore}: paging, reconnects and deadlines. */
 export interface ImmudbStoreOptions {
   /** Events per Scan page (immudb's default server limit is 1000). */
   readonly scanPageSize?: number;
@@ -60,6 +61,14 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
 /** The key an entry sits under in the index: the reference key itself when it is a reference. */
 const indexKeyOf = (entry: EntryMsg): Buffer => entry.referencedBy?.key ?? entry.key;
 
+/**
+ * The ledger's store over a real immudb server: one key per event, appends that can never fork
+ * the chain, and every line re-hashed and linked client-side as it is read.
+ *
+ * @example
+ * const store = await ImmudbStore.openAddress('immudb://127.0.0.1:3322/ledger'); // credentials from IMMUDB_USER/IMMUDB_PASSWORD or --config
+ * const ledger = await Ledger.open(store);
+ */
 export class ImmudbStore implements LedgerStore {
   readonly description: string;
   readonly #config: ImmudbConfig;
@@ -194,6 +203,7 @@ export class ImmudbStore implements LedgerStore {
     return () => clearInterval(timer);
   }
 
+  /** Closes the session; an append in flight fails with LedgerConnectionError. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

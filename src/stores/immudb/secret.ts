@@ -5,6 +5,13 @@ import { inspect } from 'node:util';
 
 const REDACTED = '[redacted]';
 
+/**
+ * A password that prints, serialises and inspects as `[redacted]`; only `reveal()` gives the value.
+ *
+ * @example
+ * const password = new Secret(process.env.IMMUDB_PASSWORD ?? '');
+ * console.log({ password }); // { password: [redacted] }
+ */
 export class Secret {
   readonly #value: string;
 
@@ -17,14 +24,17 @@ export class Secret {
     return this.#value;
   }
 
+  /** `[redacted]`, never the value. */
   toString(): string {
     return REDACTED;
   }
 
+  /** `[redacted]`, so JSON.stringify never carries the value. */
   toJSON(): string {
     return REDACTED;
   }
 
+  /** `[redacted]` in console.log and util.inspect. */
   [inspect.custom](): string {
     return REDACTED;
   }

@@ -1,0 +1,74 @@
+import { Ledger } from '../../ledger/ledger.js';
+import { openStore } from '../../stores/openStore.js';
+import { parseCommandArgs, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
+import { EXIT, UsageError, type Command } from '../command.js';
+import { loadProjections } from '../projectionModule.js';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'browse the ledger in a web page (read-only explorer)',
+  help: `Usage: fmwk-ledger serve --store STORE [--port P] [--host H] [--projections MODULE] [--config FILE]
+
+Serves a read-only explorer of the ledger: the timeline (paged, filtered by type, actor and
+time), each event in full with its hash links, chain verification with progress (the first
+broken sequence highlighted), and the projections' state after any sequence. Prints
+  listening on http://HOST:PORT
+on standard output once it accepts connections; runs until interrupted (Ctrl-C).
+
+The store is opened read-only: the explorer never writes and takes no writer lock, so it
+can run beside the writer. Bound to 127.0.0.1 unless --host says otherwise; on loopback it
+answers only requests addressed to a loopback name (no DNS rebinding).
+
+Options:
+  --store STORE         a directory or immudb://HOST:PORT/DB (opened read-only)
+  --port P              the TCP port (default 0: any free port)
+  --host H              the address to bind (default 127.0.0.1); anything else exposes
+                        the ledger's contents to the network
+  --projections MODULE  the module whose default export is the projections (state view)
+  --config FILE         JSON config file with an "immudb" section (credentials)
+  -h, --help            this help
+
+Exit: 0 after an interrupt, 2 usage or I/O error.`,
+
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, { ...STORE_OPTIONS, port: { type: 'string' }, host: { type: 'string' }, projections: { type: 'string' } });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    const address = requireOption(values, 'store');
+    const port = values.port === undefined ? 0 : parseSequence('--port', values.port);
+    if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+    const host = values.host ?? '127.0.0.1';
+    if (host.length === 0) throw new UsageError('--host must not be empty');
+    const projections = values.projections === undefined ? undefined : await loadProjections(values.projections);
+    const ledger = await Ledger.open(await openStore(address, { readOnly: true, ...storeConfig(values) }));
+    const loopback = LOOPBACK.has(host);
+    // Loaded here, not at the top: every other command starts without fastify.
+    const { createExplorer } = await import('../../explorer/explorerServer.js');
+    let app;
+    try {
+      app = createExplorer({ ledger, ...(projections ? { projections } : {}), loopbackOnly: loopback, warn: (m) => io.stderr.write(`fmwk-ledger serve: warning: ${m}\n`) });
+      await app.listen({ port, host });
+    } catch (e) {
+      await app?.close().catch(() => undefined);
+      await ledger.close();
+      throw e;
+    }
+    const bound = app.server.address();
+    const shown = typeof bound === 'object' && bound !== null ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : String(bound);
+    if (!loopback) io.stderr.write(`fmwk-ledger serve: warning: listening on ${host}, not loopback: anyone who can reach it can read the ledger\n`);
+    io.stdout.write(`listening on http://${shown}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await app.close();
+    await ledger.close();
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,60 @@
+// The explorer's JSON API: the shapes the server sends and the page reads (types only, so the
+// browser build can import them without pulling in any server code).
+
+/** One event in the timeline: enough to find it, not its payload. */
+export interface EventSummary {
+  readonly sequence: number;
+  readonly timestamp: string;
+  readonly event_type: string;
+  readonly actor: string;
+  readonly hash: string;
+}
+
+/** GET /api/tip */
+export interface TipResponse {
+  readonly sequence_number: number;
+  readonly hash: string;
+}
+
+/** GET /api/events: one page, oldest first. */
+export interface EventsPage {
+  readonly events: readonly EventSummary[];
+  /** Where the next page starts (pass it as `from`), or null when the scan reached the tip. */
+  readonly next: number | null;
+  /** The tip the page was read against. */
+  readonly tip: number;
+}
+
+/** GET /api/events/:seq: the stored event and its neighbours' hashes. */
+export interface EventDetail {
+  readonly event: Readonly<Record<string, unknown>> & { readonly sequence: number; readonly hash: string; readonly previous_hash: string };
+  /** SHA-256 of the event's canonical JSON without `hash`: equal to event.hash unless the event was changed. */
+  readonly content_hash: string;
+  /** The previous event's stored hash (null at sequence 0): equal to event.previous_hash on an intact chain. */
+  readonly previous: { readonly sequence: number; readonly hash: string } | null;
+  /** The next event's sequence and the previous_hash it carries (null at the tip). */
+  readonly next: { readonly sequence: number; readonly previous_hash: string } | null;
+}
+
+/** GET /api/verify streams server-sent events: `progress` several times, then one `result`. */
+export interface VerifyProgress {
+  readonly count: number;
+  readonly total: number;
+}
+export interface VerifyOutcome {
+  readonly valid: boolean;
+  readonly break_at: number | null;
+  readonly count: number;
+  readonly reason?: string;
+}
+
+/** GET /api/state?seq=N */
+export interface StateResponse {
+  readonly sequence: number;
+  readonly states: Readonly<Record<string, unknown>>;
+}
+
+/** Every non-2xx answer. */
+export interface ApiError {
+  readonly error: { readonly code: string; readonly message: string; readonly field?: string };
+}

@@ -1,0 +1,264 @@
+// The explorer page. Every value from the ledger reaches the DOM as a text node or as
+// textContent, never as markup: payloads are untrusted, and `<script>` in one must show as text.
+import type { ApiError, EventDetail, EventsPage, EventSummary, StateResponse, TipResponse, VerifyOutcome, VerifyProgress } from '../apiTypes.js';
+
+const PAGE_SIZE = 20;
+
+interface Filters {
+  type: string;
+  actor: string;
+  since: string;
+  until: string;
+}
+
+const view = {
+  filters: { type: '', actor: '', since: '', until: '' } as Filters,
+  /** Start of every page shown so far (the last is the current page), for "previous page". */
+  starts: [0] as number[],
+  next: null as number | null,
+  rows: [] as EventSummary[],
+  selected: null as number | null,
+  breakAt: null as number | null,
+};
+
+function byId<T extends HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`missing element #${id}`);
+  return e as T;
+}
+
+/** An element whose children are elements or plain text (strings become text nodes). */
+function el(tag: string, props: { className?: string; testid?: string } = {}, ...children: Array<Node | string>): HTMLElement {
+  const e = document.createElement(tag);
+  if (props.className) e.className = props.className;
+  if (props.testid) e.dataset.testid = props.testid;
+  for (const c of children) e.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  return e;
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url, { headers: { accept: 'application/json' } });
+  const body = (await res.json()) as T | ApiError;
+  if (!res.ok) {
+    const err = (body as ApiError).error;
+    throw new Error(err ? `${err.code}: ${err.message}` : `HTTP ${res.status}`);
+  }
+  return body as T;
+}
+
+const short = (hash: string) => (hash.startsWith('sha256:') ? `${hash.slice(7, 19)}…` : hash);
+
+// ---- tip and timeline ---------------------------------------------------------------------
+
+async function loadTip(): Promise<void> {
+  const tip = await getJson<TipResponse>('/api/tip');
+  byId('tip').textContent = tip.sequence_number < 0 ? 'empty ledger' : `${tip.sequence_number} ${short(tip.hash)}`;
+}
+
+function timelineUrl(from: number): string {
+  const q = new URLSearchParams({ from: String(from), limit: String(PAGE_SIZE) });
+  const f = view.filters;
+  if (f.type) q.set('type', f.type);
+  if (f.actor) q.set('actor', f.actor);
+  // datetime-local values are the viewer's local time; the API takes UTC instants.
+  if (f.since) q.set('since', new Date(f.since).toISOString());
+  if (f.until) q.set('until', new Date(f.until).toISOString());
+  return `/api/events?${q.toString()}`;
+}
+
+async function loadPage(from: number): Promise<void> {
+  const info = byId('page-info');
+  try {
+    const page = await getJson<EventsPage>(timelineUrl(from));
+    view.rows = [...page.events];
+    view.next = page.next;
+    // A filtered page reads a bounded number of events: an empty page may still have a next one.
+    info.textContent =
+      page.events.length > 0
+        ? `${page.events[0]!.sequence}–${page.events[page.events.length - 1]!.sequence} of 0–${page.tip}`
+        : page.next === null
+          ? 'no events match'
+          : `no match before ${page.next}: next page searches on`;
+    info.className = '';
+  } catch (e) {
+    view.rows = [];
+    view.next = null;
+    info.textContent = (e as Error).message;
+    info.className = 'bad';
+  }
+  renderRows();
+}
+
+function renderRows(): void {
+  const body = byId('timeline-rows');
+  body.replaceChildren(
+    ...view.rows.map((r) => {
+      const tr = el('tr', { testid: `row-${r.sequence}` },
+        el('td', {}, String(r.sequence)),
+        el('td', {}, r.timestamp),
+        el('td', {}, r.event_type),
+        el('td', {}, r.actor),
+        el('td', { className: 'hash' }, short(r.hash)));
+      tr.dataset.seq = String(r.sequence);
+      if (r.sequence === view.breakAt) tr.classList.add('broken');
+      if (r.sequence === view.selected) tr.classList.add('selected');
+      tr.addEventListener('click', () => void showEvent(r.sequence));
+      return tr;
+    }),
+  );
+  byId<HTMLButtonElement>('page-prev').disabled = view.starts.length < 2;
+  byId<HTMLButtonElement>('page-first').disabled = view.starts.length < 2;
+  byId<HTMLButtonElement>('page-next').disabled = view.next === null;
+}
+
+// ---- one event ----------------------------------------------------------------------------
+
+function linkCheck(ok: boolean, text: string): HTMLElement {
+  return el('span', { className: ok ? 'ok' : 'bad' }, `${ok ? '✓' : '✗'} ${text}`);
+}
+
+async function showEvent(seq: number): Promise<void> {
+  view.selected = seq;
+  renderRows();
+  const panel = byId('event-panel');
+  const hashes = byId('event-hashes');
+  const json = byId('event-json');
+  byId('event-seq').textContent = String(seq);
+  if (location.hash !== `#event=${seq}`) history.replaceState(null, '', `#event=${seq}`);
+  let detail: EventDetail;
+  try {
+    detail = await getJson<EventDetail>(`/api/events/${seq}`);
+  } catch (e) {
+    hashes.replaceChildren();
+    json.textContent = (e as Error).message;
+    json.className = 'bad';
+    return;
+  }
+  const { event, previous, next } = detail;
+  const rows: Array<[string, Node | string]> = [
+    ['hash', event.hash],
+    ['own hash', detail.content_hash === event.hash ? linkCheck(true, 'the content hashes to it') : linkCheck(false, `the content hashes to ${detail.content_hash}`)],
+    ['previous_hash', event.previous_hash],
+    ['link back', previous ? linkCheck(previous.hash === event.previous_hash, `equals the stored hash of ${previous.sequence}`) : 'genesis (sequence 0)'],
+    ['link forward', next ? linkCheck(next.previous_hash === event.hash, `${next.sequence} carries this hash as its previous_hash`) : 'the tip'],
+  ];
+  if (view.breakAt === seq) rows.unshift(['verification', el('span', { className: 'bad', testid: 'event-broken' }, 'the chain breaks here')]);
+  hashes.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+  panel.classList.toggle('broken', view.breakAt === seq);
+  json.className = '';
+  json.textContent = JSON.stringify(event, null, 2);
+  const prev = byId<HTMLButtonElement>('event-prev');
+  const nextButton = byId<HTMLButtonElement>('event-next');
+  prev.disabled = previous === null;
+  prev.textContent = previous ? `← previous (${previous.sequence})` : '← previous';
+  nextButton.disabled = next === null;
+  nextButton.textContent = next ? `next (${next.sequence}) →` : 'next →';
+}
+
+// ---- verification -------------------------------------------------------------------------
+
+function runVerify(): void {
+  const status = byId('verify-status');
+  const progress = byId<HTMLProgressElement>('verify-progress');
+  const button = byId<HTMLButtonElement>('verify-run');
+  button.disabled = true;
+  status.className = 'status';
+  status.textContent = 'verifying…';
+  progress.value = 0;
+  const source = new EventSource('/api/verify');
+  const done = () => {
+    source.close();
+    button.disabled = false;
+  };
+  source.addEventListener('progress', (m) => {
+    const p = JSON.parse((m as MessageEvent<string>).data) as VerifyProgress;
+    progress.max = Math.max(1, p.total);
+    progress.value = p.count;
+    status.textContent = `verifying… ${p.count} / ${p.total}`;
+  });
+  source.addEventListener('result', (m) => {
+    done();
+    const r = JSON.parse((m as MessageEvent<string>).data) as VerifyOutcome;
+    view.breakAt = r.valid ? null : r.break_at;
+    status.dataset.valid = String(r.valid);
+    if (r.valid) {
+      progress.value = progress.max;
+      status.className = 'status ok';
+      status.textContent = `valid: ${r.count} events, every hash and link checked`;
+    } else {
+      status.className = 'status bad';
+      const link = el('button', { testid: 'verify-break' }, `show event ${r.break_at}`);
+      (link as HTMLButtonElement).type = 'button';
+      link.addEventListener('click', () => void showEvent(r.break_at ?? 0));
+      status.replaceChildren(`broken at sequence ${r.break_at} (${r.count} events verified before it)${r.reason ? `: ${r.reason}` : ''} `, link);
+      status.dataset.breakAt = String(r.break_at);
+    }
+    renderRows();
+    if (view.selected !== null) void showEvent(view.selected);
+  });
+  source.addEventListener('failure', (m) => {
+    done();
+    const err = JSON.parse((m as MessageEvent<string>).data) as ApiError['error'];
+    status.className = 'status bad';
+    status.textContent = `verification could not run: ${err.code}: ${err.message}`;
+  });
+  source.addEventListener('error', () => {
+    if (source.readyState === EventSource.CLOSED || button.disabled) {
+      done();
+      if (status.textContent?.startsWith('verifying')) status.textContent = 'the connection to the explorer was lost';
+    }
+  });
+}
+
+// ---- state at a sequence ------------------------------------------------------------------
+
+async function showState(seq: number): Promise<void> {
+  const out = byId('state-json');
+  try {
+    const r = await getJson<StateResponse>(`/api/state?seq=${seq}`);
+    out.className = '';
+    out.textContent = JSON.stringify(r, null, 2);
+  } catch (e) {
+    out.className = 'bad';
+    out.textContent = (e as Error).message;
+  }
+}
+
+// ---- wiring -------------------------------------------------------------------------------
+
+function start(): void {
+  byId<HTMLFormElement>('filters').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const data = new FormData(ev.target as HTMLFormElement);
+    view.filters = { type: String(data.get('type') ?? ''), actor: String(data.get('actor') ?? ''), since: String(data.get('since') ?? ''), until: String(data.get('until') ?? '') };
+    view.starts = [0];
+    void loadPage(0);
+  });
+  byId('page-next').addEventListener('click', () => {
+    if (view.next === null) return;
+    view.starts.push(view.next);
+    void loadPage(view.next);
+  });
+  byId('page-prev').addEventListener('click', () => {
+    if (view.starts.length > 1) view.starts.pop();
+    void loadPage(view.starts[view.starts.length - 1]!);
+  });
+  byId('page-first').addEventListener('click', () => {
+    view.starts = [0];
+    void loadPage(0);
+  });
+  byId('event-prev').addEventListener('click', () => view.selected !== null && void showEvent(view.selected - 1));
+  byId('event-next').addEventListener('click', () => view.selected !== null && void showEvent(view.selected + 1));
+  byId('verify-run').addEventListener('click', runVerify);
+  byId<HTMLFormElement>('state-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const seq = Number(new FormData(ev.target as HTMLFormElement).get('seq'));
+    void showState(seq);
+  });
+  void loadTip().catch((e: Error) => (byId('tip').textContent = e.message));
+  void loadPage(0);
+  const m = /^#event=(\d+)$/.exec(location.hash);
+  if (m) void showEvent(Number(m[1]));
+}
+
+start();
