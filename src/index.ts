@@ -46,9 +46,11 @@ export { LedgerProofError, type ProofErrorKind } from './errors/errors.js';
 export * from './proofs/index.js';
 export { Witness, TrustedCheckpoints, OriginStates, type WitnessOptions } from './stores/witnessState.js';
 export {
-  FileMerkleLog, openDirectoryMerkleLog, takeCheckpoint, readLatestCheckpoint, MERKLE_DIR, HASHES_FILE, CHECKPOINT_FILE, type MerkleLog,
+  StoredMerkleLog, FileHashStorage, type HashStorage, type CheckpointKeeper, directoryCheckpointKeeper, openDirectoryMerkleLog, takeCheckpoint, readLatestCheckpoint, MERKLE_DIR, HASHES_FILE, CHECKPOINT_FILE, type MerkleLog,
 } from './stores/merkleLog.js';
+export { CheckpointPolicy, type CheckpointPolicyOptions } from './stores/checkpointPolicy.js';
 export { verifyFileAgainstCheckpoint, StreamingRoot, type CheckpointVerifyResult } from './verify/verifyCheckpoint.js';
+export { verifySignedEvents, verifySignedLines, type SignedEventsOptions, type LineSource } from './verify/verifySignedEvents.js';
 // Event sourcing: projections, replay (with live mode), snapshots and checkpoints.
 export {
   defineProjection, ProjectionRegistry, ProjectionRunner,

@@ -6,6 +6,10 @@ export { verifyLines, type VerifyOptions, type VerifyResult } from './verify/ver
 export { checkLine, checkLineBytes, type LineCheck } from './contract/eventLine.js';
 export { MAX_LINE_BYTES } from './contract/lineReader.js';
 export { ChainCursor } from './verify/chainCursor.js';
+// Signed events (seed 002): the chain and every producer signature, from the file alone.
+export { verifySignedEvents, verifySignedLines, type SignedEventsOptions } from './verify/verifySignedEvents.js';
+export { parseVerifierKey, type NoteVerifier } from './proofs/note.js';
+export { signedEventBytes, eventSignatureProblem, SIGNATURE_KEY, SIGNED_EVENT_CONTEXT } from './proofs/signedEvent.js';
 export type { Tip } from './contract/tip.js';
 export { canonicalJson, type JsonValue } from './contract/canonicalJson.js';
 export { sha256, GENESIS_HASH } from './contract/hash.js';

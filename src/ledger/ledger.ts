@@ -10,7 +10,7 @@ import {
   EventTypeRegistry, type AppendInputUnion, type CodecMap, type EventUnion, type ReservedTypeCapability, type SeedCodecs,
 } from './eventTypeRegistry.js';
 import { GENESIS_HASH } from '../contract/hash.js';
-import type { LedgerStore, StoredLine, Tip } from './ledgerStore.js';
+import type { LedgerStore, MerkleLog, StoredLine, Tip } from './ledgerStore.js';
 import { streamEvents, type StreamOptions } from './eventStream.js';
 import { decode, orThrow } from '../contract/validation.js';
 import { verifyLines, type VerifyOptions, type VerifyResult } from '../verify/verifyChain.js';
@@ -30,6 +30,13 @@ export interface LedgerOptions<M extends CodecMap = CodecMap> {
   readonly verifyOnOpen?: boolean;
   /** Largest canonical payload accepted, in UTF-8 bytes (default 1 MiB). */
   readonly maxPayloadBytes?: number;
+  /**
+   * Keep a Merkle tree (RFC 6962) current as events are appended, for checkpoints and proofs
+   * (docs/proofs.md). `true` opens the store's own (`store.openMerkleLog`: the directory store's
+   * <dir>/merkle/hashes, the immudb store's hash keys), caught up from the ledger at open; or
+   * pass an open MerkleLog. Every durable append then extends it (O(log n)); the ledger closes it.
+   */
+  readonly merkle?: boolean | MerkleLog;
 }
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -78,6 +85,8 @@ export class Ledger<M extends CodecMap = any> {
     readonly store: LedgerStore,
     tip: Tip,
     options: LedgerOptions<M>,
+    /** The Merkle tree kept current by every append (LedgerOptions.merkle), if any. */
+    readonly merkle: MerkleLog | undefined,
   ) {
     this.appendTip = tip;
     // Without a registry, M defaults to SeedCodecs (Ledger.open), which is what this builds.
@@ -89,14 +98,20 @@ export class Ledger<M extends CodecMap = any> {
 
   static async open<M extends CodecMap = SeedCodecs>(store: LedgerStore, options: LedgerOptions<M> = {}): Promise<Ledger<M>> {
     // The ledger owns the store from here on: close() closes it, and so does a failed open.
+    let merkle: MerkleLog | undefined;
     try {
-      const ledger = new Ledger<M>(store, await store.tip(), options);
+      if (options.merkle === true) {
+        if (!store.openMerkleLog) throw new LedgerValidationError('merkle', `${store.description} keeps no Merkle tree (no openMerkleLog); pass a MerkleLog instead`, true);
+        merkle = await store.openMerkleLog();
+      } else if (options.merkle) merkle = options.merkle;
+      const ledger = new Ledger<M>(store, await store.tip(), options, merkle);
       if (options.verifyOnOpen) {
         const result = await ledger.verifyChain();
         if (!result.valid) throw new LedgerCorruptionError(result.break_at ?? -1, `${store.description}: ${result.reason}`);
       }
       return ledger;
     } catch (e) {
+      await merkle?.close().catch(() => undefined);
       await store.close().catch(() => undefined);
       throw e;
     }
@@ -191,6 +206,9 @@ export class Ledger<M extends CodecMap = any> {
       throw e;
     }
     this.appendTip = { sequence_number: sequence, hash };
+    // The event is durable whatever happens to the tree (derived data, caught up from the lines
+    // by its next append or open), so a tree failure never fails the append.
+    await this.merkle?.append(sequence, line).catch(() => undefined);
     // Subscribers get the event as stored (parsed from its line, so no caller object is
     // shared); with none, the hot path skips the parse.
     if (this.appended.observed) this.appended.next(parseEventLine(line));
@@ -368,6 +386,10 @@ export class Ledger<M extends CodecMap = any> {
   async close(): Promise<void> {
     await this.queue;
     this.appended.complete();
-    await this.store.close();
+    try {
+      await this.merkle?.close();
+    } finally {
+      await this.store.close();
+    }
   }
 }

@@ -2,6 +2,7 @@
 // that appends are atomic with respect to the tip; it knows nothing about hashing or
 // schemas. The Ledger above it is written once for every store.
 import type { Tip } from '../contract/tip.js';
+import type { HashReader } from '../proofs/merkle.js';
 
 export type { Tip };
 
@@ -55,5 +56,34 @@ export interface LedgerStore {
    */
   watch?(onChange: () => void, intervalMs: number): () => void;
 
+  /**
+   * Optional: opens the Merkle tree the store keeps beside its events (issue 9), brought up to
+   * date from the lines. `Ledger.open(store, { merkle: true })` calls it and extends the tree on
+   * every durable append.
+   */
+  openMerkleLog?(): Promise<MerkleLog>;
+
+  close(): Promise<void>;
+}
+
+/**
+ * The RFC 6962 tree over a store's lines (leaf i = line i's bytes): derived data, never the
+ * source of truth. Implemented by the directory store (stores/merkleLog.ts) and the immudb store.
+ */
+export interface MerkleLog extends HashReader {
+  /** Leaves covered (= events hashed so far). */
+  readonly size: number;
+  root(size?: number): Promise<Buffer>;
+  /** The stored leaf hash of event `index`. */
+  leafHash(index: number): Promise<Buffer>;
+  inclusionProof(index: number, size?: number): Promise<Buffer[]>;
+  consistencyProof(from: number, to?: number): Promise<Buffer[]>;
+  /**
+   * Extends the tree by the line just made durable at `sequence`: O(log n) hashing from the
+   * tree's right edge. A sequence beyond the tree's size catches up from the store first.
+   */
+  append(sequence: number, line: string): Promise<void>;
+  /** Hashes the ledger's lines not yet covered; returns the new size. */
+  catchUp(): Promise<number>;
   close(): Promise<void>;
 }

@@ -12,3 +12,6 @@ export {
   parseCosignerKey, parseCosignerVerifierKey, cosignerVerifierKey, addCosignature, verifyCosignedCheckpoint, cosignedMessage, checkExtends,
   type Cosigner, type WitnessState, type QuorumResult,
 } from './cosignature.js';
+export {
+  signEvent, signedEventBytes, eventSignatureProblem, SIGNATURE_KEY, SIGNED_EVENT_CONTEXT, type SignableEvent, type EventSignature,
+} from './signedEvent.js';

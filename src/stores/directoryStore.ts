@@ -13,9 +13,10 @@ import { scanCanonicalEventBytes } from '../contract/canonicalLine.js';
 import { checkLine, checkLineBytes, type LineCheck } from '../contract/eventLine.js';
 import { fsyncDirectory } from './fsyncDirectory.js';
 import { GENESIS_HASH } from '../contract/hash.js';
-import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../ledger/ledgerStore.js';
+import type { AppendRecord, LedgerStore, MerkleLog, StoredLine, Tip } from '../ledger/ledgerStore.js';
 import { decodeLine, readLineBatches, readLines } from '../contract/lineReader.js';
 import { WriterLock } from './writerLock.js';
+import { openDirectoryMerkleLog } from './merkleLog.js';
 import { verifyLineBatches, verifyLines } from '../verify/verifyChain.js';
 
 export const LEDGER_FILE = 'ledger.jsonl';
@@ -374,6 +375,11 @@ export class DirectoryStore implements LedgerStore {
         watcher?.close();
       };
     };
+  }
+
+  /** The Merkle tree in <dir>/merkle (stores/merkleLog.ts), caught up from this store's lines. */
+  openMerkleLog(): Promise<MerkleLog> {
+    return openDirectoryMerkleLog(this.dir, this);
   }
 
   async close(): Promise<void> {

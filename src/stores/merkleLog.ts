@@ -18,7 +18,7 @@ import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises
 import { join } from 'node:path';
 import { LedgerCorruptionError, LedgerProofError } from '../errors/errors.js';
 import { fsyncDirectory } from '../stores/fsyncDirectory.js';
-import type { LedgerStore } from '../ledger/ledgerStore.js';
+import type { LedgerStore, MerkleLog } from '../ledger/ledgerStore.js';
 import { openCheckpoint, signCheckpoint, type Checkpoint } from '../proofs/checkpoint.js';
 import {
   consistencyProof, HASH_SIZE, hashesForAppend, inclusionProof, leafHash, storedCount, storedIndex, treeRoot, verifyConsistency, type HashReader,
@@ -29,21 +29,10 @@ export const MERKLE_DIR = 'merkle';
 export const HASHES_FILE = 'hashes';
 export const CHECKPOINT_FILE = 'checkpoint';
 
-/** What a store offers for proofs; the immudb store can implement it over its own keys. */
-export interface MerkleLog extends HashReader {
-  /** Leaves covered (= events hashed so far). */
-  readonly size: number;
-  root(size?: number): Promise<Buffer>;
-  /** The stored leaf hash of event `index`. */
-  leafHash(index: number): Promise<Buffer>;
-  inclusionProof(index: number, size?: number): Promise<Buffer[]>;
-  consistencyProof(from: number, to?: number): Promise<Buffer[]>;
-  /** Hashes the ledger's lines not yet covered; returns the new size. */
-  catchUp(): Promise<number>;
-  close(): Promise<void>;
-}
+export type { MerkleLog } from '../ledger/ledgerStore.js';
 
 const FLUSH_HASHES = 1 << 15;
+
 
 /** Largest n whose stored hashes fit in `count` hashes. */
 function leavesWithin(count: number): number {
@@ -53,43 +42,98 @@ function leavesWithin(count: number): number {
   return n;
 }
 
-/** A MerkleLog over a ledger store, its hashes in a file (for the directory store: <dir>/merkle). */
-export class FileMerkleLog implements MerkleLog {
+/**
+ * Where a MerkleLog keeps its stored hashes (merkle.ts layout): a file beside a directory store,
+ * keys beside an immudb store's events. Only this differs between stores.
+ */
+export interface HashStorage {
+  /** Leaves the stored hashes cover (what was written and recorded, possibly torn). */
+  leaves(): Promise<number>;
+  /** Stored hashes by position; an index not stored is LedgerProofError 'out_of_range'. */
+  read(indexes: readonly number[]): Promise<Buffer[]>;
+  /** Writes `hashes` from stored index `first` on; they complete the tree of `leaves` leaves. */
+  write(first: number, hashes: readonly Buffer[], leaves: number, sync: boolean): Promise<void>;
+  /** Forgets every hash (before a rebuild from the ledger). */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The stored hashes in one file, 32 bytes each at their fixed offsets. */
+export class FileHashStorage implements HashStorage {
+  private constructor(private readonly fh: FileHandle) {}
+
+  static async open(file: string): Promise<FileHashStorage> {
+    return new FileHashStorage(await open(file, 'a+').then(async (h) => (await h.close(), open(file, 'r+'))));
+  }
+
+  async leaves(): Promise<number> {
+    return leavesWithin(Math.floor((await this.fh.stat()).size / HASH_SIZE));
+  }
+
+  read(indexes: readonly number[]): Promise<Buffer[]> {
+    return readAt(this.fh, indexes);
+  }
+
+  async write(first: number, hashes: readonly Buffer[], _leaves: number, sync: boolean): Promise<void> {
+    if (hashes.length > 0) {
+      const buf = hashes.length === 1 ? hashes[0]! : Buffer.concat(hashes);
+      await this.fh.write(buf, 0, buf.length, first * HASH_SIZE);
+    }
+    if (sync) await this.fh.datasync();
+  }
+
+  reset(): Promise<void> {
+    return this.fh.truncate(0);
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+/** A MerkleLog over a ledger store, its hashes in a HashStorage (for the directory store: <dir>/merkle/hashes). */
+export class StoredMerkleLog implements MerkleLog {
   private leaves: number;
   private readonly pending: Buffer[] = [];
+  /** Hashes written since the last sync. */
+  private unsynced = 0;
+  private queue: Promise<unknown> = Promise.resolve();
   /** The right edge (the complete subtrees of the current tree): what the next append reads. */
   private readonly edge = new Map<number, Buffer>();
 
-  private constructor(private readonly fh: FileHandle, private readonly lines: LedgerStore, leaves: number) {
+  private constructor(private readonly storage: HashStorage, private readonly lines: LedgerStore, leaves: number) {
     this.leaves = leaves;
   }
 
   /**
-   * Opens (creating if missing) `hashesFile` for `ledger` and catches up. A file covering more
-   * events than the ledger holds, or whose last leaf is not the ledger's line, is rebuilt from
-   * the ledger (it is derived data); the rebuild is reported through `onRebuild`.
+   * Opens the tree kept in `storage` for `ledger` and catches up. Stored hashes covering more
+   * events than the ledger holds, or whose last leaf is not the ledger's line, are rebuilt from
+   * the ledger (derived data); the rebuild is reported through `onRebuild`.
    */
-  static async open(hashesFile: string, ledger: LedgerStore, options: { onRebuild?: (why: string) => void } = {}): Promise<FileMerkleLog> {
-    const fh = await open(hashesFile, 'a+').then(async (h) => (await h.close(), open(hashesFile, 'r+')));
-    const bytes = (await fh.stat()).size;
-    let n = leavesWithin(Math.floor(bytes / HASH_SIZE));
-    const tip = (await ledger.tip()).sequence_number + 1;
-    let why: string | undefined;
-    if (n > tip) why = `the hashes cover ${n} events but the ledger holds ${tip}`;
-    else if (n > 0) {
-      const line = await ledger.readLine(n - 1);
-      const stored = (await readAt(fh, [storedIndex(0, n - 1)]))[0]!;
-      if (line === undefined || !leafHash(line).equals(stored)) why = `the stored leaf hash of event ${n - 1} is not the hash of its line`;
+  static async open(storage: HashStorage, ledger: LedgerStore, options: { onRebuild?: (why: string) => void } = {}): Promise<StoredMerkleLog> {
+    try {
+      let n = await storage.leaves();
+      const tip = (await ledger.tip()).sequence_number + 1;
+      let why: string | undefined;
+      if (n > tip) why = `the hashes cover ${n} events but the ledger holds ${tip}`;
+      else if (n > 0) {
+        const line = await ledger.readLine(n - 1);
+        const stored = await storage.read([storedIndex(0, n - 1)]).then((h) => h[0], () => undefined);
+        if (line === undefined || stored === undefined || !leafHash(line).equals(stored)) why = `the stored leaf hash of event ${n - 1} is not the hash of its line`;
+      }
+      if (why !== undefined) {
+        options.onRebuild?.(why);
+        await storage.reset();
+        n = 0;
+      }
+      const log = new StoredMerkleLog(storage, ledger, n);
+      await log.loadEdge();
+      await log.catchUpNow();
+      return log;
+    } catch (e) {
+      await storage.close().catch(() => undefined);
+      throw e;
     }
-    if (why !== undefined) {
-      options.onRebuild?.(why);
-      await fh.truncate(0);
-      n = 0;
-    }
-    const log = new FileMerkleLog(fh, ledger, n);
-    await log.loadEdge();
-    await log.catchUp();
-    return log;
   }
 
   get size(): number {
@@ -106,7 +150,7 @@ export class FileMerkleLog implements MerkleLog {
       at += 2 ** level;
       rest -= 2 ** level;
     }
-    const hs = ix.length ? await readAt(this.fh, ix) : [];
+    const hs = ix.length ? await this.storage.read(ix) : [];
     ix.forEach((i, j) => this.edge.set(i, hs[j]!));
   }
 
@@ -114,7 +158,7 @@ export class FileMerkleLog implements MerkleLog {
     if (indexes.every((i) => this.edge.has(i))) return indexes.map((i) => this.edge.get(i)!);
     const base = storedCount(this.leaves) - this.pending.length;
     const fromFile = indexes.filter((i) => i < base);
-    const read = fromFile.length ? await readAt(this.fh, fromFile) : [];
+    const read = fromFile.length ? await this.storage.read(fromFile) : [];
     let r = 0;
     return indexes.map((i) => {
       if (i < base) return read[r++]!;
@@ -124,28 +168,61 @@ export class FileMerkleLog implements MerkleLog {
     });
   }
 
-  async catchUp(): Promise<number> {
+  /** Appends, catch-ups and close run one at a time (a policy checkpoint catches up while the ledger appends). */
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(f, f);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  catchUp(): Promise<number> {
+    return this.serial(() => this.catchUpNow());
+  }
+
+  private async catchUpNow(): Promise<number> {
     for await (const { sequence, line } of this.lines.scanLines(this.leaves)) {
       if (sequence !== this.leaves) throw new LedgerCorruptionError(sequence, `expected sequence ${this.leaves} while hashing the ledger`);
-      const added = await hashesForAppend(this, this.leaves, leafHash(line));
-      this.pending.push(...added);
-      // The siblings just combined leave the edge; the new top subtree joins it.
-      for (let level = 0, k = this.leaves; level < added.length - 1; level++, k = Math.floor(k / 2)) this.edge.delete(storedIndex(level, k - 1));
-      this.leaves++;
-      this.edge.set(storedCount(this.leaves) - 1, added[added.length - 1]!);
-      if (this.pending.length >= FLUSH_HASHES) await this.flush();
+      await this.addLeaf(line);
+      if (this.pending.length >= FLUSH_HASHES) await this.flush(true);
     }
-    await this.flush();
+    await this.flush(true);
     return this.leaves;
   }
 
-  private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const offset = (storedCount(this.leaves) - this.pending.length) * HASH_SIZE;
-    const buf = Buffer.concat(this.pending);
-    await this.fh.write(buf, 0, buf.length, offset);
-    await this.fh.datasync();
-    this.pending.length = 0;
+  /**
+   * The per-append path (Ledger's `merkle` option): the siblings come from the in-memory edge,
+   * so an append hashes O(log n) and reads nothing. New hashes are written in batches of
+   * FLUSH_HASHES, synced on close: a write beside every append would make the ledger's own
+   * fdatasync flush it too (one journal on most filesystems). The file is derived data: a crash
+   * leaves it behind (caught up from the lines at the next open) or torn (rebuilt by open, or
+   * refused by the recheck before signing, takeCheckpoint). A failed write keeps the hashes
+   * pending, is retried by the next batch, and is reported by close().
+   */
+  append(sequence: number, line: string): Promise<void> {
+    return this.serial(async () => {
+      if (sequence > this.leaves) await this.catchUpNow();
+      if (sequence < this.leaves) return; // caught up above, or already hashed
+      await this.addLeaf(line);
+      if (this.pending.length >= FLUSH_HASHES) await this.flush(false).catch(() => undefined);
+    });
+  }
+
+  private async addLeaf(line: string): Promise<void> {
+    const added = await hashesForAppend(this, this.leaves, leafHash(line));
+    this.pending.push(...added);
+    // The siblings just combined leave the edge; the new top subtree joins it.
+    for (let level = 0, k = this.leaves; level < added.length - 1; level++, k = Math.floor(k / 2)) this.edge.delete(storedIndex(level, k - 1));
+    this.leaves++;
+    this.edge.set(storedCount(this.leaves) - 1, added[added.length - 1]!);
+  }
+
+  private async flush(sync: boolean): Promise<void> {
+    if (this.pending.length > 0 || (sync && this.unsynced > 0)) {
+      const first = storedCount(this.leaves) - this.pending.length;
+      await this.storage.write(first, this.pending, this.leaves, sync);
+      this.unsynced = sync ? 0 : this.unsynced + this.pending.length;
+      this.pending.length = 0;
+    }
   }
 
   private checkSize(size: number | undefined): number {
@@ -171,9 +248,14 @@ export class FileMerkleLog implements MerkleLog {
     return consistencyProof(this, from, this.checkSize(to));
   }
 
-  async close(): Promise<void> {
-    await this.flush();
-    await this.fh.close();
+  close(): Promise<void> {
+    return this.serial(async () => {
+      try {
+        await this.flush(true);
+      } finally {
+        await this.storage.close();
+      }
+    });
   }
 }
 
@@ -195,9 +277,9 @@ async function readAt(fh: FileHandle, indexes: readonly number[]): Promise<Buffe
 }
 
 /** Opens the Merkle log of a directory store's directory (its files under <dir>/merkle). */
-export async function openDirectoryMerkleLog(dir: string, ledger: LedgerStore, options: { onRebuild?: (why: string) => void } = {}): Promise<FileMerkleLog> {
+export async function openDirectoryMerkleLog(dir: string, ledger: LedgerStore, options: { onRebuild?: (why: string) => void } = {}): Promise<StoredMerkleLog> {
   await mkdir(join(dir, MERKLE_DIR), { recursive: true });
-  return FileMerkleLog.open(join(dir, MERKLE_DIR, HASHES_FILE), ledger, options);
+  return StoredMerkleLog.open(await FileHashStorage.open(join(dir, MERKLE_DIR, HASHES_FILE)), ledger, options);
 }
 
 /** The latest signed checkpoint kept beside the ledger, or undefined. */
@@ -224,14 +306,27 @@ async function writeAtomically(dir: string, name: string, text: string): Promise
   await fsyncDirectory(dir);
 }
 
+/** Where the latest signed checkpoint is kept: a file beside a directory store, a key in immudb. */
+export interface CheckpointKeeper {
+  readCheckpoint(): Promise<string | undefined>;
+  writeCheckpoint(text: string): Promise<void>;
+}
+
+/** <dir>/merkle/checkpoint, replaced atomically. */
+export function directoryCheckpointKeeper(dir: string): CheckpointKeeper {
+  return { readCheckpoint: () => readLatestCheckpoint(dir), writeCheckpoint: (text) => writeAtomically(join(dir, MERKLE_DIR), CHECKPOINT_FILE, text) };
+}
+
 /**
  * Takes a checkpoint of the whole ledger: checks the hashes file against the previous signed
  * checkpoint and the ledger's new lines (see the header), signs `<origin>\n<size>\n<root>\n`
- * with `signer` (whose name is the origin), keeps it as <dir>/merkle/checkpoint and returns it.
+ * with `signer` (whose name is the origin), keeps it (a directory: <dir>/merkle/checkpoint; or
+ * any CheckpointKeeper, e.g. the immudb store's) and returns it.
  */
-export async function takeCheckpoint(dir: string, ledger: LedgerStore, log: MerkleLog, signer: NoteSigner, verifier: NoteVerifier): Promise<{ checkpoint: Checkpoint; signed: string }> {
+export async function takeCheckpoint(where: string | CheckpointKeeper, ledger: LedgerStore, log: MerkleLog, signer: NoteSigner, verifier: NoteVerifier): Promise<{ checkpoint: Checkpoint; signed: string }> {
   const size = await log.catchUp();
-  const previous = await readLatestCheckpoint(dir);
+  const keeper = typeof where === 'string' ? directoryCheckpointKeeper(where) : where;
+  const previous = await keeper.readCheckpoint();
   let from = 0;
   if (previous !== undefined) {
     const { checkpoint: last } = openCheckpoint(previous, verifier);
@@ -249,7 +344,7 @@ export async function takeCheckpoint(dir: string, ledger: LedgerStore, log: Merk
   }
   const checkpoint: Checkpoint = { origin: signer.name, size, root };
   const signed = signCheckpoint(checkpoint, signer);
-  await writeAtomically(join(dir, MERKLE_DIR), CHECKPOINT_FILE, signed);
+  await keeper.writeCheckpoint(signed);
   return { checkpoint, signed };
 }
 

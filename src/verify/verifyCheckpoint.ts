@@ -2,8 +2,8 @@
 // the checkpoint and the log's public key, catches a rewritten history (re-hashed chain: the
 // Merkle root differs) and a cut tail (fewer events than the checkpoint covers).
 
-import { readLines } from '../contract/lineReader.js';
-import { verifyLines, type VerifyResult } from '../verify/verifyChain.js';
+import { readLineBatches } from '../contract/lineReader.js';
+import { verifyLineBatches, type VerifyResult } from '../verify/verifyChain.js';
 import { openCheckpoint, type Checkpoint } from '../proofs/checkpoint.js';
 import { EMPTY_ROOT, leafHash, nodeHash } from '../proofs/merkle.js';
 import { parseVerifierKey } from '../proofs/note.js';
@@ -54,13 +54,15 @@ export async function verifyFileAgainstCheckpoint(file: string, checkpointText: 
   const { checkpoint } = openCheckpoint(checkpointText, parseVerifierKey(verifierKey));
   const tree = new StreamingRoot();
   let torn = 0;
-  async function* tee(): AsyncGenerator<string> {
-    for await (const line of readLines(file, 0, Infinity, (b) => (torn = b))) {
-      if (tree.size < checkpoint.size) tree.add(line);
-      yield line;
+  // Lines as bytes, in batches (the plain cold path's reader): each leaf is hashed before the
+  // batch is handed on, since the chain check may assemble its hash input in those buffers.
+  async function* tee(): AsyncGenerator<Buffer[]> {
+    for await (const batch of readLineBatches(file, 0, Infinity, (b) => (torn = b))) {
+      for (let i = 0; i < batch.length && tree.size < checkpoint.size; i++) tree.add(batch[i]!);
+      yield batch;
     }
   }
-  const chain = await verifyLines(tee());
+  const chain = await verifyLineBatches(tee());
   if (!chain.valid) return { ...chain, checkpoint };
   if (chain.count < checkpoint.size) {
     return { valid: false, break_at: chain.count, count: chain.count, reason: `the file holds ${chain.count} events but the checkpoint of ${checkpoint.origin} covers ${checkpoint.size}: events were cut from the end`, checkpoint };

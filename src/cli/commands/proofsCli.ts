@@ -1,18 +1,27 @@
 // Helpers shared by the proof commands (keygen, checkpoint, prove, witness).
 import { open, readFile, stat } from 'node:fs/promises';
 import { isLedgerError, LedgerProofError } from '../../errors/errors.js';
-import { openDirectoryMerkleLog, type FileMerkleLog } from '../../stores/merkleLog.js';
-import { DirectoryStore } from '../../stores/directoryStore.js';
+import { directoryCheckpointKeeper, openDirectoryMerkleLog, type CheckpointKeeper } from '../../stores/merkleLog.js';
+import { openStore } from '../../stores/openStore.js';
+import { isImmudbAddress } from '../../stores/immudb/immudbConfig.js';
+import type { LedgerStore, MerkleLog } from '../../ledger/ledgerStore.js';
 import { EXIT, UsageError, type CliIO } from '../command.js';
 
-/** Opens a directory store read-only with its Merkle log caught up; immudb is not covered yet. */
-export async function withMerkleLog<T>(storeArg: string, f: (log: FileMerkleLog, store: DirectoryStore) => Promise<T>, io: CliIO): Promise<T> {
-  if (/^immudb:\/\//.test(storeArg)) throw new UsageError('Merkle proofs and checkpoints are kept for directory stores only (immudb: not yet)');
-  const store = await DirectoryStore.open(storeArg, { readOnly: true });
+/**
+ * Opens a store read-only (a directory, or immudb://HOST:PORT/DB with credentials from the
+ * environment or $FMWK_LEDGER_CONFIG) with its Merkle log caught up, and where its latest
+ * checkpoint is kept (DIR/merkle/checkpoint; immudb: the key merkle/<prefix>checkpoint).
+ */
+export async function withMerkleLog<T>(storeArg: string, f: (log: MerkleLog, store: LedgerStore, keeper: CheckpointKeeper) => Promise<T>, io: CliIO): Promise<T> {
+  const store = await openStore(storeArg, { readOnly: true });
   try {
-    const log = await openDirectoryMerkleLog(storeArg, store, { onRebuild: (why) => io.stderr.write(`fmwk-ledger: rebuilding the Merkle hashes from the ledger: ${why}\n`) });
+    if (!store.openMerkleLog) throw new UsageError(`${store.description} keeps no Merkle tree`);
+    const keeper = isImmudbAddress(storeArg) ? (store as LedgerStore & { checkpointKeeper(): CheckpointKeeper }).checkpointKeeper() : directoryCheckpointKeeper(storeArg);
+    const log = isImmudbAddress(storeArg)
+      ? await store.openMerkleLog()
+      : await openDirectoryMerkleLog(storeArg, store, { onRebuild: (why) => io.stderr.write(`fmwk-ledger: rebuilding the Merkle hashes from the ledger: ${why}\n`) });
     try {
-      return await f(log, store);
+      return await f(log, store, keeper);
     } finally {
       await log.close();
     }

@@ -17,7 +17,7 @@ Leaf i is event i's canonical line without its newline; hashes are RFC 6962's
 (leaf SHA-256(0x00||line), node SHA-256(0x01||left||right)), checkable with Go's
 golang.org/x/mod/sumdb/tlog (CheckRecord, CheckTree) or any RFC 9162 verifier.`,
   options: {
-    store: { value: 'DIR', description: 'a directory store (opened read-only; its Merkle hashes are brought up to date in DIR/merkle)' },
+    store: { value: 'STORE', description: 'a directory or immudb://HOST:PORT/DB (opened read-only; its Merkle hashes are brought up to date: DIR/merkle, or immudb keys merkle/<prefix>…)' },
     seq: { value: 'N', integer: true, description: 'inclusion: the event' },
     size: { value: 'M', integer: true, description: 'inclusion: the tree size (default: all events)' },
     from: { value: 'M', integer: true, description: 'consistency: the older tree size (1 <= M <= N)' },

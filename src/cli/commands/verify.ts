@@ -9,13 +9,16 @@ import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { verifyFileAgainstCheckpoint } from '../../verify/verifyCheckpoint.js';
 import { proofFailuresInvalid, readVerifierKey } from './proofsCli.js';
+import { verifySignedEvents } from '../../verify/verifySignedEvents.js';
+import { parseVerifierKey, type NoteVerifier } from '../../proofs/note.js';
 
 export const verify = defineCommand({
   name: 'verify',
   summary: 'verify the hash chain of an exported file (cold) or of a store',
   usage: `FILE [--workers N]
        fmwk-ledger verify FILE --checkpoint CP --key VKEY
-       fmwk-ledger verify --store STORE [--from SEQ] [--to SEQ]`,
+       fmwk-ledger verify --store STORE [--from SEQ] [--to SEQ]
+       fmwk-ledger verify FILE|--store STORE --signers KEYFILE [--signed-types T,…]`,
   description: `Recomputes every event's SHA-256 over its canonical JSON (without "hash") and checks
 every previous_hash link and sequence number. FILE needs nothing but itself (cold
 verification); --store checks a live store. Both give the same answer for the same events.
@@ -39,6 +42,11 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
       description: 'FILE only: also check that the first <size> events give the root of this signed checkpoint (c2sp.org/tlog-checkpoint): catches a rewritten (re-hashed) history and a cut tail. Needs --key',
     },
     key: { value: 'VKEY', description: 'the log\'s verifier key for --checkpoint (literally or a file)' },
+    signers: {
+      value: 'KEYFILE',
+      description: 'also require every event (of --signed-types, if given) to carry a valid payload._signature by one of the verifier keys in KEYFILE (one <name>+<id>+<base64> per line; # comments). The first missing, unknown or bad signature is break_at',
+    },
+    'signed-types': { value: 'T,…', description: 'with --signers: only these event types must be signed' },
     workers: {
       value: 'N',
       integer: true,
@@ -50,6 +58,10 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
 
   async execute({ values, positionals }, io) {
     if (values.store !== undefined && values.checkpoint !== undefined) throw new UsageError('--checkpoint applies to FILE only');
+    const signers = values.signers === undefined ? undefined : await readSigners(values.signers);
+    if (signers === undefined && values['signed-types'] !== undefined) throw new UsageError('--signed-types needs --signers');
+    const signedOptions = values['signed-types'] === undefined ? {} : { eventTypes: values['signed-types'].split(',') };
+    if (signers !== undefined && values.checkpoint !== undefined) throw new UsageError('give --signers or --checkpoint, not both');
     const expectTip = values['expect-tip'] === undefined ? undefined : parseTip(values['expect-tip']);
     let result: VerifyResult;
     if (values.store !== undefined) {
@@ -65,6 +77,10 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
         } finally {
           bar.finish();
         }
+        if (signers !== undefined && result.valid) {
+          if (from !== 0 || to !== undefined) throw new UsageError('--signers checks the whole store: no --from/--to');
+          result = await verifySignedEvents(ledger, signers, signedOptions);
+        }
         if (expectTip && result.valid) {
           const tip = await ledger.getTip();
           if (tip.sequence_number !== expectTip.sequence_number || tip.hash !== expectTip.hash) {
@@ -79,7 +95,9 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
       if (values.from !== undefined || values.to !== undefined) throw new UsageError('--from and --to apply to --store only');
       const workers = values.workers === undefined ? 1 : parseSequence('--workers', values.workers);
       if (workers < 1) throw new UsageError(`--workers must be a positive integer, got ${JSON.stringify(values.workers)}`);
-      if (values.checkpoint !== undefined) {
+      if (signers !== undefined) {
+        result = await verifySignedEvents(positionals[0]!, signers, signedOptions);
+      } else if (values.checkpoint !== undefined) {
         // Against a signed checkpoint: the first `size` events must give its Merkle root.
         const cp = await readFile(values.checkpoint, 'utf8');
         const vkey = await readVerifierKey(requireOption(values, 'key'));
@@ -102,6 +120,28 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
     return result.valid ? EXIT.ok : EXIT.invalid;
   },
 });
+
+/** Verifier keys, one per line; blank lines and # comments skipped. A bad key is a usage error. */
+async function readSigners(path: string): Promise<NoteVerifier[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--signers: cannot read ${path}: ${(e as Error).message}`);
+  }
+  const keys: NoteVerifier[] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    try {
+      keys.push(parseVerifierKey(line));
+    } catch (e) {
+      throw new UsageError(`--signers: ${path} line ${i + 1}: ${(e as Error).message}`);
+    }
+  }
+  if (keys.length === 0) throw new UsageError(`--signers: ${path} holds no verifier key`);
+  return keys;
+}
 
 function parseTip(text: string): { sequence_number: number; hash: string } {
   const m = /^(0|[1-9]\d*):(sha256:[0-9a-f]{64})$/.exec(text);

@@ -19,6 +19,9 @@ import { connectImmudbSession } from './connectImmudbSession.js';
 import { formatImmudbAddress, resolveImmudbConfig, type ImmudbConfig, type ResolveImmudbConfigOptions } from './immudbConfig.js';
 import { ImmudbRpcError, isReconnectable, type EntryMsg, type ExecAllRequestMsg, type ImmudbSession } from './immudbRpc.js';
 import { KeyLayout } from './keyLayout.js';
+import { ImmudbHashStorage } from './immudbMerkleLog.js';
+import { StoredMerkleLog, type CheckpointKeeper } from '../merkleLog.js';
+import type { MerkleLog } from '../../ledger/ledgerStore.js';
 
 /** Tuning of an {@link ImmudbStore}: paging, reconnects and deadlines. */
 export interface ImmudbStoreOptions {
@@ -175,6 +178,23 @@ export class ImmudbStore implements LedgerStore {
       if (page.entries.length < limit) return; // no keys left up to `last`: the ledger ends here
     }
     if (tip !== undefined) await this.#checkAfterTip(tip);
+  }
+
+  /** The Merkle tree kept beside the events (immudbMerkleLog.ts), caught up from them. */
+  async openMerkleLog(options: { onRebuild?: (why: string) => void } = {}): Promise<MerkleLog> {
+    return StoredMerkleLog.open(this.#merkleKeys(), this, options);
+  }
+
+  /** Where checkpoints of this ledger are kept: the key merkle/<prefix>checkpoint. */
+  checkpointKeeper(): CheckpointKeeper {
+    return this.#merkleKeys();
+  }
+
+  #merkleKeys(): ImmudbHashStorage {
+    return new ImmudbHashStorage({
+      scan: (request) => this.#withReconnect('scan of the Merkle tree', (session) => session.scan(request)),
+      execAll: (request) => this.#withReconnect('write of the Merkle tree', (session) => session.execAll(request)),
+    }, this.#layout.prefix);
   }
 
   /** Other clients of the database append too: polled, since plain KV reads have no push. */

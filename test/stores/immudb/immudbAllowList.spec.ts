@@ -49,8 +49,9 @@ describe('immudb adapter surface (allow-list)', () => {
 
   it('the store offers the LedgerStore port and nothing else', () => {
     const methods = Object.getOwnPropertyNames(ImmudbStore.prototype).filter((n) => n !== 'constructor').sort();
-    // The port's methods, `watch` (optional in the port) included: immudb is appended to by other clients.
-    expect(methods).to.deep.equal(['append', 'close', 'readLine', 'scanLines', 'tip', 'watch']);
+    // The port's methods, its optional ones included (`watch`: other clients append too; `openMerkleLog`: the
+    // tree beside the events), and `checkpointKeeper`: where the latest signed checkpoint is kept.
+    expect(methods).to.deep.equal(['append', 'checkpointKeeper', 'close', 'openMerkleLog', 'readLine', 'scanLines', 'tip', 'watch']);
     const statics = Object.getOwnPropertyNames(ImmudbStore).filter((n) => !['length', 'name', 'prototype'].includes(n)).sort();
     expect(statics).to.deep.equal(['open', 'openAddress']);
   });
