@@ -54,6 +54,32 @@ export interface StateResponse {
   readonly states: Readonly<Record<string, unknown>>;
 }
 
+/** GET /api/checkpoint: the latest signed checkpoint kept beside the ledger. */
+export interface CheckpointResponse {
+  /** The signed note as stored (C2SP tlog-checkpoint). */
+  readonly note: string;
+  readonly origin: string;
+  readonly size: number;
+  /** base64 Merkle root (RFC 6962). */
+  readonly root: string;
+  /** true/false when the explorer was given the log's verifier key (--key), else null. */
+  readonly signature_verified: boolean | null;
+}
+
+/** GET /api/proof/:seq?size=N: an RFC 6962 inclusion proof of event `sequence` in the tree of `size`. */
+export interface InclusionResponse {
+  readonly sequence: number;
+  readonly size: number;
+  /** base64 SHA-256(0x00 || the event's stored line). */
+  readonly leaf_hash: string;
+  /** The audit path, base64, leaf to root. */
+  readonly proof: readonly string[];
+  /** base64 root the proof leads to (checked by the server). */
+  readonly root: string;
+  /** Whether that root is the latest checkpoint's (null when there is none of this size). */
+  readonly matches_checkpoint: boolean | null;
+}
+
 /** Every non-2xx answer. */
 export interface ApiError {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };

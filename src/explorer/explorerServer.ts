@@ -13,8 +13,12 @@ import { sha256 } from '../contract/hash.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { ProjectionRegistry } from '../../projections/projectionRegistry.js';
 import { ReplayEngine } from '../../replay/replayEngine.js';
-import type { ApiError, EventDetail, EventsPage, EventSummary, StateResponse, TipResponse, VerifyOutcome, VerifyProgress } from './apiTypes.js';
+import type { ApiError, CheckpointResponse, EventDetail, InclusionResponse, EventsPage, EventSummary, StateResponse, TipResponse, VerifyOutcome, VerifyProgress } from './apiTypes.js';
 import { INDEX_HTML, STYLE_CSS } from './page.js';
+import { inclusionProof, leafHash, MemoryHashStore, verifyInclusion } from '../proofs/merkle.js';
+import { openCheckpoint, parseCheckpoint, type Checkpoint } from '../proofs/checkpoint.js';
+import { parseNote, type NoteVerifier } from '../proofs/note.js';
+import { readLatestCheckpoint } from '../stores/merkleLog.js';
 
 export interface ExplorerOptions {
   /** The ledger to show, opened over a read-only store. */
@@ -23,7 +27,12 @@ export interface ExplorerOptions {
   readonly projections?: ProjectionRegistry;
   /** Warnings from replay (skipped snapshots). */
   readonly warn?: (message: string) => void;
+  /** The log's verifier key: GET /api/checkpoint then says whether the signature holds. */
+  readonly logKey?: NoteVerifier;
 }
+
+/** Largest tree an inclusion proof is built for: the proof is computed from the stored lines in memory. */
+export const MAX_PROOF_SIZE = 2_000_000;
 
 /** Largest page of the timeline. */
 export const MAX_PAGE = 500;
@@ -97,6 +106,39 @@ export function createExplorer(options: ExplorerOptions & { readonly loopbackOnl
 
   app.get('/api/verify', async (request, reply) => streamVerify(ledger, request, reply));
 
+  app.get('/api/checkpoint', async (): Promise<CheckpointResponse> => {
+    const latest = await latestCheckpoint(ledger, options.logKey);
+    if (!latest) throw new HttpError(404, 'NO_CHECKPOINT', 'no signed checkpoint is kept beside this ledger (fmwk-ledger checkpoint --store STORE --key KEYFILE takes one)');
+    return latest.response;
+  });
+
+  app.get('/api/proof/:seq', async (request): Promise<InclusionResponse> => {
+    const seq = parseInteger('params.seq', (request.params as Record<string, unknown>).seq, 0);
+    const tip = (await ledger.getTip()).sequence_number;
+    const latest = await latestCheckpoint(ledger, options.logKey);
+    const query = (request.query as Record<string, unknown>).size;
+    // Default: the signed checkpoint's tree when it holds the event, else the whole ledger.
+    const size = query !== undefined ? parseInteger('query.size', query, 1) : latest && latest.checkpoint.size > seq ? latest.checkpoint.size : tip + 1;
+    if (size > tip + 1) throw new LedgerNotFoundError(size - 1, `query.size: the tree of size ${size} needs event ${size - 1}; the tip is ${tip}`);
+    if (seq >= size) throw new LedgerValidationError('params.seq', `event ${seq} is not in the tree of size ${size}`, seq);
+    if (size > MAX_PROOF_SIZE) throw new LedgerValidationError('query.size', `proofs are built in memory up to ${MAX_PROOF_SIZE} events; use fmwk-ledger prove`, size);
+    // The leaves are the stored lines; the tree is rebuilt here rather than read from the
+    // store's hashes, so the explorer never writes and never trusts a hashes file.
+    const tree = new MemoryHashStore();
+    let leaf: Buffer | undefined;
+    for await (const { sequence, line } of ledger.readLines(0, size - 1)) {
+      const bytes = Buffer.from(line, 'utf8');
+      if (sequence === seq) leaf = bytes;
+      await tree.append(bytes);
+    }
+    const proof = await inclusionProof(tree, seq, size);
+    const root = await tree.root(size);
+    const leafH = leafHash(leaf!);
+    verifyInclusion(leafH, seq, size, proof, root);
+    const matches = latest && latest.checkpoint.size === size ? root.equals(latest.checkpoint.root) : null;
+    return { sequence: seq, size, leaf_hash: leafH.toString('base64'), proof: proof.map((h) => h.toString('base64')), root: root.toString('base64'), matches_checkpoint: matches };
+  });
+
   app.get('/api/state', async (request): Promise<StateResponse> => {
     if (!projections) throw new HttpError(404, 'NO_PROJECTIONS', 'the explorer was started without --projections');
     const seq = parseInteger('query.seq', (request.query as Record<string, unknown>).seq, 0);
@@ -108,6 +150,25 @@ export function createExplorer(options: ExplorerOptions & { readonly loopbackOnl
   });
 
   return app;
+}
+
+// ---- proofs -------------------------------------------------------------------------------
+
+/** The latest signed checkpoint beside a directory store's ledger, parsed (signature checked when a key is given). */
+async function latestCheckpoint(ledger: Ledger, key: NoteVerifier | undefined): Promise<{ checkpoint: Checkpoint; response: CheckpointResponse } | undefined> {
+  const note = ledger.location === undefined ? undefined : await readLatestCheckpoint(ledger.location);
+  if (note === undefined) return undefined;
+  const checkpoint = parseCheckpoint(parseNote(note).text);
+  let verified: boolean | null = null;
+  if (key) {
+    try {
+      openCheckpoint(note, key);
+      verified = true;
+    } catch {
+      verified = false;
+    }
+  }
+  return { checkpoint, response: { note, origin: checkpoint.origin, size: checkpoint.size, root: checkpoint.root.toString('base64'), signature_verified: verified } };
 }
 
 // ---- the timeline -------------------------------------------------------------------------

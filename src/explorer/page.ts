@@ -47,12 +47,19 @@ export const INDEX_HTML = `<!doctype html>
     </div>
     <dl id="event-hashes" data-testid="event-hashes"></dl>
     <pre id="event-json" data-testid="event-json">Choose an event in the timeline.</pre>
+    <button id="event-proof" data-testid="event-proof" type="button" disabled>Inclusion proof</button>
+    <pre id="proof-json" data-testid="proof-json"></pre>
   </section>
   <section id="verify-panel" aria-labelledby="verify-title">
     <h2 id="verify-title">Verification</h2>
     <button id="verify-run" data-testid="verify-run" type="button">Verify the chain</button>
     <progress id="verify-progress" data-testid="verify-progress" max="1" value="0"></progress>
     <p id="verify-status" data-testid="verify-status" class="status">not run</p>
+  </section>
+  <section id="checkpoint-panel" aria-labelledby="checkpoint-title">
+    <h2 id="checkpoint-title">Latest checkpoint</h2>
+    <p id="checkpoint-status" data-testid="checkpoint-status" class="status">…</p>
+    <pre id="checkpoint-note" data-testid="checkpoint-note"></pre>
   </section>
   <section id="state-panel" aria-labelledby="state-title">
     <h2 id="state-title">State at a sequence</h2>

@@ -14,10 +14,10 @@
 // event). The first checkpoint therefore reads the whole ledger once; later ones only the new part.
 
 import { readSync } from 'node:fs';
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerCorruptionError, LedgerProofError } from '../errors/errors.js';
-import { fsyncDirectory } from '../stores/fsyncDirectory.js';
+import { writeFileAtomic } from './atomicWrite.js';
 import type { LedgerStore, MerkleLog } from '../ledger/ledgerStore.js';
 import { openCheckpoint, signCheckpoint, type Checkpoint } from '../proofs/checkpoint.js';
 import {
@@ -292,20 +292,6 @@ export async function readLatestCheckpoint(dir: string): Promise<string | undefi
   }
 }
 
-async function writeAtomically(dir: string, name: string, text: string): Promise<void> {
-  const file = join(dir, name);
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  await fsyncDirectory(dir);
-}
-
 /** Where the latest signed checkpoint is kept: a file beside a directory store, a key in immudb. */
 export interface CheckpointKeeper {
   readCheckpoint(): Promise<string | undefined>;
@@ -314,7 +300,7 @@ export interface CheckpointKeeper {
 
 /** <dir>/merkle/checkpoint, replaced atomically. */
 export function directoryCheckpointKeeper(dir: string): CheckpointKeeper {
-  return { readCheckpoint: () => readLatestCheckpoint(dir), writeCheckpoint: (text) => writeAtomically(join(dir, MERKLE_DIR), CHECKPOINT_FILE, text) };
+  return { readCheckpoint: () => readLatestCheckpoint(dir), writeCheckpoint: async (text) => void (await writeFileAtomic(join(dir, MERKLE_DIR), CHECKPOINT_FILE, Buffer.from(text, 'utf8'))) };
 }
 
 /**

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DirectoryStore, Ledger } from '../../src/index.js';
-import type { EventDetail, EventsPage, StateResponse, VerifyOutcome, VerifyProgress } from '../../src/explorer/apiTypes.js';
+import type { CheckpointResponse, EventDetail, EventsPage, InclusionResponse, StateResponse, VerifyOutcome, VerifyProgress } from '../../src/explorer/apiTypes.js';
+import { leafHash, verifyInclusion } from '../../src/proofs/merkle.js';
 import { tempDir } from '../support/tempDir.js';
 import { MAIN, PROJECTIONS_JS, serve, tamper, writeLedger, XSS_SCRIPT, type Served } from './explorerFixture.js';
 import { sessionStart } from '../support/fixtures.js';
@@ -56,6 +57,52 @@ describe('explorer API (fmwk-ledger serve over HTTP)', function () {
     if (served) expect(await served.stop()).to.equal(0);
     served = undefined;
     remove();
+  });
+
+  it('shows the latest signed checkpoint (signature checked with --key) and inclusion proofs that lead to its root', async () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+    const keyFile = join(dir, 'log.key');
+    const keygen = cli('keygen', '--name', 'example.com/explorer-log', '--out', keyFile);
+    expect(keygen.status, keygen.stderr).to.equal(0);
+    const vkey = keygen.stdout.trim();
+    expect(cli('checkpoint', '--store', store, '--key', keyFile).status).to.equal(0);
+    // Events after the checkpoint: a proof defaults to the checkpoint's tree when it holds the event.
+    await writeLedger(store, 3);
+    const before = fingerprint(store);
+    served = await serve(['--store', store, '--key', vkey]);
+    const cp = await get<CheckpointResponse>(`${served.url}/api/checkpoint`);
+    expect(cp.status).to.equal(200);
+    expect(cp.body).to.include({ origin: 'example.com/explorer-log', size: EVENTS, signature_verified: true });
+    const lines = readFileSync(join(store, 'ledger.jsonl'), 'utf8').split('\n');
+    for (const seq of [0, 5, EVENTS - 1]) {
+      const p = await get<InclusionResponse>(`${served.url}/api/proof/${seq}`);
+      expect(p.status).to.equal(200);
+      expect(p.body).to.include({ sequence: seq, size: EVENTS, matches_checkpoint: true, root: cp.body.root });
+      // Checked here again, from the exported line alone, against the signed root.
+      verifyInclusion(leafHash(Buffer.from(lines[seq]!, 'utf8')), seq, EVENTS, p.body.proof.map((h) => Buffer.from(h, 'base64')), Buffer.from(cp.body.root, 'base64'));
+    }
+    const past = await get<InclusionResponse>(`${served.url}/api/proof/${EVENTS + 1}`);
+    expect(past.body).to.include({ size: EVENTS + 3, matches_checkpoint: null });
+    const bad = await get<{ error: { code: string } }>(`${served.url}/api/proof/2?size=99`);
+    expect(bad.status).to.equal(404);
+    expect(fingerprint(store), 'the explorer wrote nothing').to.deep.equal(before);
+    expect(await served.stop()).to.equal(0);
+    // Another key: the signature is reported as not verifying; no key: not checked.
+    const other = join(dir, 'other.key');
+    const otherKey = cli('keygen', '--name', 'example.com/explorer-log', '--out', other).stdout.trim();
+    served = await serve(['--store', store, '--key', otherKey]);
+    expect((await get<CheckpointResponse>(`${served.url}/api/checkpoint`)).body.signature_verified).to.equal(false);
+    expect(await served.stop()).to.equal(0);
+    served = await serve(['--store', store]);
+    expect((await get<CheckpointResponse>(`${served.url}/api/checkpoint`)).body.signature_verified).to.equal(null);
+  });
+
+  it('answers 404 NO_CHECKPOINT where no checkpoint was taken', async () => {
+    served = await serve(['--store', store]);
+    const r = await get<{ error: { code: string; message: string } }>(`${served.url}/api/checkpoint`);
+    expect(r.status).to.equal(404);
+    expect(r.body.error.code).to.equal('NO_CHECKPOINT');
+    expect(r.body.error.message).to.contain('fmwk-ledger checkpoint');
   });
 
   it('prints its URL on loopback, serves the tip, and answers every request with a strict CSP', async () => {

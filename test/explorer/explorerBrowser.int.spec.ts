@@ -1,12 +1,14 @@
 // The explorer in a real browser: Debian's chromium driven by playwright-core, against a real
 // `fmwk-ledger serve` process. Screenshots go to a directory outside git, printed at the end.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { tempDir } from '../support/tempDir.js';
 import { PROJECTIONS_JS, serve, tamper, writeLedger, XSS_IMG, XSS_SCRIPT, type Served } from './explorerFixture.js';
+import { MAIN } from './explorerFixture.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(tmpdir(), 'fmwk-ledger-explorer-shots');
@@ -180,6 +182,21 @@ describe('explorer in a real browser (chromium via playwright-core)', function (
     await page.getByTestId('state-run').click();
     await page.getByTestId('state-json').filter({ hasText: '"sequence": 11,' }).waitFor();
     await shot('04-state-at');
+  });
+
+  it('the latest signed checkpoint, and an event\'s inclusion proof that leads to its root', async () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+    const vkey = cli('keygen', '--name', 'example.com/browser-log', '--out', join(dir, 'log.key')).stdout.trim();
+    expect(cli('checkpoint', '--store', store, '--key', join(dir, 'log.key')).status).to.equal(0);
+    served = await serve(['--store', store, '--key', vkey]);
+    await page.goto(`${served.url}/#event=4`);
+    await page.getByTestId('checkpoint-status').filter({ hasText: '✓ signature verified' }).waitFor();
+    expect(await page.getByTestId('checkpoint-status').textContent()).to.include(`example.com/browser-log: ${EVENTS} events`);
+    await eventShown(4);
+    await page.getByTestId('event-proof').click();
+    await page.getByTestId('proof-json').filter({ hasText: '✓ leads to the signed checkpoint root' }).waitFor();
+    expect(await page.getByTestId('proof-json').textContent()).to.include(`event 4 in the tree of ${EVENTS}`);
+    await shot('06-checkpoint-proof');
   });
 
   it('an untrusted payload (<script>, <img onerror>, closing tags) shows as text and runs nothing', async () => {

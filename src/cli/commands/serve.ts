@@ -3,6 +3,8 @@ import { openStore } from '../../stores/openStore.js';
 import { defineCommand, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError } from '../command.js';
 import { loadProjections } from '../projectionModule.js';
+import { readVerifierKey } from './proofsCli.js';
+import { parseVerifierKey } from '../../proofs/note.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -24,6 +26,7 @@ answers only requests addressed to a loopback name (no DNS rebinding).`,
     port: { value: 'P', integer: true, description: 'the TCP port (default 0: any free port)' },
     host: { value: 'H', description: "the address to bind (default 127.0.0.1); anything else exposes the ledger's contents to the network" },
     projections: { value: 'MODULE', description: 'the module whose default export is the projections (state view)' },
+    key: { value: 'VKEY', description: "the log's verifier key (literally or a file): the latest checkpoint's signature is then checked" },
   },
   exit: `Exit: 0 after an interrupt, 2 usage or I/O error.`,
 
@@ -35,13 +38,14 @@ answers only requests addressed to a loopback name (no DNS rebinding).`,
     const host = values.host ?? '127.0.0.1';
     if (host.length === 0) throw new UsageError('--host must not be empty');
     const projections = values.projections === undefined ? undefined : await loadProjections(values.projections);
+    const logKey = values.key === undefined ? undefined : parseVerifierKey(await readVerifierKey(values.key));
     const ledger = await Ledger.open(await openStore(address, { readOnly: true, ...storeConfig(values) }));
     const loopback = LOOPBACK.has(host);
     // Loaded here, not at the top: every other command starts without fastify.
     const { createExplorer } = await import('../../explorer/explorerServer.js');
     let app;
     try {
-      app = createExplorer({ ledger, ...(projections ? { projections } : {}), loopbackOnly: loopback, warn: (m) => io.stderr.write(`fmwk-ledger serve: warning: ${m}\n`) });
+      app = createExplorer({ ledger, ...(projections ? { projections } : {}), ...(logKey ? { logKey } : {}), loopbackOnly: loopback, warn: (m) => io.stderr.write(`fmwk-ledger serve: warning: ${m}\n`) });
       await app.listen({ port, host });
     } catch (e) {
       await app?.close().catch(() => undefined);

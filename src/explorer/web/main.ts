@@ -1,6 +1,6 @@
 // The explorer page. Every value from the ledger reaches the DOM as a text node or as
 // textContent, never as markup: payloads are untrusted, and `<script>` in one must show as text.
-import type { ApiError, EventDetail, EventsPage, EventSummary, StateResponse, TipResponse, VerifyOutcome, VerifyProgress } from '../apiTypes.js';
+import type { ApiError, CheckpointResponse, EventDetail, EventsPage, EventSummary, InclusionResponse, StateResponse, TipResponse, VerifyOutcome, VerifyProgress } from '../apiTypes.js';
 
 const PAGE_SIZE = 20;
 
@@ -124,6 +124,8 @@ async function showEvent(seq: number): Promise<void> {
   const hashes = byId('event-hashes');
   const json = byId('event-json');
   byId('event-seq').textContent = String(seq);
+  byId<HTMLButtonElement>('event-proof').disabled = false;
+  byId('proof-json').textContent = '';
   if (location.hash !== `#event=${seq}`) history.replaceState(null, '', `#event=${seq}`);
   let detail: EventDetail;
   try {
@@ -210,6 +212,35 @@ function runVerify(): void {
   });
 }
 
+// ---- checkpoint and inclusion proofs ------------------------------------------------------
+
+async function loadCheckpoint(): Promise<void> {
+  const status = byId('checkpoint-status');
+  try {
+    const cp = await getJson<CheckpointResponse>('/api/checkpoint');
+    const signature = cp.signature_verified === null ? 'signature not checked (no --key)' : cp.signature_verified ? '✓ signature verified with the log key' : '✗ the signature does not verify';
+    status.className = cp.signature_verified === false ? 'status bad' : 'status';
+    status.textContent = `${cp.origin}: ${cp.size} events, root ${cp.root}; ${signature}`;
+    byId('checkpoint-note').textContent = cp.note;
+  } catch (e) {
+    status.className = 'status';
+    status.textContent = (e as Error).message;
+  }
+}
+
+async function showProof(seq: number): Promise<void> {
+  const out = byId('proof-json');
+  try {
+    const p = await getJson<InclusionResponse>(`/api/proof/${seq}`);
+    const against = p.matches_checkpoint === null ? 'no checkpoint of this size' : p.matches_checkpoint ? '✓ leads to the signed checkpoint root' : '✗ does not lead to the checkpoint root';
+    out.className = p.matches_checkpoint === false ? 'bad' : '';
+    out.textContent = `event ${p.sequence} in the tree of ${p.size}: ${against}\n${JSON.stringify(p, null, 2)}`;
+  } catch (e) {
+    out.className = 'bad';
+    out.textContent = (e as Error).message;
+  }
+}
+
 // ---- state at a sequence ------------------------------------------------------------------
 
 async function showState(seq: number): Promise<void> {
@@ -250,12 +281,14 @@ function start(): void {
   byId('event-prev').addEventListener('click', () => view.selected !== null && void showEvent(view.selected - 1));
   byId('event-next').addEventListener('click', () => view.selected !== null && void showEvent(view.selected + 1));
   byId('verify-run').addEventListener('click', runVerify);
+  byId('event-proof').addEventListener('click', () => view.selected !== null && void showProof(view.selected));
   byId<HTMLFormElement>('state-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const seq = Number(new FormData(ev.target as HTMLFormElement).get('seq'));
     void showState(seq);
   });
   void loadTip().catch((e: Error) => (byId('tip').textContent = e.message));
+  void loadCheckpoint();
   void loadPage(0);
   const m = /^#event=(\d+)$/.exec(location.hash);
   if (m) void showEvent(Number(m[1]));
