@@ -20,12 +20,18 @@ export interface VmState {
 export const INITIAL_STATE: VmState = { iteration: 0, projection: { HELLO: 50, WORLD: 50 }, dominant_state: 'HELLO', price: 1000 };
 
 const Sym = t.keyof({ HELLO: null, WORLD: null });
-const Int = t.refinement(t.number, Number.isSafeInteger, 'an integer');
+export interface SafeIntBrand {
+  readonly SafeInt: unique symbol;
+}
+/** A JSON integer every language reads back exactly (the byte contract's range). */
+const Int = t.brand(t.number, (n): n is t.Branded<number, SafeIntBrand> => Number.isSafeInteger(n), 'SafeInt');
 /** The records' payloads as the registry checks them ("_signature" is allowed beside them). */
 export const ObservePayload = t.type({ iteration: Int, observed: Sym, projection: t.type({ HELLO: Int, WORLD: Int }) }, 'zeroth_observe payload');
 export const CollapsePayload = t.type({ iteration: Int, dominant_state: Sym, price: Int }, 'zeroth_collapse payload');
-export type ObservePayload = t.TypeOf<typeof ObservePayload>;
-export type CollapsePayload = t.TypeOf<typeof CollapsePayload>;
+/** A decoded type with its brands taken off: what the VM builds before the registry checks it. */
+type Unbranded<T> = T extends t.Branded<infer A, unknown> ? A : T extends object ? { [K in keyof T]: Unbranded<T[K]> } : T;
+export type ObservePayload = Unbranded<t.TypeOf<typeof ObservePayload>>;
+export type CollapsePayload = Unbranded<t.TypeOf<typeof CollapsePayload>>;
 
 export type VmRecord = { event_type: 'zeroth_observe'; payload: ObservePayload } | { event_type: 'zeroth_collapse'; payload: CollapsePayload };
 
