@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Absolute path of a compiled test-support script, e.g. script('appendLoop'). */
@@ -14,9 +14,9 @@ export interface RunningChild {
   readonly exited: Promise<number | NodeJS.Signals>;
 }
 
-/** Spawns `node script args`, collecting stdout line by line. */
-export function startNode(file: string, args: string[]): RunningChild {
-  const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Spawns `command args`, collecting stdout line by line. */
+export function startChild(command: string, args: string[], options: SpawnOptions = {}): RunningChild {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiters: Array<{ pred: (l: string) => boolean; resolve: (l: string) => void }> = [];
   let partial = '';
@@ -43,3 +43,6 @@ export function startNode(file: string, args: string[]): RunningChild {
     },
   };
 }
+
+/** Spawns `node script args`, collecting stdout line by line. */
+export const startNode = (file: string, args: string[]): RunningChild => startChild(process.execPath, [file, ...args]);

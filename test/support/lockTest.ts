@@ -1,40 +1,10 @@
 // Helpers for the writer-lock specs: spawning children (under strace, as another user), reading
 // the shared holder log that lockCycle children write, and making holder records of dead
 // processes.
-import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { RunningChild } from './childProcess.js';
-
-/** Spawns `command args`, collecting stdout line by line (like startNode, any command). */
-export function startChild(command: string, args: string[], options: SpawnOptions = {}): RunningChild {
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  const waiters: Array<{ pred: (l: string) => boolean; resolve: (l: string) => void }> = [];
-  let partial = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop()!;
-    for (const line of parts) {
-      lines.push(line);
-      for (const w of [...waiters]) if (w.pred(line)) waiters.splice(waiters.indexOf(w), 1), w.resolve(line);
-    }
-  });
-  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code ?? -1)));
-  return {
-    child,
-    lines,
-    exited,
-    waitFor(pred) {
-      const hit = lines.find(pred);
-      if (hit !== undefined) return Promise.resolve(hit);
-      return new Promise((resolve, reject) => {
-        waiters.push({ pred, resolve });
-        void exited.then((c) => reject(new Error(`child exited (${c}) before the awaited line; output:\n${lines.join('\n')}`)));
-      });
-    },
-  };
-}
+export { startChild } from './childProcess.js';
 
 export interface HolderLogCheck {
   /** How many holds the log records. */
