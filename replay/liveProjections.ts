@@ -28,6 +28,7 @@ export interface LiveSource {
   foldTo(target: number): Promise<FoldResult>;
 }
 
+/** How live mode takes snapshots as the ledger grows. */
 export interface LiveOptions {
   /** Take a snapshot whenever this many events have passed since the last one (off by default). */
   readonly snapshotEvery?: number;

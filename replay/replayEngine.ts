@@ -20,6 +20,7 @@ import { stderrLogger, type ReplayLogger } from './replayLogger.js';
 
 export type { FoldResult, ReplayProgress, SnapshotRecord };
 
+/** The projections a replay engine folds, where its snapshots are, and how it reports. */
 export interface ReplayEngineOptions<P extends AnyProjection = AnyProjection> {
   /** The projections to fold (names must be unique); their names and states type `replay().states`. */
   readonly projections: ProjectionRegistry | Iterable<P>;
@@ -36,6 +37,7 @@ export interface ReplayEngineOptions<P extends AnyProjection = AnyProjection> {
   readonly provenance?: Provenance;
   /** How far after a snapshot its snapshot_created record may be (default 10000 events). */
   readonly recordSearchLimit?: number;
+  /** Called every `progressEvery` events of a long replay. */
   readonly onProgress?: (progress: ReplayProgress) => void;
   /** Default 10000. */
   readonly progressEvery?: number;
@@ -43,6 +45,7 @@ export interface ReplayEngineOptions<P extends AnyProjection = AnyProjection> {
   readonly upcasters?: UpcasterRegistry;
 }
 
+/** How far a replay folds. */
 export interface ReplayOptions {
   /** The last event to fold (default: the tip when the replay starts). */
   readonly to?: number;

@@ -1,5 +1,6 @@
 /** Where replay reports what it skipped (a snapshot failing a check, a failed checkpoint write). */
 export interface ReplayLogger {
+  /** A snapshot or checkpoint was skipped, or something else the operator should know. */
   warn(message: string): void;
 }
 

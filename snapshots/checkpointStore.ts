@@ -20,6 +20,7 @@ export class CheckpointStore {
     readonly consumer: string,
   ) {}
 
+  /** The checkpoint of `consumer` in `dir` (the directory is created when it is first written). */
   static at(dir: string, consumer = 'default'): CheckpointStore {
     if (typeof dir !== 'string' || dir.length === 0) throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'dir', 'expected a directory path', dir);
     if (!CONSUMER.test(consumer)) throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'consumer', 'expected 1-100 letters, digits, _ . - (a file name)', consumer);
@@ -35,10 +36,12 @@ export class CheckpointStore {
     return CheckpointStore.at(join(dir, 'checkpoints'), consumer);
   }
 
+  /** The checkpoint file's name. */
   get fileName(): string {
     return `${this.consumer}.checkpoint`;
   }
 
+  /** The checkpoint file's absolute path. */
   get path(): string {
     return join(this.dir, this.fileName);
   }

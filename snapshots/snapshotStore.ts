@@ -106,6 +106,7 @@ export class SnapshotStore {
     return writeFileAtomic(this.dir, SnapshotStore.fileName(sequence), bytes);
   }
 
+  /** The path of the snapshot file for `sequence`. */
   path(sequence: number): string {
     return join(this.dir, SnapshotStore.fileName(sequence));
   }

@@ -10,17 +10,21 @@ import { describeCodec } from './validation.js';
 // Each brand's description is what a LedgerValidationError says was expected.
 
 export interface NonEmptyStringBrand { readonly NonEmptyString: unique symbol }
+/** A string of at least one character (an io-ts brand). */
 export const NonEmptyString = describeCodec(
   t.brand(t.string, (s): s is t.Branded<string, NonEmptyStringBrand> => s.length > 0, 'NonEmptyString'),
   'a non-empty string',
 );
+/** A string proven non-empty by the `NonEmptyString` codec. */
 export type NonEmptyString = t.TypeOf<typeof NonEmptyString>;
 
 export interface HashStringBrand { readonly HashString: unique symbol }
+/** A hash in the ledger's only format, `sha256:` and 64 lowercase hex digits (an io-ts brand). */
 export const HashString = describeCodec(
   t.brand(t.string, (s): s is t.Branded<string, HashStringBrand> => HASH_PATTERN.test(s), 'HashString'),
   'sha256:<64 lowercase hex>',
 );
+/** A string proven to be `sha256:<64 lowercase hex>` by the `HashString` codec. */
 export type HashString = t.TypeOf<typeof HashString>;
 
 export interface SchemaVersionBrand { readonly SchemaVersion: unique symbol }
@@ -87,6 +91,7 @@ export function closedObject<P extends t.Props>(props: P, name: string): t.Type<
   );
 }
 
+/** Who appended an event: framework, pack and actor; unknown fields are refused. */
 export const Provenance = closedObject({ framework_id: NonEmptyString, pack_id: NonEmptyString, actor: Actor }, 'Provenance');
 /**
  * Who appended an event, as callers write it (plain strings). An event read back carries the

@@ -10,6 +10,7 @@ import { sha256 } from './hash.js';
 import { firstInvalidUtf8 } from './lineReader.js';
 import { parseRawJson, RawNumber, type RawValue } from './rawJson.js';
 
+/** What checking one stored line found: its sequence, stored and recomputed hashes and link, or why it is not an event. */
 export type LineCheck =
   | { readonly ok: true; readonly sequence: number; readonly hash: string; readonly previous_hash: string; readonly computed: string }
   | { readonly ok: false; readonly reason: string };

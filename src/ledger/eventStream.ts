@@ -17,6 +17,7 @@ import { LedgerCorruptionError, LedgerValidationError } from '../errors/errors.j
 import { ChainVerifier } from '../verify/chainVerifier.js';
 import type { LedgerEvent } from '../contract/event.js';
 
+/** Where `ledger.stream()` starts, how it pages history, how often it looks for other processes' appends, and whether it checks the chain. */
 export interface StreamOptions {
   /** First sequence to emit (default 0). */
   readonly from?: number;

@@ -106,6 +106,7 @@ export class EventTypeRegistry<M extends CodecMap = {}> {
     return capability;
   }
 
+  /** Whether a framework reserved `eventType` (then only its capability can append it). */
   static isReserved(eventType: string): boolean {
     return reservations.has(eventType);
   }
@@ -141,6 +142,7 @@ export class EventTypeRegistry<M extends CodecMap = {}> {
     return this as unknown as EventTypeRegistry<M & { readonly [T in K]: C }>;
   }
 
+  /** Whether `eventType` is registered here. */
   has(eventType: string): boolean {
     return this.codecs.has(eventType);
   }
@@ -154,6 +156,7 @@ export class EventTypeRegistry<M extends CodecMap = {}> {
       : E.left(new LedgerValidationError('event_type', `unknown event type "${eventType}" (register it with EventTypeRegistry.register)`, eventType));
   }
 
+  /** The registered event types, sorted. */
   types(): string[] {
     return [...this.codecs.keys()].sort();
   }

@@ -15,6 +15,7 @@ import { streamEvents, type StreamOptions } from './eventStream.js';
 import { decode, orThrow } from '../contract/validation.js';
 import { verifyLines, type VerifyOptions, type VerifyResult } from '../verify/verifyChain.js';
 
+/** How a ledger is opened: its event types, clock, payload limit, Merkle tree and open-time verification. */
 export interface LedgerOptions<M extends CodecMap = CodecMap> {
   /**
    * Accepted event types and their payload codecs (default: the seed's types). Its type
@@ -96,6 +97,7 @@ export class Ledger<M extends CodecMap = any> {
     this.events$ = this.appended.asObservable() as Observable<EventUnion<M>>;
   }
 
+  /** Opens a ledger over `store` (which it then owns: close() closes it); reads only the tip unless `verifyOnOpen`. */
   static async open<M extends CodecMap = SeedCodecs>(store: LedgerStore, options: LedgerOptions<M> = {}): Promise<Ledger<M>> {
     // The ledger owns the store from here on: close() closes it, and so does a failed open.
     let merkle: MerkleLog | undefined;

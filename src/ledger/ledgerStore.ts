@@ -12,6 +12,7 @@ export interface StoredLine {
   readonly line: string;
 }
 
+/** What the ledger hands a store to append: the line, its sequence, hash and event id. */
 export interface AppendRecord extends StoredLine {
   /** The event's hash, so the store can report its tip without parsing. */
   readonly hash: string;
@@ -19,6 +20,7 @@ export interface AppendRecord extends StoredLine {
   readonly event_id: string;
 }
 
+/** The store port: canonical lines in sequence order, appended atomically at tip + 1; every store passes `ledgerStoreConformance`. */
 export interface LedgerStore {
   /** Short name for messages, e.g. `directory:/var/ledger` or `immudb://host:3322/ledger`. */
   readonly description: string;
@@ -63,6 +65,7 @@ export interface LedgerStore {
    */
   openMerkleLog?(): Promise<MerkleLog>;
 
+  /** Releases the store (files, locks, sessions); nothing is usable afterwards. */
   close(): Promise<void>;
 }
 
@@ -73,10 +76,13 @@ export interface LedgerStore {
 export interface MerkleLog extends HashReader {
   /** Leaves covered (= events hashed so far). */
   readonly size: number;
+  /** The RFC 6962 root of the first `n` events (default: all the tree holds). */
   root(size?: number): Promise<Buffer>;
   /** The stored leaf hash of event `index`. */
   leafHash(index: number): Promise<Buffer>;
+  /** The audit path of event `index` in the tree of size `n`. */
   inclusionProof(index: number, size?: number): Promise<Buffer[]>;
+  /** The consistency proof from size `m` to size `n`. */
   consistencyProof(from: number, to?: number): Promise<Buffer[]>;
   /**
    * Extends the tree by the line just made durable at `sequence`: O(log n) hashing from the
@@ -85,5 +91,6 @@ export interface MerkleLog extends HashReader {
   append(sequence: number, line: string): Promise<void>;
   /** Hashes the ledger's lines not yet covered; returns the new size. */
   catchUp(): Promise<number>;
+  /** Writes out the hashes still pending and releases the tree's storage. */
   close(): Promise<void>;
 }

@@ -91,6 +91,7 @@ export class UpcasterRegistry {
     return version;
   }
 
+  /** How many upcasting steps are registered. */
   get size(): number {
     return this.steps.size;
   }

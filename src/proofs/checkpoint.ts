@@ -5,6 +5,7 @@ import { LedgerProofError } from '../errors/errors.js';
 import { HASH_SIZE } from './merkle.js';
 import { decodeBase64, openNote, signNote, type NoteSigner, type NoteVerifier, type OpenedNote } from './note.js';
 
+/** A C2SP checkpoint: the log's origin, the tree size and the Merkle root, plus extension lines. */
 export interface Checkpoint {
   readonly origin: string;
   readonly size: number;
@@ -46,6 +47,7 @@ export function signCheckpoint(cp: Checkpoint, logSigner: NoteSigner): string {
   return signNote(formatCheckpoint(cp), [logSigner]);
 }
 
+/** A checkpoint whose log signature was verified. */
 export interface OpenedCheckpoint {
   readonly checkpoint: Checkpoint;
   readonly note: OpenedNote;

@@ -44,6 +44,7 @@ export function cosignerVerifierKey(signerKeyText: string): string {
   return `${name}+${formatKeyId(keyId(name, alg))}+${alg.toString('base64')}`;
 }
 
+/** A witness's cosigner key (cosignature/v1, Ed25519). */
 export interface Cosigner extends NoteSigner {
   /** The signature field for `checkpointText` at `time` (unix seconds). */
   cosign(checkpointText: string, time: number): Buffer;
@@ -63,7 +64,10 @@ export function parseCosignerKey(text: string, clock: () => number = () => Math.
 }
 
 /** A cosignature/v1 verifier from `<name>+<id>+<base64(0x04 || key)>` (0x01 keys are read as Go does). */
-export function parseCosignerVerifierKey(text: string): NoteVerifier & { timeOf(signature: Buffer): number } {
+export function parseCosignerVerifierKey(text: string): NoteVerifier & {
+  /** The cosignature's timestamp (seconds since the epoch), from its first 8 bytes. */
+  timeOf(signature: Buffer): number;
+} {
   const { name, pub } = cosignerPublic(text, false);
   const key = ed25519PublicKey(pub);
   return {
@@ -86,6 +90,7 @@ export function addCosignature(signedNote: string, cosigner: Cosigner, time: num
   return `${text}\n${kept.join('')}${signatureLine(text, { name: cosigner.name, keyId: cosigner.keyId, sign: () => cosigner.cosign(text, time) })}`;
 }
 
+/** A checkpoint and the known witnesses whose cosignatures on it verified. */
 export interface QuorumResult {
   readonly checkpoint: Checkpoint;
   /** Names of the witnesses whose cosignature verified. */

@@ -12,6 +12,7 @@
 import { createHash, hash } from 'node:crypto';
 import { LedgerProofError } from '../errors/errors.js';
 
+/** Bytes in one tree hash (SHA-256). */
 export const HASH_SIZE = 32;
 
 /** SHA-256 of the empty string: the root of the empty tree, MTH({}). */
@@ -72,6 +73,7 @@ export function storedCount(n: number): number {
 
 /** Reads stored hashes by position (see storedIndex); one call per root or proof. */
 export interface HashReader {
+  /** The stored hashes at these tlog indexes, in the same order. */
   readHashes(indexes: readonly number[]): Promise<Buffer[]>;
 }
 
@@ -258,10 +260,12 @@ export class MemoryHashStore implements HashReader {
   private readonly hashes: Buffer[] = [];
   private leaves = 0;
 
+  /** How many leaves the tree holds. */
   get size(): number {
     return this.leaves;
   }
 
+  /** The stored hashes at these tlog indexes, in the same order. */
   async readHashes(indexes: readonly number[]): Promise<Buffer[]> {
     return indexes.map((i) => {
       const h = this.hashes[i];
@@ -276,6 +280,7 @@ export class MemoryHashStore implements HashReader {
     return this.leaves++;
   }
 
+  /** The RFC 6962 root of the first `n` leaves (default: all). */
   root(n = this.leaves): Promise<Buffer> {
     return treeRoot(this, n);
   }

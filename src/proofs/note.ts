@@ -13,15 +13,19 @@ export const ALG_COSIGNATURE_V1 = 0x04;
 const SIG_PREFIX = '\u2014 ';
 const MAX_SIGNATURES = 100;
 
+/** An Ed25519 signer key of the signed-note format: its name, key id, and a sign function. */
 export interface NoteSigner {
   readonly name: string;
   readonly keyId: number;
+  /** Signs `message` (the note text) and returns the raw signature. */
   sign(message: Buffer): Buffer;
 }
 
+/** A verifier key of the signed-note format: its name, key id, and a verify function. */
 export interface NoteVerifier {
   readonly name: string;
   readonly keyId: number;
+  /** Whether `signature` is this key's signature of `message`. */
   verify(message: Buffer, signature: Buffer): boolean;
 }
 
@@ -35,11 +39,13 @@ export interface NoteSignature {
   readonly signature: Buffer;
 }
 
+/** A note split into its text and its signature lines, nothing verified. */
 export interface ParsedNote {
   readonly text: string;
   readonly signatures: NoteSignature[];
 }
 
+/** A note whose signature by a known key was verified: its text and the keys that signed it. */
 export interface OpenedNote {
   readonly text: string;
   /** Signatures checked by a known verifier. */

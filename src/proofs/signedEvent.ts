@@ -23,7 +23,9 @@ import { canonicalJson } from '../contract/canonicalJson.js';
 import { LedgerValidationError } from '../errors/errors.js';
 import { decodeBase64, type NoteSigner, type NoteVerifier } from './note.js';
 
+/** The payload field that carries an event's producer signature. */
 export const SIGNATURE_KEY = '_signature';
+/** The prefix of the signed bytes, so a signature cannot be replayed as another kind of message. */
 export const SIGNED_EVENT_CONTEXT = 'fmwk-ledger/signed-event/v1\n';
 
 /** What a producer signs: the four fields it passes to append. */
@@ -34,6 +36,7 @@ export interface SignableEvent {
   readonly payload: object;
 }
 
+/** A producer's signature inside an event's payload: key id, signature and signer name. */
 export interface EventSignature {
   readonly key_id: string;
   readonly sig: string;

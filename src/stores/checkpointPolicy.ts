@@ -7,6 +7,7 @@ import type { Checkpoint } from '../proofs/checkpoint.js';
 import type { NoteSigner, NoteVerifier } from '../proofs/note.js';
 import { takeCheckpoint, type CheckpointKeeper } from './merkleLog.js';
 
+/** When to sign (every N events, every T ms), with which key, and where the checkpoint is kept. */
 export interface CheckpointPolicyOptions {
   /** Where the latest checkpoint is kept: the directory store's directory (merkle/checkpoint), or a keeper (immudb: `store.checkpointKeeper()`). */
   readonly dir: string | CheckpointKeeper;
@@ -52,6 +53,7 @@ export class CheckpointPolicy {
     this.timer?.unref();
   }
 
+  /** Starts signing checkpoints of `ledger` every `every` events and/or every `everyMs` ms; stop() ends it. */
   static start(ledger: Ledger, options: CheckpointPolicyOptions): CheckpointPolicy {
     if (ledger.merkle === undefined) throw new LedgerValidationError('merkle', 'a checkpoint policy needs the ledger to keep its tree: open it with { merkle: true }', undefined);
     const positive = (name: 'every' | 'everyMs') => {

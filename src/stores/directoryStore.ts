@@ -24,6 +24,7 @@ export const LOCK_FILE = 'ledger.lock';
 const NEWLINE = 0x0a;
 const EMPTY_TIP: Tip = { sequence_number: -1, hash: GENESIS_HASH };
 
+/** How a directory store is opened (for writing, the default, or read-only). */
 export interface DirectoryStoreOptions {
   /** Open without the writer lock; append() is refused. Several readers may share a directory. */
   readonly readOnly?: boolean;
@@ -149,6 +150,7 @@ function asConnectionError(e: unknown, path: string): unknown {
   return new LedgerConnectionError(`cannot open ${path} for writing: ${code ? `${code} at ${at}: ` : ''}${(e as Error).message ?? String(e)}`, { cause: e });
 }
 
+/** The embedded default store: `<dir>/ledger.jsonl`, one canonical line per event, fdatasync before an append resolves, one writer at a time. */
 export class DirectoryStore implements LedgerStore {
   readonly description: string;
   private tail: Tail;
@@ -165,6 +167,7 @@ export class DirectoryStore implements LedgerStore {
     this.tail = tail;
   }
 
+  /** The path of the ledger file, `<dir>/ledger.jsonl`. */
   get file(): string {
     return join(this.dir, LEDGER_FILE);
   }
@@ -382,6 +385,7 @@ export class DirectoryStore implements LedgerStore {
     return openDirectoryMerkleLog(this.dir, this);
   }
 
+  /** Closes the file and releases the writer lock if this instance holds it. */
   async close(): Promise<void> {
     await this.fh.close();
     this.lock?.releaseSync();

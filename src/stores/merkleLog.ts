@@ -25,8 +25,11 @@ import {
 } from '../proofs/merkle.js';
 import type { NoteSigner, NoteVerifier } from '../proofs/note.js';
 
+/** The folder beside a directory store's ledger that holds its Merkle hashes and latest checkpoint. */
 export const MERKLE_DIR = 'merkle';
+/** The file of stored tree hashes (32 bytes each, tlog index order) in `MERKLE_DIR`. */
 export const HASHES_FILE = 'hashes';
+/** The latest signed checkpoint in `MERKLE_DIR`. */
 export const CHECKPOINT_FILE = 'checkpoint';
 
 export type { MerkleLog } from '../ledger/ledgerStore.js';
@@ -55,6 +58,7 @@ export interface HashStorage {
   write(first: number, hashes: readonly Buffer[], leaves: number, sync: boolean): Promise<void>;
   /** Forgets every hash (before a rebuild from the ledger). */
   reset(): Promise<void>;
+  /** Writes out what is pending and releases the file. */
   close(): Promise<void>;
 }
 
@@ -62,6 +66,7 @@ export interface HashStorage {
 export class FileHashStorage implements HashStorage {
   private constructor(private readonly fh: FileHandle) {}
 
+  /** Opens (creating if needed) the hashes file at `file`. */
   static async open(file: string): Promise<FileHashStorage> {
     return new FileHashStorage(await open(file, 'a+').then(async (h) => (await h.close(), open(file, 'r+'))));
   }
@@ -86,6 +91,7 @@ export class FileHashStorage implements HashStorage {
     return this.fh.truncate(0);
   }
 
+  /** Writes out what is pending and releases the file. */
   close(): Promise<void> {
     return this.fh.close();
   }
@@ -154,6 +160,7 @@ export class StoredMerkleLog implements MerkleLog {
     ix.forEach((i, j) => this.edge.set(i, hs[j]!));
   }
 
+  /** Stored hashes by their tlog index. */
   async readHashes(indexes: readonly number[]): Promise<Buffer[]> {
     if (indexes.every((i) => this.edge.has(i))) return indexes.map((i) => this.edge.get(i)!);
     const base = storedCount(this.leaves) - this.pending.length;
@@ -231,6 +238,7 @@ export class StoredMerkleLog implements MerkleLog {
     return n;
   }
 
+  /** The RFC 6962 root of the first `n` events (default: all). */
   root(size?: number): Promise<Buffer> {
     return treeRoot(this, this.checkSize(size));
   }
@@ -240,14 +248,17 @@ export class StoredMerkleLog implements MerkleLog {
     return (await this.readHashes([storedIndex(0, index)]))[0]!;
   }
 
+  /** The audit path of event `index` in the tree of size `n`. */
   inclusionProof(index: number, size?: number): Promise<Buffer[]> {
     return inclusionProof(this, index, this.checkSize(size));
   }
 
+  /** The consistency proof from size `m` to size `n`. */
   consistencyProof(from: number, to?: number): Promise<Buffer[]> {
     return consistencyProof(this, from, this.checkSize(to));
   }
 
+  /** Writes out what is pending and releases the file. */
   close(): Promise<void> {
     return this.serial(async () => {
       try {
@@ -294,7 +305,9 @@ export async function readLatestCheckpoint(dir: string): Promise<string | undefi
 
 /** Where the latest signed checkpoint is kept: a file beside a directory store, a key in immudb. */
 export interface CheckpointKeeper {
+  /** The latest signed checkpoint kept, or undefined. */
   readCheckpoint(): Promise<string | undefined>;
+  /** Keeps `text` as the latest signed checkpoint, replacing the previous one atomically. */
   writeCheckpoint(text: string): Promise<void>;
 }
 

@@ -9,10 +9,12 @@ import { addCosignature, checkExtends, verifyCosignedCheckpoint, type Cosigner, 
 import type { NoteVerifier } from '../proofs/note.js';
 import { writeFileAtomic } from './atomicWrite.js';
 
+/** A witness's key and the directory of its per-origin state. */
 export interface WitnessOptions {
   readonly cosigner: Cosigner;
   /** Directory of per-origin state files. */
   readonly stateDir: string;
+  /** Seconds since the epoch for the cosignature timestamp (default: the system clock). */
   readonly clock?: () => number;
 }
 
@@ -24,6 +26,7 @@ export class OriginStates {
     return join(this.dir, `${createHash('sha256').update(origin, 'utf8').digest('hex')}.json`);
   }
 
+  /** The state kept for `origin`, or undefined. */
   async get(origin: string): Promise<WitnessState | undefined> {
     let text: string;
     try {
@@ -39,6 +42,7 @@ export class OriginStates {
     return s;
   }
 
+  /** Replaces the state of `s.origin` atomically (temporary file, fsync, rename). */
   async set(s: WitnessState): Promise<void> {
     const file = this.file(s.origin);
     await writeFileAtomic(this.dir, file.slice(this.dir.length + 1), Buffer.from(`${JSON.stringify(s)}\n`, 'utf8'));
@@ -58,6 +62,7 @@ export class Witness {
     this.states = new OriginStates(options.stateDir);
   }
 
+  /** The last checkpoint this witness cosigned for `origin`, if any. */
   state(origin: string): Promise<WitnessState | undefined> {
     return this.states.get(origin);
   }
@@ -88,10 +93,12 @@ export class TrustedCheckpoints {
     this.states = new OriginStates(stateDir);
   }
 
+  /** The last checkpoint this client trusted for `origin`, if any. */
   last(origin: string): Promise<WitnessState | undefined> {
     return this.states.get(origin);
   }
 
+  /** Trusts a newer signed checkpoint only if a consistency proof links it to the last one (else `split_view`). */
   async accept(signedNote: string, logVerifier: NoteVerifier, proof: readonly Uint8Array[], quorum?: { witnesses: readonly NoteVerifier[]; k: number }): Promise<Checkpoint> {
     const cp = quorum ? verifyCosignedCheckpoint(signedNote, logVerifier, quorum.witnesses, quorum.k).checkpoint : openCheckpoint(signedNote, logVerifier).checkpoint;
     const last = await this.states.get(cp.origin);

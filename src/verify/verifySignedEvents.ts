@@ -16,9 +16,10 @@ export interface SignedEventsOptions {
   readonly eventTypes?: readonly string[];
 }
 
-/** A source of the ledger's lines in order from sequence 0: a Ledger qualifies (its store). */
+/** A source of the ledger's lines in order from sequence 0: a Ledger qualifies. */
 export interface LineSource {
-  readonly store: { scanLines(from: number): AsyncIterable<{ readonly line: string }> };
+  /** The stored lines from `from` to the end, exactly as stored. */
+  readLines(from: number): AsyncIterable<{ readonly line: string }>;
 }
 
 const asVerifier = (k: string | NoteVerifier): NoteVerifier => (typeof k === 'string' ? parseVerifierKey(k) : k);
@@ -57,7 +58,7 @@ export async function verifySignedLines(lines: AsyncIterable<string>, trusted: r
 export async function verifySignedEvents(source: string | LineSource, trusted: readonly (string | NoteVerifier)[], options: SignedEventsOptions = {}): Promise<VerifyResult> {
   if (typeof source === 'string') return verifySignedLines(readLines(source), trusted, options);
   async function* lines(): AsyncGenerator<string> {
-    for await (const { line } of (source as LineSource).store.scanLines(0)) yield line;
+    for await (const { line } of (source as LineSource).readLines(0)) yield line;
   }
   return verifySignedLines(lines(), trusted, options);
 }
