@@ -84,7 +84,7 @@ function globalFunction<F>(name: string): F {
  * @example
  * ledgerStoreConformance('PostgresStore', async () => {
  *   const store = await PostgresStore.open(freshDatabase());
- *   return { store, reopen: () => PostgresStore.open(sameDatabase()), cleanup: () => dropDatabase() };
+ *   return { store, reopen: () => PostgresStore.open(sameDatabase()), cleanup: () => pool.end() };
  * });
  * // node:test: ledgerStoreConformance('X', factory, { describe, it });
  */

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { DirectoryStore, Ledger, LedgerCorruptionError, LedgerNotFoundError, LedgerValidationError, MemoryStore, type StoredLine } from '../../src/index.js';
 import { sessionStart } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
+import { rejection } from '../support/rejection.js';
 
 async function collect(lines: AsyncIterable<StoredLine>): Promise<StoredLine[]> {
   const out: StoredLine[] = [];
@@ -15,14 +16,6 @@ async function collect(lines: AsyncIterable<StoredLine>): Promise<StoredLine[]> 
   return out;
 }
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('Ledger line-level reads', () => {
   let dir: string;

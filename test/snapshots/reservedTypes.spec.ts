@@ -10,17 +10,10 @@ import { provenance, sessionStart } from '../support/fixtures.js';
 import { collectingLogger, delta, totals } from '../support/replayFixtures.js';
 import { tempDir } from '../support/tempDir.js';
 import { SnapshotCreatedPayload } from '../../snapshots/snapshotCreated.js';
+import { rejection } from '../support/rejection.js';
 
 const snapshotCreated = (payload: Record<string, unknown>) => ({ event_type: 'snapshot_created', schema_version: '1.0.0', provenance, payload });
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('reserved event types', () => {
   let dir: string;
