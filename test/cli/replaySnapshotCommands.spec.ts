@@ -2,23 +2,13 @@
 import { expect } from 'chai';
 import { chmodSync, mkdirSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { DirectoryStore, Ledger } from '../../src/index.js';
 import { replay } from '../../src/cli/commands/replay.js';
 import { snapshot } from '../../src/cli/commands/snapshot.js';
-import type { CliIO } from '../../src/cli/command.js';
 import { delta } from '../support/replayFixtures.js';
 import { tempDir } from '../support/tempDir.js';
+import { capture } from '../support/cliCapture.js';
 
-function capture(): CliIO & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => (o += d));
-  stderr.on('data', (d) => (e += d));
-  return { stdin: new PassThrough(), stdout, stderr, out: () => o, err: () => e };
-}
 
 const lastLine = (s: string) => JSON.parse(s.trim().split('\n').at(-1)!);
 

@@ -7,16 +7,15 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DirectoryStore, Ledger } from '../../src/index.js';
 import { verifyFile } from '../../src/verify.js';
 import { replay } from '../../src/cli/commands/replay.js';
-import type { CliIO } from '../../src/cli/command.js';
 import { script } from '../support/childProcess.js';
 import { chain } from '../support/hostileLedgers.js';
 import { Oracle } from '../support/pythonOracle.js';
 import { tempDir } from '../support/tempDir.js';
+import { capture } from '../support/cliCapture.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const PROVENANCE = { framework_id: 'FMWK-001', pack_id: 'PC-001-ledger', actor: 'system' };
@@ -267,12 +266,3 @@ describe('hostile: crash campaign (SIGKILL)', function () {
   });
 });
 
-function capture(): CliIO & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d) => (o += d));
-  stderr.on('data', (d) => (e += d));
-  return { stdin: new PassThrough(), stdout, stderr, out: () => o, err: () => e };
-}
