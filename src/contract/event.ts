@@ -67,20 +67,26 @@ export const Actor = t.keyof({ system: null, operator: null, agent: null }, '"sy
 export type Actor = t.TypeOf<typeof Actor>;
 
 /**
- * An object with exactly `props`: a field not in `props` is a failure naming it, never dropped
- * (t.strict/t.exact would drop it silently, and a caller's field would vanish from the chain).
+ * An object with exactly `props` (and, if given, any of `optional`): a field in neither is a
+ * failure naming it, never dropped (t.strict/t.exact would drop it silently, and a caller's
+ * field would vanish from the chain).
  */
-export function closedObject<P extends t.Props>(props: P, name: string): t.Type<t.TypeOf<t.TypeC<P>>, t.OutputOf<t.TypeC<P>>, unknown> {
-  const open = t.type(props);
-  const known = Object.keys(props);
+export function closedObject<P extends t.Props, O extends t.Props = {}>(
+  props: P,
+  name: string,
+  optional?: O,
+): t.Type<t.TypeOf<t.TypeC<P>> & t.TypeOf<t.PartialC<O>>, t.OutputOf<t.TypeC<P>> & t.OutputOf<t.PartialC<O>>, unknown> {
+  const open = optional ? t.intersection([t.type(props), t.partial(optional)]) : t.intersection([t.type(props), t.partial({} as O)]);
+  const known = [...Object.keys(props), ...Object.keys(optional ?? {})];
+  const isKnown = (k: string) => Object.prototype.hasOwnProperty.call(props, k) || (optional !== undefined && Object.prototype.hasOwnProperty.call(optional, k));
   return new t.Type(
     name,
-    (u): u is t.TypeOf<t.TypeC<P>> => open.is(u) && Object.keys(u as object).every((k) => k in props),
+    (u): u is t.TypeOf<t.TypeC<P>> & t.TypeOf<t.PartialC<O>> => open.is(u) && Object.keys(u as object).every(isKnown),
     (u, c) => {
       const r = open.validate(u, c);
       if (r._tag === 'Left') return r;
       for (const k of Object.keys(u as object)) {
-        if (!Object.prototype.hasOwnProperty.call(props, k)) {
+        if (!isKnown(k)) {
           const value = (u as Record<string, unknown>)[k];
           return t.failure(value, t.appendContext(c, k, t.unknown, value), `unknown field (expected ${known.join(', ')})`);
         }
@@ -125,6 +131,8 @@ export const LedgerEventCodec = closedObject(
     hash: HashString,
   },
   'LedgerEvent',
+  // Issue 13: absent when unused, so an event without them is byte-identical to the base shape.
+  { stream_id: NonEmptyString, stream_version: Sequence, metadata: PayloadObject },
 );
 
 type DecodedEvent = t.TypeOf<typeof LedgerEventCodec>;
@@ -148,6 +156,9 @@ export interface TypedEvent<K extends string, P> extends LedgerEvent<P> {
   readonly event_type: K;
 }
 
+/** The optional fields of issue 13 (streams and metadata), absent when unused. */
+export const OPTIONAL_EVENT_FIELDS = ['metadata', 'stream_id', 'stream_version'] as const;
+
 /** The field names of the base event, in canonical (code point) order. */
 export const EVENT_FIELDS = [
   'event_id', 'event_type', 'hash', 'payload', 'previous_hash', 'provenance', 'schema_version', 'sequence', 'timestamp',
@@ -155,9 +166,26 @@ export const EVENT_FIELDS = [
 
 // ---- what callers append --------------------------------------------------------------------
 
+export interface ExpectedVersionBrand { readonly ExpectedVersion: unique symbol }
+/** An expected stream version: -1 (the stream must not exist yet) or a stream version. */
+export const ExpectedVersion = describeCodec(
+  t.brand(t.Int, (n): n is t.Branded<t.Int, ExpectedVersionBrand> => n >= -1 && Number.isSafeInteger(n), 'ExpectedVersion'),
+  'an integer >= -1 (-1: the stream must not exist yet)',
+);
+
 export const AppendInputCodec = closedObject(
   { event_type: EventType, schema_version: SchemaVersion, provenance: Provenance, payload: PayloadObject },
   'AppendInput',
+  {
+    /** The stream the event belongs to; the ledger assigns its stream_version. */
+    stream_id: NonEmptyString,
+    /** Optimistic concurrency: the stream's last version must be this (-1: no such stream yet). Needs stream_id. */
+    expected_version: ExpectedVersion,
+    /** A caller-chosen id (UUIDv7 recommended): appending it again with the same content is a no-op. */
+    event_id: Uuid,
+    /** correlation_id, causation_id and anything else, under the canonical-JSON rules. */
+    metadata: PayloadObject,
+  },
 );
 
 type EncodedInput = t.OutputOf<typeof AppendInputCodec>;
@@ -174,4 +202,14 @@ export interface TypedAppendInput<K extends string, P> extends AppendInput<P> {
 }
 
 /** Fields only the ledger may set: passing one is a caller error, never silently ignored. */
-export const LEDGER_OWNED_FIELDS = ['event_id', 'sequence', 'timestamp', 'previous_hash', 'hash'] as const;
+export const LEDGER_OWNED_FIELDS = ['sequence', 'timestamp', 'previous_hash', 'hash', 'stream_version'] as const;
+
+/** What an append resolves with: enough to cite the event without reading it back. */
+export interface AppendResult {
+  readonly sequence: number;
+  readonly hash: string;
+  readonly event_id: string;
+  /** Present when the event was appended to a stream. */
+  readonly stream_id?: string;
+  readonly stream_version?: number;
+}

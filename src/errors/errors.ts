@@ -18,6 +18,8 @@ export type LedgerErrorCode =
   | 'LEDGER_UNREADABLE_VALUE'
   | 'LEDGER_LINE_TOO_LONG'
   | 'LEDGER_PROOF'
+  | 'LEDGER_STREAM_CONFLICT'
+  | 'LEDGER_EVENT_ID_CONFLICT'
   | ProjectionErrorCode
   | SnapshotErrorCode;
 
@@ -82,6 +84,39 @@ export class LedgerCorruptionError extends LedgerError {
 export class LedgerSequenceError extends LedgerError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('LEDGER_SEQUENCE', message, options);
+  }
+}
+
+/**
+ * A stream's last version is not what the append expected (issue 13): nothing was written.
+ * `expected` is the caller's expected_version (-1: the stream must not exist), `actual` the
+ * stream's last version now (-1: no such stream).
+ */
+export class LedgerStreamConflictError extends LedgerError {
+  readonly stream_id: string;
+  readonly expected: number;
+  readonly actual: number;
+  constructor(stream_id: string, expected: number, actual: number, options?: { cause?: unknown }) {
+    super('LEDGER_STREAM_CONFLICT', `stream ${JSON.stringify(stream_id)}: expected version ${expected}, but its last version is ${actual}${actual === -1 ? ' (no such stream)' : ''}`, options);
+    this.stream_id = stream_id;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * The ledger already holds `event_id` (issue 13). A store throws it when its atomic
+ * "event id not held" check fails; the ledger turns a retry with the same content into the
+ * original result and reports different content with this error: nothing was written.
+ */
+export class LedgerEventIdConflictError extends LedgerError {
+  readonly event_id: string;
+  /** The sequence of the event that holds the id, when known. */
+  readonly sequence: number | undefined;
+  constructor(event_id: string, sequence: number | undefined, message: string, options?: { cause?: unknown }) {
+    super('LEDGER_EVENT_ID_CONFLICT', `event_id ${event_id}${sequence === undefined ? '' : ` (sequence ${sequence})`}: ${message}`, options);
+    this.event_id = event_id;
+    this.sequence = sequence;
   }
 }
 

@@ -187,18 +187,22 @@ export class Ledger<M extends CodecMap = any> {
     const tip = this.appendTip;
     const sequence = tip.sequence_number + 1;
     const event_id = uuidv7();
+    const timestamp = this.clock().toISOString();
     const { hash, line } = buildEventLine({
       event_id,
       sequence,
       event_type: input.event_type,
       schema_version: input.schema_version,
-      timestamp: this.clock().toISOString(),
+      timestamp,
       provenanceJson,
       previous_hash: tip.hash,
       payloadJson,
     });
     try {
-      await this.store.append({ sequence, hash, line, event_id });
+      await this.store.append({
+        sequence, hash, line, event_id,
+        fields: { event_type: input.event_type, timestamp, actor: input.provenance.actor, framework_id: input.provenance.framework_id },
+      });
     } catch (e) {
       // Another writer moved the tip: nothing of ours was written. Re-read the tip so that the
       // caller's next append lands after theirs instead of failing forever.

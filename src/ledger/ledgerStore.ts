@@ -3,6 +3,7 @@
 // schemas. The Ledger above it is written once for every store.
 import type { Tip } from '../contract/tip.js';
 import type { HashReader } from '../proofs/merkle.js';
+import type { LedgerEvent } from '../contract/event.js';
 
 export type { Tip };
 
@@ -12,12 +13,106 @@ export interface StoredLine {
   readonly line: string;
 }
 
-/** What the ledger hands a store to append: the line, its sequence, hash and event id. */
+/**
+ * The fields of an event that the indexes serve (issue 13), taken by the ledger from the event
+ * it built, so a store indexes without parsing the line.
+ */
+export interface IndexFields {
+  readonly event_type: string;
+  readonly timestamp: string;
+  readonly actor: string;
+  readonly framework_id: string;
+  readonly stream_id?: string;
+  readonly stream_version?: number;
+}
+
+/** The index fields of an event (for code that writes records past the Ledger: tests, tools). */
+export function indexFieldsOf(event: Pick<LedgerEvent, 'event_type' | 'timestamp' | 'provenance' | 'stream_id' | 'stream_version'>): IndexFields {
+  return {
+    event_type: event.event_type,
+    timestamp: event.timestamp,
+    actor: event.provenance.actor,
+    framework_id: event.provenance.framework_id,
+    ...(event.stream_id === undefined ? {} : { stream_id: event.stream_id, stream_version: event.stream_version }),
+  };
+}
+
+/** What the ledger hands a store to append: the line, its sequence, hash, event id and index fields. */
 export interface AppendRecord extends StoredLine {
   /** The event's hash, so the store can report its tip without parsing. */
   readonly hash: string;
-  /** Lets a store recognise its own write when a connection drop left the outcome unknown. */
+  /**
+   * Unique across the ledger: the store refuses a record whose event_id it already holds with
+   * LedgerEventIdConflictError, atomically with the write. Also lets a store recognise its own
+   * write when a connection drop left the outcome unknown.
+   */
   readonly event_id: string;
+  /**
+   * With `stream_id`, the store refuses the record with LedgerStreamConflictError unless the
+   * stream's last version is `stream_version - 1` (no such stream when it is 0), atomically
+   * with the write: two writers can never both append version N of one stream.
+   */
+  readonly fields: IndexFields;
+}
+
+/** Where an index says an event is: the ledger reads the line and checks it against `hash`. */
+export interface IndexEntry {
+  readonly sequence: number;
+  readonly hash: string;
+}
+
+/** A stream's newest event, from the index. */
+export interface StreamHead extends IndexEntry {
+  readonly stream_id: string;
+  /** The stream's last version (0 after its first event). */
+  readonly version: number;
+}
+
+/** Options of a stream read: stream versions `from`..`to` inclusive, either direction. */
+export interface StreamRange {
+  /** First version to return (default: 0 forward, the head backward). */
+  readonly from?: number;
+  /** Last version to return, inclusive (default: the head forward, 0 backward). */
+  readonly to?: number;
+  readonly direction?: 'forward' | 'backward';
+  readonly limit?: number;
+}
+
+/**
+ * A query over the indexes: every filter given must hold (AND); none given means every event.
+ * `since`/`until` are the ledger's own timestamps (ISO-8601 UTC, inclusive), which never go
+ * backwards within a ledger.
+ */
+export interface IndexQuery {
+  readonly event_type?: string;
+  readonly actor?: string;
+  readonly framework_id?: string;
+  readonly stream_id_prefix?: string;
+  readonly since?: string;
+  readonly until?: string;
+  readonly limit?: number;
+  readonly direction?: 'forward' | 'backward';
+}
+
+/**
+ * A store's indexes (issue 13): derived data, never trusted. The ledger reads every event an
+ * index names from the store and checks its hash; an index that lost entries is rebuilt from
+ * the lines (`rebuild`, CLI `reindex`). Lookups reflect every append this store instance made
+ * and, for stores shared with other processes, every append durable when the call started.
+ */
+export interface LedgerIndex {
+  /** The stream's newest event, or undefined if no event carries `streamId`. */
+  streamHead(streamId: string): Promise<StreamHead | undefined>;
+  /** The events of one stream in version order (or reversed), each with its version. */
+  streamEntries(streamId: string, range?: StreamRange): AsyncIterable<IndexEntry & { readonly stream_version: number }>;
+  /** The event holding `eventId`, if any. */
+  byEventId(eventId: string): Promise<IndexEntry | undefined>;
+  /** The event whose hash is `hash`, if any. */
+  byHash(hash: string): Promise<IndexEntry | undefined>;
+  /** Events matching every filter of `query`, in sequence order (or reversed), streamed. */
+  query(query: IndexQuery): AsyncIterable<IndexEntry>;
+  /** Rebuilds the indexes from the store's lines; resolves with the number of events indexed. */
+  rebuild(): Promise<number>;
 }
 
 /** The store port: canonical lines in sequence order, appended atomically at tip + 1; every store passes `ledgerStoreConformance`. */
@@ -49,6 +144,15 @@ export interface LedgerStore {
    * so memory stays flat. Stops at the tip as it was when iteration started.
    */
   scanLines(from: number, to?: number): AsyncIterable<StoredLine>;
+
+  /**
+   * Lines from `from` down to `to` inclusive (`from` >= `to`), newest first, streamed in pages
+   * (issue 13: reading backwards). `from` must not be past the tip.
+   */
+  scanLinesBackward(from: number, to: number): AsyncIterable<StoredLine>;
+
+  /** The store's indexes: stream heads, event ids, hashes and queries (issue 13). */
+  readonly index: LedgerIndex;
 
   /**
    * Optional: for stores that other processes can append to (a read-only directory store

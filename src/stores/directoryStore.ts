@@ -13,7 +13,7 @@ import { scanCanonicalEventBytes } from '../contract/canonicalLine.js';
 import { checkLine, checkLineBytes, type LineCheck } from '../contract/eventLine.js';
 import { fsyncDirectory } from './fsyncDirectory.js';
 import { GENESIS_HASH } from '../contract/hash.js';
-import type { AppendRecord, LedgerStore, MerkleLog, StoredLine, Tip } from '../ledger/ledgerStore.js';
+import type { AppendRecord, LedgerIndex, LedgerStore, MerkleLog, StoredLine, Tip } from '../ledger/ledgerStore.js';
 import { decodeLine, readLineBatches, readLines } from '../contract/lineReader.js';
 import { WriterLock } from './writerLock.js';
 import { openDirectoryMerkleLog } from './merkleLog.js';
@@ -220,6 +220,15 @@ export class DirectoryStore implements LedgerStore {
     await fh.truncate(tail.end);
     await fh.datasync();
     return { ...tail, tornBytes: 0 };
+  }
+
+  // Issue 13 skeleton: replaced by the store's real indexes.
+  readonly index: LedgerIndex = new Proxy({} as LedgerIndex, { get: (_t, name) => () => { throw new Error(`index.${String(name)}: not implemented yet`); } });
+
+  // Issue 13 skeleton.
+  // eslint-disable-next-line require-yield
+  async *scanLinesBackward(_from: number, _to: number): AsyncIterable<StoredLine> {
+    throw new Error('scanLinesBackward: not implemented yet');
   }
 
   async tip(): Promise<Tip> {

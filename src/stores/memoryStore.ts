@@ -1,12 +1,21 @@
 import { LedgerSequenceError } from '../errors/errors.js';
 import { GENESIS_HASH } from '../contract/hash.js';
-import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../ledger/ledgerStore.js';
+import type { AppendRecord, LedgerIndex, LedgerStore, StoredLine, Tip } from '../ledger/ledgerStore.js';
 
 /** A store in process memory: for unit tests and examples. Nothing survives the process. */
 export class MemoryStore implements LedgerStore {
   readonly description = 'memory';
   private readonly lines: string[] = [];
   private last: Tip = { sequence_number: -1, hash: GENESIS_HASH };
+
+  // Issue 13 skeleton: replaced by the store's real indexes.
+  readonly index: LedgerIndex = new Proxy({} as LedgerIndex, { get: (_t, name) => () => { throw new Error(`index.${String(name)}: not implemented yet`); } });
+
+  // Issue 13 skeleton.
+  // eslint-disable-next-line require-yield
+  async *scanLinesBackward(_from: number, _to: number): AsyncIterable<StoredLine> {
+    throw new Error('scanLinesBackward: not implemented yet');
+  }
 
   async tip(): Promise<Tip> {
     return this.last;

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { firstValueFrom, filter, lastValueFrom, type Observable } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
 import { DirectoryStore, GENESIS_HASH, Ledger, LedgerCorruptionError, ReplayEngine, canonicalJson, type LedgerEvent } from '../../src/index.js';
-import { buildEventLine } from '../../src/contract/eventLine.js';
+import { buildEventLine, parseEventLine } from '../../src/contract/eventLine.js';
+import { indexFieldsOf } from '../../src/ledger/ledgerStore.js';
 import type { StreamOptions } from '../../src/ledger/eventStream.js';
 import { provenance } from '../support/fixtures.js';
 import { counts, delta } from '../support/replayFixtures.js';
@@ -60,7 +61,7 @@ describe('LiveProjections and the chain', () => {
       event_id, sequence: 3, event_type: 'session_start', schema_version: '1.0.0', timestamp: new Date().toISOString(),
       provenanceJson: canonicalJson(provenance), previous_hash: GENESIS_HASH, payloadJson: canonicalJson({ session_id: 'forged' }),
     });
-    await writer.append({ sequence: 3, hash, line, event_id });
+    await writer.append({ sequence: 3, hash, line, event_id, fields: indexFieldsOf(parseEventLine(line)) });
     const error = (await outcome) as LedgerCorruptionError;
     expect(error).to.be.instanceOf(LedgerCorruptionError);
     expect(error.sequence).to.equal(3);

@@ -3,7 +3,8 @@
 // test that replay still checks what the append gate would have refused.
 import { v7 as uuidv7 } from 'uuid';
 import { canonicalJson, type AppendInput, type LedgerStore } from '../../src/index.js';
-import { buildEventLine } from '../../src/contract/eventLine.js';
+import { buildEventLine, parseEventLine } from '../../src/contract/eventLine.js';
+import { indexFieldsOf } from '../../src/ledger/ledgerStore.js';
 
 export async function appendBehindLedger(store: LedgerStore, input: AppendInput): Promise<number> {
   const tip = await store.tip();
@@ -13,6 +14,6 @@ export async function appendBehindLedger(store: LedgerStore, input: AppendInput)
     event_id, sequence, event_type: input.event_type, schema_version: input.schema_version, timestamp: new Date().toISOString(),
     provenanceJson: canonicalJson(input.provenance), previous_hash: tip.hash, payloadJson: canonicalJson(input.payload),
   });
-  await store.append({ sequence, hash, line, event_id });
+  await store.append({ sequence, hash, line, event_id, fields: indexFieldsOf(parseEventLine(line)) });
   return sequence;
 }

@@ -14,7 +14,7 @@
 import { ChainCursor } from '../../verify/chainCursor.js';
 import { LedgerAppendUncertainError, LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerSequenceError } from '../../errors/errors.js';
 import { GENESIS_HASH } from '../../contract/hash.js';
-import type { AppendRecord, LedgerStore, StoredLine, Tip } from '../../ledger/ledgerStore.js';
+import type { AppendRecord, LedgerIndex, LedgerStore, StoredLine, Tip } from '../../ledger/ledgerStore.js';
 import { connectImmudbSession } from './connectImmudbSession.js';
 import { formatImmudbAddress, resolveImmudbConfig, type ImmudbConfig, type ResolveImmudbConfigOptions } from './immudbConfig.js';
 import { ImmudbRpcError, isReconnectable, type EntryMsg, type ExecAllRequestMsg, type ImmudbSession } from './immudbRpc.js';
@@ -120,6 +120,15 @@ export class ImmudbStore implements LedgerStore {
    */
   async tip(): Promise<Tip> {
     return this.#withReconnect('read of the tip', (session) => this.#fetchTip(session));
+  }
+
+  // Issue 13 skeleton: replaced by the store's real indexes.
+  readonly index: LedgerIndex = new Proxy({} as LedgerIndex, { get: (_t, name) => () => { throw new Error(`index.${String(name)}: not implemented yet`); } });
+
+  // Issue 13 skeleton.
+  // eslint-disable-next-line require-yield
+  async *scanLinesBackward(_from: number, _to: number): AsyncIterable<StoredLine> {
+    throw new Error('scanLinesBackward: not implemented yet');
   }
 
   /**

@@ -14,6 +14,8 @@ import { closeRawImmudbNodeClient, openRawImmudbNodeClient } from '../../support
 import { sharedImmudb } from '../../support/sharedImmudb.js';
 import { ledgerStoreConformance } from '../../../src/testing.js';
 import { expectReject } from '../ledgerStoreContract.js';
+import { parseEventLine } from '../../../src/contract/eventLine.js';
+import { indexFieldsOf } from '../../../src/ledger/ledgerStore.js';
 
 ledgerStoreConformance('ImmudbStore', async () => {
   const { store, config } = await freshImmudbStore();
@@ -124,7 +126,7 @@ describe('ImmudbStore on immudb 1.11.1', function () {
       const line = (await store.readLine(1))!;
       for (const sequence of [1, 3, 0]) {
         const e = await expectReject(
-          store.append({ sequence, line, hash: tip.hash, event_id: randomUUID() }),
+          store.append({ sequence, line, hash: tip.hash, event_id: randomUUID(), fields: indexFieldsOf(parseEventLine(line)) }),
           LedgerSequenceError,
         );
         expect(e.message).to.contain(`sequence ${sequence}`);
