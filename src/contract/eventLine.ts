@@ -257,25 +257,35 @@ export interface UnsignedEvent {
   readonly previous_hash: string;
   /** Canonical JSON of the payload object. */
   readonly payloadJson: string;
-  /** Issue 13, optional: the stream and its version (both or neither). */
+  /** Issue 13: canonical JSON of the metadata object; absent, the line has no metadata member. */
+  readonly metadataJson?: string;
+  /** Issue 13: the stream, with its stream_version; both or neither. */
   readonly stream_id?: string;
   readonly stream_version?: number;
-  /** Issue 13, optional: canonical JSON of the metadata object. */
-  readonly metadataJson?: string;
 }
 
 /**
  * The hash and the stored line of an event. The top-level keys are fixed and written in
  * code-point order by hand, so the payload is serialised once, when the caller's input is
- * checked, not again here.
+ * checked, not again here. Without metadata and stream the line is byte for byte the base
+ * event's (the committed vectors prove it). A stream_id without a stream_version (or the
+ * reverse), an empty stream_id or a stream_version that is not a non-negative safe integer is
+ * LedgerSerializationError: such a line would not verify.
  */
 export function buildEventLine(e: UnsignedEvent): { hash: string; line: string } {
   const head = `{"event_id":${JSON.stringify(e.event_id)},"event_type":${JSON.stringify(e.event_type)},`;
-  const stream = e.stream_id === undefined ? '' : `"stream_id":${JSON.stringify(e.stream_id)},"stream_version":${e.stream_version},`;
+  const meta = e.metadataJson === undefined ? '' : `"metadata":${e.metadataJson},`;
+  let stream = '';
+  if (e.stream_id !== undefined || e.stream_version !== undefined) {
+    if (typeof e.stream_id !== 'string' || e.stream_id.length === 0) throw new LedgerSerializationError('stream_id', 'expected a non-empty string alongside stream_version');
+    const v = e.stream_version;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new LedgerSerializationError('stream_version', `expected a non-negative safe integer alongside stream_id, got ${String(v)}`);
+    // canonicalJson, not JSON.stringify: a lone surrogate must be refused, not written.
+    stream = `"stream_id":${canonicalJson(e.stream_id)},"stream_version":${v + 0},`;
+  }
   const tail =
-    `${e.metadataJson === undefined ? '' : `"metadata":${e.metadataJson},`}` +
     `"payload":${e.payloadJson},"previous_hash":${JSON.stringify(e.previous_hash)},"provenance":${e.provenanceJson},` +
     `"schema_version":${JSON.stringify(e.schema_version)},"sequence":${e.sequence},${stream}"timestamp":${JSON.stringify(e.timestamp)}}`;
-  const hash = sha256(head + tail);
-  return { hash, line: `${head}"hash":"${hash}",${tail}` };
+  const hash = sha256(head + meta + tail);
+  return { hash, line: `${head}"hash":"${hash}",${meta}${tail}` };
 }
