@@ -96,11 +96,20 @@ function checkInteger(name: string, value: number, min: number): void {
  * (`Ledger` alone is `Ledger<any>`, not `Ledger<CodecMap>`, so that every `Ledger<M>` is
  * assignable to it: TypeScript cannot see EventUnion as covariant in M.)
  *
+ * Timestamps are monotonic per ledger: an event's timestamp is never earlier than the previous
+ * event's. A clock that went backwards (NTP step, a writer process with a skewed clock) is
+ * clamped to the previous timestamp, so `query({ since, until })` ranges follow sequence order.
+ *
+ * Streams (issue 13): events may carry a `stream_id`; the ledger numbers each stream's events
+ * 0, 1, 2... (`stream_version`) on the one global chain. Reads by stream, hash, event id and
+ * query are served by the store's indexes, and every event an index names is read from the
+ * store and checked (hash, sequence, filter) before it is returned.
+ *
  * @example
  * const ledger = await Ledger.open(await DirectoryStore.open('./data'));
- * const seq = await ledger.append({ event_type: 'session_start', schema_version: '1.0.0',
+ * const { sequence, hash } = await ledger.append({ event_type: 'session_start', schema_version: '1.0.0',
  *   provenance: { framework_id: 'FMWK-001', pack_id: 'PC-001-core', actor: 'system' },
- *   payload: { session_id: 's-1' } });
+ *   payload: { session_id: 's-1' }, stream_id: 'session-s-1', expected_version: -1 });
  * (await ledger.verifyChain()).valid === true;
  */
 export class Ledger<M extends CodecMap = any> {
@@ -219,6 +228,8 @@ export class Ledger<M extends CodecMap = any> {
     if (input.expected_version !== undefined && input.stream_id === undefined) {
       throw new LedgerValidationError('expected_version', 'needs stream_id: an expected version is a version of one stream', input.expected_version);
     }
+    // A lone surrogate has no UTF-8 form: refused here, at call time, not when the line is built.
+    if (input.stream_id !== undefined) canonicalJson(input.stream_id, 'stream_id');
     const payloadJson = canonicalJson(input.payload, 'payload');
     const bytes = Buffer.byteLength(payloadJson, 'utf8');
     if (bytes > this.maxPayloadBytes) {
