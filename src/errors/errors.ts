@@ -20,6 +20,8 @@ export type LedgerErrorCode =
   | 'LEDGER_PROOF'
   | 'LEDGER_STREAM_CONFLICT'
   | 'LEDGER_EVENT_ID_CONFLICT'
+  | 'LEDGER_READ_ONLY'
+  | 'LEDGER_REPLICA_LAG'
   | ProjectionErrorCode
   | SnapshotErrorCode;
 
@@ -222,6 +224,32 @@ export class LedgerProofError extends LedgerError {
     super('LEDGER_PROOF', `${field}: ${message}`, options);
     this.kind = kind;
     this.field = field;
+  }
+}
+
+/** An append reached a store that takes no writes (an immudb replica); nothing was written. */
+export class LedgerReadOnlyError extends LedgerError {
+  /** The read-only store, e.g. `immudb://replica:3322/ledger`. */
+  readonly store: string;
+  constructor(store: string, message: string, options?: { cause?: unknown }) {
+    super('LEDGER_READ_ONLY', message, options);
+    this.store = store;
+  }
+}
+
+/**
+ * A read that had to see `sequence` (read-your-writes) found the replica still behind it after
+ * the bounded wait; `replicaTip` is the replica's last sequence then (-1: empty).
+ */
+export class LedgerReplicaLagError extends LedgerError {
+  readonly replica: string;
+  readonly sequence: number;
+  readonly replicaTip: number;
+  constructor(replica: string, sequence: number, replicaTip: number, waitedMs: number) {
+    super('LEDGER_REPLICA_LAG', `${replica}: replica at sequence ${replicaTip}, still behind sequence ${sequence} after ${waitedMs} ms`);
+    this.replica = replica;
+    this.sequence = sequence;
+    this.replicaTip = replicaTip;
   }
 }
 

@@ -12,7 +12,7 @@
 // it only if it is absent; if the server stays away, LedgerAppendUncertainError.
 
 import { ChainCursor } from '../../verify/chainCursor.js';
-import { LedgerAppendUncertainError, LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerSequenceError } from '../../errors/errors.js';
+import { LedgerAppendUncertainError, LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerReadOnlyError, LedgerSequenceError } from '../../errors/errors.js';
 import { GENESIS_HASH } from '../../contract/hash.js';
 import type { AppendRecord, LedgerIndex, LedgerStore, StoredLine, Tip } from '../../ledger/ledgerStore.js';
 import { connectImmudbSession } from './connectImmudbSession.js';
@@ -575,6 +575,9 @@ export class ImmudbStore implements LedgerStore {
   #toLedgerError(e: unknown, what: string): unknown {
     if (e instanceof LedgerError) return e;
     if (e instanceof ImmudbRpcError) {
+      if (e.kind === 'replica-read-only') {
+        return new LedgerReadOnlyError(this.description, `${this.description}: ${what} refused: the database is an immudb replica (read-only); append to its primary`, { cause: e });
+      }
       if (e.kind === 'precondition-failed') {
         return new LedgerSequenceError(
           `${this.description}: ${what} refused by immudb (${e.message}): another writer moved the tip; nothing was written`,
