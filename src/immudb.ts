@@ -8,4 +8,4 @@ export {
 } from './stores/immudb/immudbConfig.js';
 export { Secret } from './stores/immudb/secret.js';
 export { ReplicatedImmudbStore, type ReplicatedImmudbStoreOptions, type ReadYourWrites, type ReplicaLag } from './stores/immudb/replicatedImmudbStore.js';
-export { promoteImmudb, type ImmudbPromoteResult } from './stores/immudb/promoteImmudb.js';
+export { promoteImmudb, type ImmudbPromoteResult, type ImmudbPromoteOptions } from './stores/immudb/promoteImmudb.js';

@@ -22,6 +22,7 @@ export type LedgerErrorCode =
   | 'LEDGER_EVENT_ID_CONFLICT'
   | 'LEDGER_READ_ONLY'
   | 'LEDGER_REPLICA_LAG'
+  | 'LEDGER_FAILOVER'
   | ProjectionErrorCode
   | SnapshotErrorCode;
 
@@ -250,6 +251,24 @@ export class LedgerReplicaLagError extends LedgerError {
     this.replica = replica;
     this.sequence = sequence;
     this.replicaTip = replicaTip;
+  }
+}
+
+/** Why a promotion was refused (see {@link LedgerFailoverError}). */
+export type FailoverRefusal = 'not-replica' | 'async-replica' | 'primary-reachable';
+
+/**
+ * A failover step was refused before anything changed: the database is not a replica, it is an
+ * asynchronous one (it may lack acknowledged events), or its old primary still answers (two
+ * primaries would fork the ledger).
+ */
+export class LedgerFailoverError extends LedgerError {
+  readonly store: string;
+  readonly reason: FailoverRefusal;
+  constructor(store: string, reason: FailoverRefusal, message: string) {
+    super('LEDGER_FAILOVER', message);
+    this.store = store;
+    this.reason = reason;
   }
 }
 

@@ -31,6 +31,8 @@ export const IMMUDB_ALLOWED_METHODS = [
   // Replication settings only (the .proto declares no other setting): a replica's creation and
   // its promotion to primary (docs/immudb.md "Replicas and failover"). It deletes nothing.
   'UpdateDatabaseV2',
+  // Read-only: the session database's settings (promote checks it is promoting a replica).
+  'GetDatabaseSettingsV2',
 ] as const;
 
 export type ImmudbMethod = (typeof IMMUDB_ALLOWED_METHODS)[number];
@@ -92,6 +94,7 @@ export interface DatabaseSettingsMsg { replicationSettings?: ReplicationSettings
 export interface CreateDatabaseRequestMsg { name: string; ifNotExists: boolean; settings?: DatabaseSettingsMsg }
 export interface UpdateDatabaseRequestMsg { database: string; settings: DatabaseSettingsMsg }
 export interface UpdateDatabaseResponseMsg { database: string; settings: DatabaseSettingsMsg | null }
+export interface DatabaseSettingsResponseMsg { database: string; settings: DatabaseSettingsMsg | null }
 export interface CreateDatabaseResponseMsg { name: string; alreadyExisted: boolean }
 type EmptyMsg = Record<string, never>;
 
@@ -104,6 +107,7 @@ interface ImmudbCalls {
   History: [HistoryRequestMsg, EntriesMsg];
   CreateDatabaseV2: [CreateDatabaseRequestMsg, CreateDatabaseResponseMsg];
   UpdateDatabaseV2: [UpdateDatabaseRequestMsg, UpdateDatabaseResponseMsg];
+  GetDatabaseSettingsV2: [EmptyMsg, DatabaseSettingsResponseMsg];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,12 +162,12 @@ function classify(method: ImmudbMethod, error: grpc.ServiceError): ImmudbRpcErro
           : /read-only because it's a replica/i.test(details)
             ? 'replica-read-only'
             : /key not found/i.test(details)
-            ? 'key-not-found'
-            : /database does not exist/i.test(details)
-              ? 'database-missing'
-              : /invalid user name or password|permission|not active/i.test(details) || error.code === grpc.status.UNAUTHENTICATED
-                ? 'unauthenticated'
-                : 'rejected';
+              ? 'key-not-found'
+              : /database does not exist/i.test(details)
+                ? 'database-missing'
+                : /invalid user name or password|permission|not active/i.test(details) || error.code === grpc.status.UNAUTHENTICATED
+                  ? 'unauthenticated'
+                  : 'rejected';
   return new ImmudbRpcError(kind, method, `${grpc.status[error.code] ?? error.code}: ${details}`, { cause: error });
 }
 
@@ -284,6 +288,11 @@ export class ImmudbSession {
 
   updateDatabaseV2(request: UpdateDatabaseRequestMsg): Promise<UpdateDatabaseResponseMsg> {
     return this.#call('UpdateDatabaseV2', request);
+  }
+
+  /** The settings of the session's database (replication settings only are declared). */
+  getDatabaseSettingsV2(): Promise<DatabaseSettingsResponseMsg> {
+    return this.#call('GetDatabaseSettingsV2', {});
   }
 
   /** Ends the session (best effort: the server may already be gone) and closes the channel. */

@@ -7,4 +7,4 @@ export {
 } from './immudbConfig.js';
 export { Secret } from './secret.js';
 export { ReplicatedImmudbStore, type ReplicatedImmudbStoreOptions, type ReadYourWrites, type ReplicaLag } from './replicatedImmudbStore.js';
-export { promoteImmudb, type ImmudbPromoteResult } from './promoteImmudb.js';
+export { promoteImmudb, type ImmudbPromoteResult, type ImmudbPromoteOptions } from './promoteImmudb.js';

@@ -6,12 +6,13 @@ import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../../src/cli/main.js';
-import { LedgerReadOnlyError, LedgerReplicaLagError } from '../../../src/errors/errors.js';
+import { LedgerFailoverError, LedgerReadOnlyError, LedgerReplicaLagError } from '../../../src/errors/errors.js';
 import { Ledger } from '../../../src/ledger/ledger.js';
 import { bootstrapImmudb } from '../../../src/stores/immudb/bootstrapImmudb.js';
 import { connectImmudbSession } from '../../../src/stores/immudb/connectImmudbSession.js';
 import type { ImmudbConfig } from '../../../src/stores/immudb/immudbConfig.js';
 import { ImmudbStore } from '../../../src/stores/immudb/immudbStore.js';
+import { promoteImmudb } from '../../../src/stores/immudb/promoteImmudb.js';
 import { ReplicatedImmudbStore } from '../../../src/stores/immudb/replicatedImmudbStore.js';
 import { capture } from '../../support/cliCapture.js';
 import { sessionStart } from '../../support/fixtures.js';
@@ -189,6 +190,27 @@ describe('immudb primary + asynchronous replica (two real servers)', function ()
     } finally {
       remove();
     }
+  });
+
+  it('promote refuses, changing nothing: a primary, an asynchronous replica, a replica whose primary still answers', async function () {
+    const r = servers[1] as ImmudbTestServer;
+    const onPrimary = await rejection(promoteImmudb(primary));
+    expect(onPrimary).to.be.instanceOf(LedgerFailoverError);
+    expect(onPrimary).to.include({ reason: 'not-replica' });
+    const asyncReplica = await cli(['promote', '--store', addressOn(r, 'ledger_replica'), '--json']);
+    expect(asyncReplica.code).to.equal(2);
+    expect(JSON.parse(asyncReplica.err).error).to.include({ code: 'LEDGER_FAILOVER' });
+    expect(JSON.parse(asyncReplica.err).error.message).to.contain('asynchronous replica');
+    const alive = await rejection(promoteImmudb(replica, { allowAsync: true }));
+    expect(alive).to.include({ reason: 'primary-reachable' });
+    // Still a replica (refuses appends) and still following: the primary's next event arrives.
+    const direct = await Ledger.open(await ImmudbStore.open(replica));
+    expect(await rejection(direct.append(sessionStart('x')))).to.be.instanceOf(LedgerReadOnlyError);
+    await direct.close();
+    const writer = await Ledger.open(await ImmudbStore.open(primary));
+    const seq = await writer.append(sessionStart('after-refusals'));
+    await writer.close();
+    await waitForTip(replica, seq);
   });
 
   it('refuses a database as a replica of itself, and --sync without --replica-of', async function () {

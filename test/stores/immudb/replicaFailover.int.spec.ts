@@ -43,6 +43,12 @@ describe('immudb failover: primary + synchronous replica, primary SIGKILLed duri
     expect(follower.code, follower.err).to.equal(0);
     expect(JSON.parse(follower.out)).to.include({ sync: true, created: true });
 
+    // Attack: promoting while the old primary still answers would make two primaries (a fork).
+    const early = await cli(['promote', '--store', addressOn(r, 'ledger_replica'), '--json']);
+    expect(early.code).to.equal(2);
+    expect(JSON.parse(early.err).error).to.include({ code: 'LEDGER_FAILOVER' });
+    expect(JSON.parse(early.err).error.message).to.contain('still accepts connections');
+
     const ackFile = join(temp.dir, 'acks.txt');
     writeFileSync(ackFile, '');
     const appender = startChild(process.execPath, [script('immudbAppendLoop'), ackFile, 'fo'], { env: { ...process.env, ...p.env('ledger') } });
@@ -58,7 +64,7 @@ describe('immudb failover: primary + synchronous replica, primary SIGKILLed duri
 
     const promoted = await cli(['promote', '--store', addressOn(r, 'ledger_replica')]);
     expect(promoted.code, promoted.err).to.equal(0);
-    expect(JSON.parse(promoted.out)).to.deep.equal({ store: addressOn(r, 'ledger_replica'), promoted: true });
+    expect(JSON.parse(promoted.out)).to.deep.equal({ store: addressOn(r, 'ledger_replica'), promoted: true, former_primary: addressOn(p, 'ledger'), was_sync: true });
 
     const ledger = await Ledger.open(await ImmudbStore.open(replica));
     try {
