@@ -3,7 +3,7 @@
 // for synchronous replicas, so a replica may lag: readYourWrites decides what a read does when
 // the replica has not yet reached this store's own last append (docs/immudb.md "Replicas").
 
-import { LedgerConnectionError, LedgerReadOnlyError, LedgerReplicaLagError } from '../../errors/errors.js';
+import { LedgerConnectionError, LedgerReadOnlyError, LedgerReplicaLagError, LedgerValidationError } from '../../errors/errors.js';
 import type { AppendRecord, LedgerIndex, LedgerStore, MerkleLog, StoredLine, Tip } from '../../ledger/ledgerStore.js';
 import type { ImmudbConfig } from './immudbConfig.js';
 import { ImmudbStore, type ImmudbStoreOptions } from './immudbStore.js';
@@ -121,6 +121,15 @@ export class ReplicatedImmudbStore implements LedgerStore {
     yield* (await this.#reader(need)).scanLinesBackward(from, to);
   }
 
+  /**
+   * Makes reads through this store see at least `sequence`, as if this store had appended it:
+   * for a sequence learnt elsewhere (another process's append, a client's session token).
+   */
+  requireSequence(sequence: number): void {
+    if (!Number.isSafeInteger(sequence) || sequence < -1) throw new LedgerValidationError('sequence', 'must be an integer ≥ -1', sequence);
+    if (sequence > this.#written) this.#written = sequence;
+  }
+
   /** Appends by other writers show on the primary first. */
   watch(onChange: () => void, intervalMs: number): () => void {
     return (this.#primary ?? this.#first()).watch(onChange, intervalMs);
@@ -155,17 +164,25 @@ export class ReplicatedImmudbStore implements LedgerStore {
     return this.#replicas[0] as ImmudbStore;
   }
 
-  /** The next replica (round robin), once it holds `need` (-1: no requirement), per the mode. */
+  /**
+   * A replica holding `need` (-1: no requirement), per the mode: the replicas are tried round
+   * robin, so a caught-up one serves while another lags; if none holds it, `wait` polls them.
+   */
   async #reader(need: number): Promise<LedgerStore> {
-    const replica = this.#replicas[this.#next++ % this.#replicas.length] as ImmudbStore;
-    if (need < 0 || this.#mode === 'off') return replica;
+    const start = this.#next++;
+    const order = this.#replicas.map((_, i) => this.#replicas[(start + i) % this.#replicas.length] as ImmudbStore);
+    if (need < 0 || this.#mode === 'off') return order[0] as ImmudbStore;
     const started = Date.now();
     for (;;) {
-      const tip = (await replica.tip()).sequence_number;
-      if (tip >= need) return replica;
+      let best = { replica: order[0] as ImmudbStore, tip: -1 };
+      for (const replica of order) {
+        const tip = (await replica.tip()).sequence_number;
+        if (tip >= need) return replica;
+        if (tip > best.tip) best = { replica, tip };
+      }
       if (this.#mode === 'primary' && this.#primary !== undefined) return this.#primary;
       const waited = Date.now() - started;
-      if (this.#mode === 'primary' || waited >= this.#waitMs) throw new LedgerReplicaLagError(replica.description, need, tip, waited);
+      if (this.#mode === 'primary' || waited >= this.#waitMs) throw new LedgerReplicaLagError(best.replica.description, need, best.tip, waited);
       await sleep(Math.min(this.#pollMs, this.#waitMs - waited));
     }
   }

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../../src/cli/main.js';
-import { LedgerFailoverError, LedgerReadOnlyError, LedgerReplicaLagError } from '../../../src/errors/errors.js';
+import { LedgerFailoverError, LedgerReadOnlyError, LedgerReplicaLagError, LedgerValidationError } from '../../../src/errors/errors.js';
 import { Ledger } from '../../../src/ledger/ledger.js';
 import { bootstrapImmudb } from '../../../src/stores/immudb/bootstrapImmudb.js';
 import { connectImmudbSession } from '../../../src/stores/immudb/connectImmudbSession.js';
@@ -60,6 +60,7 @@ describe('immudb primary + asynchronous replica (two real servers)', function ()
   let servers: ImmudbTestServer[];
   let primary: ImmudbConfig;
   let replica: ImmudbConfig;
+  let replica2: ImmudbConfig;
   let primaryServer: ImmudbTestServer;
 
   before(async function () {
@@ -68,7 +69,9 @@ describe('immudb primary + asynchronous replica (two real servers)', function ()
     primaryServer = p;
     primary = configOn(p, 'ledger');
     replica = configOn(r, 'ledger_replica');
+    replica2 = configOn(r, 'ledger_replica2');
     await bootstrapImmudb(primary);
+    await bootstrapImmudb(replica2, { replicaOf: primary });
     // Through the CLI, as an operator would: credentials from the configuration (test defaults).
     const made = await cli(['bootstrap', '--store', addressOn(r, 'ledger_replica'), '--replica-of', addressOn(p, 'ledger')]);
     expect(made.code, made.err).to.equal(0);
@@ -122,6 +125,21 @@ describe('immudb primary + asynchronous replica (two real servers)', function ()
       expect(e).to.be.instanceOf(LedgerReplicaLagError);
       expect(e).to.include({ code: 'LEDGER_REPLICA_LAG', sequence: start + 5, replicaTip: start });
       expect(Date.now() - t0).to.be.within(250, 5_000);
+      // A sequence learnt elsewhere (another writer, a session token) is required the same way.
+      const fresh = await ReplicatedImmudbStore.open(primary, [replica], { readYourWritesTimeoutMs: 100 });
+      expect(await fresh.readLine(start + 5)).to.equal(undefined); // no requirement yet: the replica as it is
+      fresh.requireSequence(start + 5);
+      expect(await rejection(fresh.readLine(start + 5))).to.be.instanceOf(LedgerReplicaLagError);
+      expect(() => fresh.requireSequence(-2)).to.throw(LedgerValidationError);
+      await fresh.close();
+      // With a second replica that is caught up, reads go there instead of waiting on the lagging one.
+      const two = await ReplicatedImmudbStore.open(primary, [replica, replica2], { readYourWritesTimeoutMs: 20_000 });
+      two.requireSequence(start + 5);
+      const t1 = Date.now();
+      for (let i = 0; i < 4; i++) expect(JSON.parse((await two.readLine(start + 5)) ?? 'null')).to.include({ sequence: start + 5 });
+      expect(Date.now() - t1).to.be.below(15_000);
+      expect((await two.replicaLag()).map((l) => l.behind)).to.deep.equal([5, 0]);
+      await two.close();
       // primary: the read is served by the primary.
       const fallback = await ReplicatedImmudbStore.open(primary, [replica], { readYourWrites: 'primary' });
       const fallbackLedger = await Ledger.open(fallback);
@@ -211,6 +229,26 @@ describe('immudb primary + asynchronous replica (two real servers)', function ()
     const seq = await writer.append(sessionStart('after-refusals'));
     await writer.close();
     await waitForTip(replica, seq);
+  });
+
+  it('a wrong password: bootstrap and promote fail typed, and no output carries the password', async function () {
+    const saved = process.env['IMMUDB_PASSWORD'];
+    process.env['IMMUDB_PASSWORD'] = 'Wrong-S3cret-4711';
+    try {
+      const r = servers[1] as ImmudbTestServer;
+      for (const args of [
+        ['bootstrap', '--store', addressOn(r, 'ledger_replica3'), '--replica-of', addressOn(primaryServer, 'ledger')],
+        ['promote', '--store', addressOn(r, 'ledger_replica')],
+      ]) {
+        const run = await cli([...args, '--json']);
+        expect(run.code, args[0]).to.equal(2);
+        expect(JSON.parse(run.err).error).to.include({ code: 'LEDGER_CONNECTION' });
+        expect(run.out + run.err, args[0]).not.to.contain('S3cret');
+      }
+    } finally {
+      if (saved === undefined) delete process.env['IMMUDB_PASSWORD'];
+      else process.env['IMMUDB_PASSWORD'] = saved;
+    }
   });
 
   it('refuses a database as a replica of itself, and --sync without --replica-of', async function () {
