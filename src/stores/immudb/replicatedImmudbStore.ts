@@ -141,13 +141,24 @@ export class ReplicatedImmudbStore implements LedgerStore {
     return this.#primary.openMerkleLog(options);
   }
 
-  /** Each replica's tip and how many events it lacks compared with the primary (or the freshest replica). */
+  /**
+   * Each replica's tip and how many events it lacks compared with the primary (or, read-only,
+   * the freshest replica). Never throws for an unreachable server: a replica that cannot be read
+   * has `error`; when the primary cannot be read, `behind` is undefined and `error` says why.
+   */
   async replicaLag(): Promise<ReplicaLag[]> {
-    const reference = (await this.tip()).sequence_number;
+    let reference: number | undefined;
+    let referenceError: string | undefined;
+    try {
+      reference = (await this.tip()).sequence_number;
+    } catch (e) {
+      referenceError = `primary not readable: ${(e as Error).message}`;
+    }
     return Promise.all(
       this.#replicas.map(async (r): Promise<ReplicaLag> => {
         try {
           const tip = (await r.tip()).sequence_number;
+          if (reference === undefined) return { replica: r.description, tip, behind: undefined, error: referenceError ?? 'primary not readable' };
           return { replica: r.description, tip, behind: Math.max(0, reference - tip) };
         } catch (e) {
           return { replica: r.description, tip: undefined, behind: undefined, error: (e as Error).message };

@@ -10,6 +10,7 @@ import { main } from '../../../src/cli/main.js';
 import { Ledger } from '../../../src/ledger/ledger.js';
 import type { ImmudbConfig } from '../../../src/stores/immudb/immudbConfig.js';
 import { ImmudbStore } from '../../../src/stores/immudb/immudbStore.js';
+import { ReplicatedImmudbStore } from '../../../src/stores/immudb/replicatedImmudbStore.js';
 import { script, startChild } from '../../support/childProcess.js';
 import { capture } from '../../support/cliCapture.js';
 import { sessionStart } from '../../support/fixtures.js';
@@ -49,6 +50,8 @@ describe('immudb failover: primary + synchronous replica, primary SIGKILLed duri
     expect(JSON.parse(early.err).error).to.include({ code: 'LEDGER_FAILOVER' });
     expect(JSON.parse(early.err).error.message).to.contain('still accepts connections');
 
+    const watcher = await ReplicatedImmudbStore.open(configOn(p, 'ledger'), [replica], { callTimeoutMs: 2_000, reconnectDelayMs: 100 });
+
     const ackFile = join(temp.dir, 'acks.txt');
     writeFileSync(ackFile, '');
     const appender = startChild(process.execPath, [script('immudbAppendLoop'), ackFile, 'fo'], { env: { ...process.env, ...p.env('ledger') } });
@@ -61,6 +64,15 @@ describe('immudb failover: primary + synchronous replica, primary SIGKILLed duri
     const acks = readFileSync(ackFile, 'utf8').trim().split('\n').map((l) => l.split(' ') as [string, string]);
     expect(acks.length).to.be.greaterThan(40);
     expect(acks.map(([s]) => Number(s))).to.deep.equal([...Array(acks.length).keys()]);
+
+    // Lag with the primary gone: the replica's tip is still reported, "behind" is unknown, and why.
+    // (Its readable tip may trail the acknowledgements: a synchronous replica holds the last
+    // transactions precommitted until the primary's next round, or until promotion commits them.)
+    const [lag] = await watcher.replicaLag();
+    expect(lag?.tip).to.be.a('number');
+    expect(lag?.behind).to.equal(undefined);
+    expect(lag?.error).to.match(/^primary not readable: /);
+    await watcher.close();
 
     const promoted = await cli(['promote', '--store', addressOn(r, 'ledger_replica')]);
     expect(promoted.code, promoted.err).to.equal(0);
