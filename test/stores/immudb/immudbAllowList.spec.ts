@@ -33,7 +33,7 @@ const codeOf = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/
 describe('immudb adapter surface (allow-list)', () => {
   it('the allow-list is exactly the calls the adapter needs', () => {
     expect([...IMMUDB_ALLOWED_METHODS].sort()).to.deep.equal(
-      ['CloseSession', 'CreateDatabaseV2', 'ExecAll', 'GetDatabaseSettingsV2', 'History', 'KeepAlive', 'OpenSession', 'Scan', 'UpdateDatabaseV2'],
+      ['CloseSession', 'CreateDatabaseV2', 'CurrentState', 'ExecAll', 'GetDatabaseSettingsV2', 'History', 'KeepAlive', 'OpenSession', 'Scan', 'UpdateDatabaseV2', 'VerifiableGet', 'VerifiableTxById'],
     );
     for (const name of FORBIDDEN) expect(isAllowedImmudbMethod(name), name).to.equal(false);
   });
@@ -50,7 +50,7 @@ describe('immudb adapter surface (allow-list)', () => {
 
   it('the session object offers one method per allowed data call and nothing else', () => {
     const methods = Object.getOwnPropertyNames(ImmudbSession.prototype).filter((n) => n !== 'constructor').sort();
-    expect(methods).to.deep.equal(['close', 'createDatabaseV2', 'execAll', 'getDatabaseSettingsV2', 'history', 'scan', 'updateDatabaseV2']);
+    expect(methods).to.deep.equal(['close', 'createDatabaseV2', 'currentState', 'execAll', 'getDatabaseSettingsV2', 'history', 'scan', 'updateDatabaseV2', 'verifiableGet', 'verifiableTxById']);
   });
 
   it('the store offers the LedgerStore port and nothing else', () => {
