@@ -81,6 +81,15 @@ export class ReplicatedImmudbStore implements LedgerStore {
   static async open(primary: ImmudbConfig | undefined, replicas: readonly ImmudbConfig[], options: ReplicatedImmudbStoreOptions = {}): Promise<ReplicatedImmudbStore> {
     if (replicas.length === 0) throw new LedgerConnectionError('a replicated immudb store needs at least one replica (use ImmudbStore for a primary alone)');
     const wanted = [...(primary === undefined ? [] : [primary]), ...replicas];
+    if (options.verify !== undefined) {
+      // The trusted state file keeps one entry per database name: two servers' databases of one
+      // name would overwrite each other's trusted state.
+      const names = wanted.map((c) => c.database);
+      const shared = names.find((n, i) => names.indexOf(n) !== i);
+      if (shared !== undefined) {
+        throw new LedgerValidationError('verify', `primary and replicas share the database name "${shared}": the trusted state file keeps one state per name; give the replica databases their own names`, shared);
+      }
+    }
     const opened = await Promise.allSettled(wanted.map((c) => ImmudbStore.open(c, options)));
     const stores = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
     const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');

@@ -159,6 +159,29 @@ describe('immudb primary + asynchronous replica (two real servers)', function ()
     await ledger.close();
   });
 
+  it('immudb\'s proofs checked on replica reads (verify option); a database name shared with the primary is refused', async function () {
+    const { dir, remove } = tempDir();
+    try {
+      const trustedStateFile = join(dir, 'trusted.json');
+      const ledger = await Ledger.open(await ReplicatedImmudbStore.open(primary, [replica], { verify: { trustedStateFile } }));
+      try {
+        const seq = await ledger.append(sessionStart('proven'));
+        let n = 0;
+        for await (const _ of ledger.readRange(0, seq)) n++;
+        expect(n).to.equal(seq + 1);
+      } finally {
+        await ledger.close();
+      }
+      const r = servers[1] as ImmudbTestServer;
+      const sameName = configOn(r, 'ledger');
+      const e = await rejection(ReplicatedImmudbStore.open(primary, [sameName], { verify: { trustedStateFile } }));
+      expect(e).to.be.instanceOf(LedgerValidationError);
+      expect((e as Error).message).to.contain('share the database name "ledger"');
+    } finally {
+      remove();
+    }
+  });
+
   it('appending to a replica is refused (LedgerReadOnlyError) and writes nothing; a read-only ledger on the replica alone reads', async function () {
     const before = await tipOf(replica);
     // Directly on the replica database: immudb refuses, the store maps it.
