@@ -19,7 +19,9 @@ connections (--primary-alive overrides: only when it is fenced off otherwise).
 
 Credentials as for bootstrap: the configured user must be an immudb admin of DB.
 
-Prints {"store":"immudb://HOST:PORT/DB","promoted":true,"former_primary":"immudb://…","was_sync":true}.`,
+Waits until the events the replica held precommitted are committed (its tip stays put), then
+prints {"store":"immudb://HOST:PORT/DB","promoted":true,"former_primary":"immudb://…",
+"was_sync":true,"tip":N}.`,
   options: {
     store: { value: 'STORE', description: 'immudb://HOST:PORT/DB of the replica' },
     'allow-async': { description: 'promote an asynchronous replica (may lack acknowledged events)' },
@@ -37,7 +39,7 @@ Prints {"store":"immudb://HOST:PORT/DB","promoted":true,"former_primary":"immudb
       allowAsync: flags['allow-async'] === true,
       primaryAlive: flags['primary-alive'] === true,
     });
-    io.stdout.write(`${JSON.stringify({ store: result.address, promoted: true, former_primary: result.formerPrimary, was_sync: result.wasSync })}\n`);
+    io.stdout.write(`${JSON.stringify({ store: result.address, promoted: true, former_primary: result.formerPrimary, was_sync: result.wasSync, tip: result.tip })}\n`);
     return EXIT.ok;
   },
 });

@@ -9,6 +9,7 @@ import { SYSTEM_DATABASE } from './bootstrapImmudb.js';
 import { connectImmudbSession } from './connectImmudbSession.js';
 import { formatImmudbAddress, type ImmudbConfig } from './immudbConfig.js';
 import { ImmudbRpcError, type ReplicationSettingsMsg } from './immudbRpc.js';
+import { ImmudbStore } from './immudbStore.js';
 
 /** What {@link promoteImmudb} did. */
 export interface ImmudbPromoteResult {
@@ -18,6 +19,8 @@ export interface ImmudbPromoteResult {
   readonly formerPrimary: string;
   /** Whether it was a synchronous replica. */
   readonly wasSync: boolean;
+  /** The ledger's last sequence on the promoted database once it settled (-1: empty). */
+  readonly tip: number;
 }
 
 /** Overrides of {@link promoteImmudb}'s checks; each one risks what its check protects. */
@@ -75,12 +78,38 @@ export async function promoteImmudb(config: ImmudbConfig, options: ImmudbPromote
     if (response.settings?.replicationSettings?.replica?.value === true) {
       throw new LedgerConnectionError(`${address}: immudb still reports the database as a replica after promotion`);
     }
-    return { address, formerPrimary, wasSync };
+    return { address, formerPrimary, wasSync, tip: await settledTip(config) };
   } catch (e) {
     if (e instanceof ImmudbRpcError) throw new LedgerConnectionError(`${address}: cannot promote database "${config.database}" (${e.message})`, { cause: e });
     throw e;
   } finally {
     await admin.close();
+  }
+}
+
+const SETTLE_POLL_MS = 100;
+const SETTLE_STABLE_READS = 5;
+const SETTLE_LIMIT_MS = 10_000;
+
+/**
+ * A synchronous replica holds the primary's last transactions precommitted; promotion lets
+ * immudb commit them, shortly after. Waiting until the tip stays put means writers that open
+ * the ledger next see every acknowledged event and append after them.
+ */
+async function settledTip(config: ImmudbConfig): Promise<number> {
+  const store = await ImmudbStore.open(config);
+  try {
+    const deadline = Date.now() + SETTLE_LIMIT_MS;
+    let tip = (await store.tip()).sequence_number;
+    for (let stable = 0; stable < SETTLE_STABLE_READS && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
+      const now = (await store.tip()).sequence_number;
+      stable = now === tip ? stable + 1 : 0;
+      tip = now;
+    }
+    return tip;
+  } finally {
+    await store.close();
   }
 }
 
