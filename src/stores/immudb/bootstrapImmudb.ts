@@ -71,7 +71,23 @@ export async function bootstrapImmudb(config: ImmudbConfig, options: ImmudbBoots
   }
   // Prove the database is usable by the configured user, as the store will use it.
   const check = await connectImmudbSession(config, config.database);
-  await check.close();
+  try {
+    // An existing database is left as it is: say so if it is not the replica that was asked for
+    // (taking it for one, writers could fork the ledger on it).
+    if (!created && options.replicaOf !== undefined) {
+      const have = (await check.getDatabaseSettingsV2()).settings?.replicationSettings;
+      const want = options.replicaOf;
+      const follows = have?.replica?.value === true && have.primaryHost?.value === want.host && have.primaryPort?.value === want.port && have.primaryDatabase?.value === want.database;
+      if (!follows) {
+        throw new LedgerConnectionError(`${address}: the database exists and is not a replica of ${formatImmudbAddress(want)}; bootstrap a new database as the replica`);
+      }
+    }
+  } catch (e) {
+    if (e instanceof ImmudbRpcError) throw new LedgerConnectionError(`${address}: cannot read the database's settings (${e.message})`, { cause: e });
+    throw e;
+  } finally {
+    await check.close();
+  }
   return { address, created };
 }
 

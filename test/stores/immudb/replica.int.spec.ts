@@ -274,7 +274,12 @@ describe('immudb primary + asynchronous replica (two real servers)', function ()
     }
   });
 
-  it('refuses a database as a replica of itself, and --sync without --replica-of', async function () {
+  it('refuses a database as a replica of itself, an existing plain database as a replica, and --sync without --replica-of', async function () {
+    const r = servers[1] as ImmudbTestServer;
+    await bootstrapImmudb(configOn(r, 'plain'));
+    const plain = await cli(['bootstrap', '--store', addressOn(r, 'plain'), '--replica-of', addressOn(primaryServer, 'ledger')]);
+    expect(plain.code).to.equal(2);
+    expect(plain.err).to.contain('exists and is not a replica of');
     const self = await cli(['bootstrap', '--store', addressOn(primaryServer, 'ledger'), '--replica-of', addressOn(primaryServer, 'ledger')]);
     expect(self.code).to.equal(2);
     expect(self.err).to.contain('cannot be a replica of itself');
