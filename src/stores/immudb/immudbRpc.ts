@@ -28,6 +28,14 @@ export const IMMUDB_ALLOWED_METHODS = [
   'Scan',
   'History',
   'CreateDatabaseV2',
+  // Replication settings only (the .proto declares no other setting): a replica's creation and
+  // its promotion to primary (docs/immudb.md "Replicas and failover"). It deletes nothing.
+  'UpdateDatabaseV2',
+  // Read-only: the session database's settings (promote checks it is promoting a replica).
+  'GetDatabaseSettingsV2',
+  'VerifiableGet',
+  'VerifiableTxById',
+  'CurrentState',
 ] as const;
 
 export type ImmudbMethod = (typeof IMMUDB_ALLOWED_METHODS)[number];
@@ -48,7 +56,12 @@ export interface ExecAllRequestMsg {
   noWait: boolean;
   preconditions: PreconditionMsg[];
 }
-export interface TxHeaderMsg { id: number; ts: number; nentries: number; version: number }
+export interface TxHeaderMsg {
+  id: number; ts: number; nentries: number; version: number;
+  // The hashed fields, used by verification (verification/immudbHashes.ts).
+  prevAlh: Buffer; eH: Buffer; blTxId: number; blRoot: Buffer;
+  metadata: { truncatedTxID: number; extra: Buffer } | null;
+}
 export interface EntryMsg {
   tx: number;
   key: Buffer;
@@ -71,9 +84,45 @@ export interface ScanRequestMsg {
   inclusiveEnd?: boolean;
 }
 export interface HistoryRequestMsg { key: Buffer; offset: number; limit: number; desc: boolean }
-export interface CreateDatabaseRequestMsg { name: string; ifNotExists: boolean }
+/** immudb's replication settings; an absent field leaves the server's value (Nullable* wrappers). */
+export interface ReplicationSettingsMsg {
+  replica?: { value: boolean };
+  primaryDatabase?: { value: string };
+  primaryHost?: { value: string };
+  primaryPort?: { value: number };
+  primaryUsername?: { value: string };
+  primaryPassword?: { value: string };
+  syncReplication?: { value: boolean };
+  syncAcks?: { value: number };
+  allowTxDiscarding?: { value: boolean };
+  skipIntegrityCheck?: { value: boolean };
+  waitForIndexing?: { value: boolean };
+}
+export interface DatabaseSettingsMsg { replicationSettings?: ReplicationSettingsMsg | null }
+export interface CreateDatabaseRequestMsg { name: string; ifNotExists: boolean; settings?: DatabaseSettingsMsg }
+export interface UpdateDatabaseRequestMsg { database: string; settings: DatabaseSettingsMsg }
+export interface UpdateDatabaseResponseMsg { database: string; settings: DatabaseSettingsMsg | null }
+export interface DatabaseSettingsResponseMsg { database: string; settings: DatabaseSettingsMsg | null }
 export interface CreateDatabaseResponseMsg { name: string; alreadyExisted: boolean }
 type EmptyMsg = Record<string, never>;
+export interface KvMetadataMsg { deleted: boolean; expiration: { expiresAt: number } | null; nonIndexable: boolean }
+export interface InclusionProofMsg { leaf: number; width: number; terms: Buffer[] }
+export interface DualProofMsg {
+  sourceTxHeader: TxHeaderMsg | null; targetTxHeader: TxHeaderMsg | null;
+  inclusionProof: Buffer[]; consistencyProof: Buffer[]; targetBlTxAlh: Buffer; lastInclusionProof: Buffer[];
+  linearProof: { sourceTxId: number; TargetTxId: number; terms: Buffer[] } | null;
+  LinearAdvanceProof: { linearProofTerms: Buffer[]; inclusionProofs: InclusionProofMsg[] } | null;
+}
+export interface TxEntryMsg { key: Buffer; hValue: Buffer; vLen: number; metadata: KvMetadataMsg | null }
+export interface VerifiableTxMsg {
+  tx: { header: TxHeaderMsg | null; entries: TxEntryMsg[] } | null;
+  dualProof: DualProofMsg | null;
+  signature: { publicKey: Buffer; signature: Buffer } | null;
+}
+export interface VerifiableEntryMsg { entry: EntryMsg | null; verifiableTx: VerifiableTxMsg | null; inclusionProof: InclusionProofMsg | null }
+export interface VerifiableGetRequestMsg { keyRequest: { key: Buffer; atTx: number }; proveSinceTx: number }
+export interface VerifiableTxRequestMsg { tx: number; proveSinceTx: number }
+export interface ImmutableStateMsg { db: string; txId: number; txHash: Buffer }
 
 interface ImmudbCalls {
   OpenSession: [{ username: Buffer; password: Buffer; databaseName: string }, { sessionID: string; serverUUID: string }];
@@ -83,6 +132,11 @@ interface ImmudbCalls {
   Scan: [ScanRequestMsg, EntriesMsg];
   History: [HistoryRequestMsg, EntriesMsg];
   CreateDatabaseV2: [CreateDatabaseRequestMsg, CreateDatabaseResponseMsg];
+  UpdateDatabaseV2: [UpdateDatabaseRequestMsg, UpdateDatabaseResponseMsg];
+  GetDatabaseSettingsV2: [EmptyMsg, DatabaseSettingsResponseMsg];
+  VerifiableGet: [VerifiableGetRequestMsg, VerifiableEntryMsg];
+  VerifiableTxById: [VerifiableTxRequestMsg, VerifiableTxMsg];
+  CurrentState: [EmptyMsg, ImmutableStateMsg];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -94,6 +148,7 @@ interface ImmudbCalls {
  * - `session-lost`: the server no longer knows our session (it restarted, or expired it).
  * - `precondition-failed`: an ExecAll precondition did not hold; nothing was written.
  * - `key-not-found`, `database-missing`, `unauthenticated`: as named.
+ * - `replica-read-only`: a write reached a replica database (immudb refuses them).
  * - `rejected`: any other refusal by the server.
  */
 export type ImmudbFailureKind =
@@ -103,6 +158,7 @@ export type ImmudbFailureKind =
   | 'key-not-found'
   | 'database-missing'
   | 'unauthenticated'
+  | 'replica-read-only'
   | 'rejected';
 
 export class ImmudbRpcError extends Error {
@@ -132,13 +188,15 @@ function classify(method: ImmudbMethod, error: grpc.ServiceError): ImmudbRpcErro
         ? 'precondition-failed'
         : /session not found|no session found|no sessionid provided/i.test(details)
           ? 'session-lost'
-          : /key not found/i.test(details)
-            ? 'key-not-found'
-            : /database does not exist/i.test(details)
-              ? 'database-missing'
-              : /invalid user name or password|permission|not active/i.test(details) || error.code === grpc.status.UNAUTHENTICATED
-                ? 'unauthenticated'
-                : 'rejected';
+          : /read-only because it's a replica/i.test(details)
+            ? 'replica-read-only'
+            : /key not found/i.test(details)
+              ? 'key-not-found'
+              : /database does not exist/i.test(details)
+                ? 'database-missing'
+                : /invalid user name or password|permission|not active/i.test(details) || error.code === grpc.status.UNAUTHENTICATED
+                  ? 'unauthenticated'
+                  : 'rejected';
   return new ImmudbRpcError(kind, method, `${grpc.status[error.code] ?? error.code}: ${details}`, { cause: error });
 }
 
@@ -255,6 +313,30 @@ export class ImmudbSession {
 
   createDatabaseV2(request: CreateDatabaseRequestMsg): Promise<CreateDatabaseResponseMsg> {
     return this.#call('CreateDatabaseV2', request);
+  }
+
+  updateDatabaseV2(request: UpdateDatabaseRequestMsg): Promise<UpdateDatabaseResponseMsg> {
+    return this.#call('UpdateDatabaseV2', request);
+  }
+
+  /** The settings of the session's database (replication settings only are declared). */
+  getDatabaseSettingsV2(): Promise<DatabaseSettingsResponseMsg> {
+    return this.#call('GetDatabaseSettingsV2', {});
+  }
+
+  /** A read with immudb's proofs against the client's trusted tx (verification/). */
+  verifiableGet(request: VerifiableGetRequestMsg): Promise<VerifiableEntryMsg> {
+    return this.#call('VerifiableGet', request);
+  }
+
+  /** A transaction's header and entries with the dual proof from `proveSinceTx`. */
+  verifiableTxById(request: VerifiableTxRequestMsg): Promise<VerifiableTxMsg> {
+    return this.#call('VerifiableTxById', request);
+  }
+
+  /** The server's current tx id and Alh: trusted only on first use, then proven. */
+  currentState(): Promise<ImmutableStateMsg> {
+    return this.#call('CurrentState', {});
   }
 
   /** Ends the session (best effort: the server may already be gone) and closes the channel. */

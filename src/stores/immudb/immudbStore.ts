@@ -12,7 +12,7 @@
 // it only if it is absent; if the server stays away, LedgerAppendUncertainError.
 
 import { ChainCursor } from '../../verify/chainCursor.js';
-import { LedgerAppendUncertainError, LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerSequenceError } from '../../errors/errors.js';
+import { LedgerAppendUncertainError, LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerReadOnlyError, LedgerSequenceError } from '../../errors/errors.js';
 import { GENESIS_HASH } from '../../contract/hash.js';
 import type { AppendRecord, LedgerIndex, LedgerStore, StoredLine, Tip } from '../../ledger/ledgerStore.js';
 import { connectImmudbSession } from './connectImmudbSession.js';
@@ -20,6 +20,7 @@ import { formatImmudbAddress, resolveImmudbConfig, type ImmudbConfig, type Resol
 import { ImmudbRpcError, isReconnectable, type EntryMsg, type ExecAllRequestMsg, type ImmudbSession } from './immudbRpc.js';
 import { KeyLayout } from './keyLayout.js';
 import { ImmudbHashStorage } from './immudbMerkleLog.js';
+import { ImmudbProofChecker, type ImmudbVerifyOptions } from './verification/proofChecker.js';
 import { StoredMerkleLog, type CheckpointKeeper } from '../merkleLog.js';
 import type { MerkleLog } from '../../ledger/ledgerStore.js';
 
@@ -36,6 +37,8 @@ export interface ImmudbStoreOptions {
    * fails with LedgerAppendUncertainError (default 10 s; a call in flight may add callTimeoutMs).
    */
   readonly appendResolveTimeoutMs?: number;
+  /** Check immudb's own proofs of every read and append against a persisted trusted state (docs/immudb.md, "Verification"). */
+  readonly verify?: ImmudbVerifyOptions;
 }
 
 const DEFAULT_SCAN_PAGE_SIZE = 500;
@@ -81,6 +84,7 @@ export class ImmudbStore implements LedgerStore {
   /** A reconnect in progress; concurrent calls that lost the same session share it. */
   #reconnecting: Promise<ImmudbSession> | undefined;
   #closed = false;
+  readonly #proofs: ImmudbProofChecker | undefined;
 
   private constructor(config: ImmudbConfig, options: ImmudbStoreOptions) {
     this.#config = config;
@@ -90,6 +94,7 @@ export class ImmudbStore implements LedgerStore {
     this.#callTimeoutMs = options.callTimeoutMs;
     this.#appendResolveTimeoutMs = options.appendResolveTimeoutMs ?? DEFAULT_APPEND_RESOLVE_TIMEOUT_MS;
     this.description = formatImmudbAddress(config);
+    this.#proofs = options.verify && new ImmudbProofChecker(options.verify.trustedStateFile, config.database, this.description);
     if (!Number.isSafeInteger(this.#scanPageSize) || this.#scanPageSize < 1 || this.#scanPageSize > 1000) {
       throw new RangeError(`scanPageSize: ${this.#scanPageSize} is not an integer in 1..1000`);
     }
@@ -141,7 +146,8 @@ export class ImmudbStore implements LedgerStore {
     // No session means nothing was sent: a plain LedgerConnectionError is then the truth.
     const session = await this.#currentSession();
     try {
-      await session.execAll(request);
+      const written = await session.execAll(request);
+      await this.#proofs?.checkAppend(session, written.id, request.Operations, record.sequence);
       return;
     } catch (e) {
       if (e instanceof ImmudbRpcError && e.kind === 'precondition-failed') {
@@ -180,6 +186,8 @@ export class ImmudbStore implements LedgerStore {
           limit,
         }),
       );
+      const proofs = this.#proofs;
+      if (proofs) await this.#withReconnect(`proofs from sequence ${next}`, (session) => proofs.checkEntries(session, page.entries, next));
       for (const entry of page.entries) {
         yield { sequence: next, line: this.#ledgerLine(entry, next) };
         next++;
@@ -216,6 +224,7 @@ export class ImmudbStore implements LedgerStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#proofs?.flush();
     const reconnecting = this.#reconnecting;
     const session = this.#session;
     this.#session = undefined;
@@ -414,6 +423,7 @@ export class ImmudbStore implements LedgerStore {
     // A second revision (an overwrite, a reference, immudb's delete marker) means a write outside the ledger.
     const second = history[1];
     if (second !== undefined) this.#assertWrittenOnce(second, sequence);
+    await this.#proofs?.checkEntries(session, [first], sequence);
     const line = decodeUtf8(first.value);
     if (line === undefined) throw new LedgerCorruptionError(sequence, `${this.description}: the value of key ${name} is not valid UTF-8`);
     const previousHash = sequence === 0 ? GENESIS_HASH : below[0] === undefined ? undefined : hashField(below[0].value);
@@ -575,6 +585,9 @@ export class ImmudbStore implements LedgerStore {
   #toLedgerError(e: unknown, what: string): unknown {
     if (e instanceof LedgerError) return e;
     if (e instanceof ImmudbRpcError) {
+      if (e.kind === 'replica-read-only') {
+        return new LedgerReadOnlyError(this.description, `${this.description}: ${what} refused: the database is an immudb replica (read-only); append to its primary`, { cause: e });
+      }
       if (e.kind === 'precondition-failed') {
         return new LedgerSequenceError(
           `${this.description}: ${what} refused by immudb (${e.message}): another writer moved the tip; nothing was written`,
