@@ -168,6 +168,11 @@ export class DirectoryIndex implements LedgerIndex {
   private behind = false;
   /** Reader: rows of lines past the database's last row, in sequence order. */
   private tailRows: IndexRow[] = [];
+  /**
+   * Set by each sync: the tip the call answers as of, and the first sequence the reader's tail
+   * holds (database rows from there on are left to the tail, so no row is answered twice).
+   */
+  private bound = { tip: -1, split: Number.MAX_SAFE_INTEGER };
   /** Reader: the inode of index.sqlite last opened and checked (a writer's rebuild renames a new one in). */
   private checkedIno: number | undefined;
 
@@ -356,10 +361,19 @@ export class DirectoryIndex implements LedgerIndex {
   private async sync(): Promise<void> {
     if (!this.readOnly) {
       if (this.behind) await this.catchUp();
+      this.bound = { tip: (await this.view.current()).tip.sequence_number, split: Number.MAX_SAFE_INTEGER };
       return;
     }
     await this.reopenIfReplaced();
     const { tip, end } = await this.view.current();
+    try {
+      await this.syncTail(tip, end);
+    } finally {
+      this.bound = { tip: tip.sequence_number, split: this.tailRows[0]?.sequence ?? Number.MAX_SAFE_INTEGER };
+    }
+  }
+
+  private async syncTail(tip: Tip, end: number): Promise<void> {
     const dbLast = this.db ? this.lastRow(this.db) : undefined;
     const t = this.tailRows;
     // Drop what the database now covers; continue after whichever is further.
@@ -472,16 +486,17 @@ export class DirectoryIndex implements LedgerIndex {
     const lo = backward ? (range.to ?? 0) : (range.from ?? 0);
     const hi = backward ? (range.from ?? Number.MAX_SAFE_INTEGER) : (range.to ?? Number.MAX_SAFE_INTEGER);
     let left = range.limit ?? Infinity;
-    const tail = this.tailRows.filter((r) => r.stream_id === streamId && r.stream_version! >= lo && r.stream_version! <= hi);
+    const tail = this.tailRows.filter((r) => r.stream_id === streamId && r.stream_version! >= lo && r.stream_version! <= hi && r.sequence <= this.bound.tip);
     const out = (r: IndexRow) => ({ sequence: r.sequence, hash: r.hash ?? '', stream_version: r.stream_version! });
     if (backward) for (const r of tail.reverse()) { if (left-- <= 0) return; yield out(r); }
     const db = this.db;
     if (db) {
-      const sql = `SELECT sequence, hash, stream_version FROM events WHERE stream_id = ? AND stream_version >= ? AND stream_version <= ? ORDER BY stream_version ${backward ? 'DESC' : 'ASC'} LIMIT ${PAGE}`;
+      const sql = `SELECT sequence, hash, stream_version FROM events WHERE stream_id = ? AND stream_version >= ? AND stream_version <= ? AND sequence <= ? AND sequence < ? ORDER BY stream_version ${backward ? 'DESC' : 'ASC'} LIMIT ${PAGE}`;
+      const { tip, split } = this.bound;
       let [a, b] = [lo, hi];
       for (;;) {
         // Pages, not a live cursor: the connection stays free for appends between yields.
-        const page = db.prepare(sql).all(streamId, a, b) as IndexRow[];
+        const page = db.prepare(sql).all(streamId, a, b, tip, split) as IndexRow[];
         for (const r of page) { if (left-- <= 0) return; yield out(r); }
         if (page.length < PAGE) break;
         if (backward) b = page.at(-1)!.stream_version! - 1;
@@ -506,8 +521,8 @@ export class DirectoryIndex implements LedgerIndex {
     const backward = q.direction === 'backward';
     let left = q.limit ?? Infinity;
     // As of the call: appends made while the caller consumes the results are not mixed in.
-    const { tip } = await this.view.current();
-    const tail = this.tailRows.filter((r) => r.sequence <= tip.sequence_number && matches(r, q));
+    const { tip, split } = this.bound;
+    const tail = this.tailRows.filter((r) => r.sequence <= tip && matches(r, q));
     if (backward) for (const r of tail.reverse()) { if (left-- <= 0) return; yield entry(r); }
     const db = this.db;
     if (db) {
@@ -524,9 +539,11 @@ export class DirectoryIndex implements LedgerIndex {
         const upper = prefixUpperBound(q.stream_id_prefix);
         if (upper !== undefined) (where.push('stream_id < @upper'), (params.upper = upper));
       }
-      // Never past the tip the call started at (a reader's database may be ahead of its look at the file).
-      params.tip = tip.sequence_number;
-      where.push('sequence <= @tip', backward ? 'sequence < @cursor' : 'sequence > @cursor');
+      // Never past the tip the call started at (a reader's database may be ahead of its look at
+      // the file), nor into the reader's tail.
+      params.tip = tip;
+      params.split = split;
+      where.push('sequence <= @tip', 'sequence < @split', backward ? 'sequence < @cursor' : 'sequence > @cursor');
       const stmt = db.prepare(`SELECT sequence, hash FROM events WHERE ${where.join(' AND ')} ORDER BY sequence ${backward ? 'DESC' : 'ASC'} LIMIT ${PAGE}`);
       let cursor = backward ? Number.MAX_SAFE_INTEGER : -1;
       for (;;) {

@@ -37,10 +37,10 @@ export interface DirectoryStoreOptions {
   readonly maxUnindexed?: number;
 }
 
-// Test hook (the crash tests' child processes set it): SIGKILL right after a line is durable
-// and before its index row is written, the one instant no signal sent from outside can hit.
-// Read once: an append costs no environment lookup.
-const KILL_AFTER_SYNC = process.env.FMWK_LEDGER_TEST_KILL_AFTER_SYNC === '1';
+// Test hook (the crash tests' child processes set it to N): SIGKILL right after the process's
+// Nth line is durable and before its index row is written, an instant no signal sent from
+// outside can be sure to hit. Read once: an append costs no environment lookup.
+let killAfterSync = Number(process.env.FMWK_LEDGER_TEST_KILL_AFTER_SYNC ?? 0) || 0;
 
 /** Where the last complete line is, and where the file's complete lines end. */
 interface Tail {
@@ -372,7 +372,7 @@ export class DirectoryStore implements LedgerStore {
       this.failed = e as Error;
       throw new LedgerConnectionError(`${this.description}: fdatasync failed: ${(e as Error).message}`, { cause: e });
     }
-    if (KILL_AFTER_SYNC) process.kill(process.pid, 'SIGKILL');
+    if (killAfterSync > 0 && --killAfterSync === 0) process.kill(process.pid, 'SIGKILL');
     const offset = this.tail.end;
     this.tail = { tip: { sequence_number: record.sequence, hash: record.hash }, end: offset + bytes.length, tornBytes: 0 };
     // After the line is durable: the line is the truth, the row is derived.
