@@ -8,6 +8,7 @@
 // it does not describe this ledger file), every offset is checked against the line it points at,
 // and the Ledger checks every line it reads against the hash the index holds.
 import Database from 'better-sqlite3';
+import { readSync } from 'node:fs';
 import { lstat, readdir, rename, unlink, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -65,6 +66,9 @@ CREATE TABLE IF NOT EXISTS events (
   length INTEGER NOT NULL,
   UNIQUE (stream_id, stream_version)
 ) STRICT;
+`;
+
+const INDEXES = `
 -- sequence is the rowid: each index below is ordered by sequence within a key, so a filter
 -- walks only its matches, in either direction.
 CREATE INDEX IF NOT EXISTS events_type ON events(event_type);
@@ -76,6 +80,7 @@ CREATE INDEX IF NOT EXISTS events_time ON events(timestamp);
 const COLUMNS = 'sequence, hash, event_id, event_type, actor, framework_id, timestamp, stream_id, stream_version, offset, length';
 const INSERT = `INSERT INTO events (${COLUMNS}) VALUES (@sequence, @hash, @event_id, @event_type, @actor, @framework_id, @timestamp, @stream_id, @stream_version, @offset, @length)`;
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /**
@@ -86,7 +91,7 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 export function rowOfLine(bytes: Buffer, sequence: number, offset: number): IndexRow {
   let e: Record<string, unknown> = {};
   try {
-    const v: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    const v: unknown = JSON.parse(strictUtf8.decode(bytes));
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) e = v as Record<string, unknown>;
   } catch {
     /* a damaged line: a row with its position only */
@@ -163,7 +168,9 @@ type Db = Database.Database;
 
 /** The directory store's LedgerIndex over index.sqlite (see the file comment). */
 export class DirectoryIndex implements LedgerIndex {
-  private db: Db | undefined;
+  private current: Db | undefined;
+  /** Prepared statements of the open database (preparing costs more than a lookup). */
+  private statements = new Map<string, Database.Statement>();
   /** Writer: the database is behind the file (an insert failed); caught up before use. */
   private behind = false;
   /** Reader: rows of lines past the database's last row, in sequence order. */
@@ -182,6 +189,22 @@ export class DirectoryIndex implements LedgerIndex {
     private readonly readOnly: boolean,
     private readonly maxUnindexed: number,
   ) {}
+
+  private get db(): Db | undefined {
+    return this.current;
+  }
+
+  private set db(db: Db | undefined) {
+    this.statements.clear();
+    this.current = db;
+  }
+
+  /** The statement for `sql` on the open database, prepared once. */
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db!.prepare(sql)));
+    return s;
+  }
 
   get path(): string {
     return join(this.dir, INDEX_FILE);
@@ -279,14 +302,17 @@ export class DirectoryIndex implements LedgerIndex {
     return r.hash === row.hash && r.event_id === row.event_id;
   }
 
-  /** The bytes of the line a row points at, if the offset and length frame a whole line. */
+  /**
+   * The bytes of the line a row points at, if the offset and length frame a whole line. One
+   * pread, done synchronously: a line's page is almost always cached, and a thread-pool round
+   * trip would cost more than the read (this is on the append path, for the stream head).
+   */
   async lineAt(row: Pick<IndexRow, 'offset' | 'length'>, end: number): Promise<Buffer | undefined> {
     const { offset, length } = row;
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length + 1 > end) return undefined;
     const from = offset === 0 ? 0 : offset - 1;
     const buf = Buffer.alloc(offset + length + 1 - from);
-    const { bytesRead } = await this.view.fh.read(buf, 0, buf.length, from);
-    if (bytesRead !== buf.length) return undefined;
+    if (readSync(this.view.fh.fd, buf, 0, buf.length, from) !== buf.length) return undefined;
     if ((offset > 0 && buf[0] !== 0x0a) || buf[buf.length - 1] !== 0x0a) return undefined;
     const line = buf.subarray(offset - from, buf.length - 1);
     return line.includes(0x0a) ? undefined : line;
@@ -295,7 +321,7 @@ export class DirectoryIndex implements LedgerIndex {
   /** The row of `sequence` (database or reader's tail), for a read by offset. */
   async row(sequence: number): Promise<IndexRow | undefined> {
     await this.sync();
-    const r = this.db?.prepare(`SELECT ${COLUMNS} FROM events WHERE sequence = ?`).get(sequence) as IndexRow | undefined;
+    const r = this.db && (this.stmt(`SELECT ${COLUMNS} FROM events WHERE sequence = ?`).get(sequence) as IndexRow | undefined);
     if (r) return r;
     const t = this.tailRows;
     return t.length > 0 && sequence >= t[0]!.sequence ? t[sequence - t[0]!.sequence] : undefined;
@@ -410,11 +436,11 @@ export class DirectoryIndex implements LedgerIndex {
 
   private async findConflict(record: AppendRecord): Promise<{ error: Error; row?: IndexRow } | undefined> {
     const db = this.db!;
-    const held = db.prepare(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`).get(record.event_id) as IndexRow | undefined;
+    const held = this.stmt(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`).get(record.event_id) as IndexRow | undefined;
     if (held) return { row: held, error: new LedgerEventIdConflictError(record.event_id, held.sequence, 'the ledger already holds this event id; nothing was written') };
     const { stream_id, stream_version } = record.fields;
     if (stream_id === undefined) return undefined;
-    const head = db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`).get(stream_id) as IndexRow | undefined;
+    const head = this.stmt(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`).get(stream_id) as IndexRow | undefined;
     const actual = head?.stream_version ?? -1;
     const expected = (stream_version ?? 0) - 1;
     if (actual !== expected) return { row: head, error: new LedgerStreamConflictError(stream_id, expected, actual) };
@@ -438,7 +464,7 @@ export class DirectoryIndex implements LedgerIndex {
   /** Writer, after the line is durable: its row. A failure leaves the index behind, caught up before its next use. */
   recordAppended(record: AppendRecord, offset: number, length: number): void {
     try {
-      this.db!.prepare(INSERT).run({
+      this.stmt(INSERT).run({
         sequence: record.sequence, hash: record.hash, event_id: record.event_id,
         event_type: record.fields.event_type, actor: record.fields.actor, framework_id: record.fields.framework_id,
         timestamp: record.fields.timestamp, stream_id: record.fields.stream_id ?? null,
@@ -469,13 +495,13 @@ export class DirectoryIndex implements LedgerIndex {
 
   private findRow(column: 'event_id' | 'hash', value: string): IndexRow | undefined {
     const t = this.tailRows.find((r) => r[column] === value);
-    return t ?? (this.db?.prepare(`SELECT ${COLUMNS} FROM events WHERE ${column} = ?`).get(value) as IndexRow | undefined);
+    return t ?? (this.db && (this.stmt(`SELECT ${COLUMNS} FROM events WHERE ${column} = ?`).get(value) as IndexRow | undefined));
   }
 
   async streamHead(streamId: string): Promise<StreamHead | undefined> {
     const r = await this.checkedLookup(() => {
       for (let i = this.tailRows.length - 1; i >= 0; i--) if (this.tailRows[i]!.stream_id === streamId) return this.tailRows[i];
-      return this.db?.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`).get(streamId) as IndexRow | undefined;
+      return this.db && (this.stmt(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`).get(streamId) as IndexRow | undefined);
     });
     return r && { stream_id: streamId, version: r.stream_version!, sequence: r.sequence, hash: r.hash ?? '' };
   }
@@ -496,7 +522,7 @@ export class DirectoryIndex implements LedgerIndex {
       let [a, b] = [lo, hi];
       for (;;) {
         // Pages, not a live cursor: the connection stays free for appends between yields.
-        const page = db.prepare(sql).all(streamId, a, b, tip, split) as IndexRow[];
+        const page = this.stmt(sql).all(streamId, a, b, tip, split) as IndexRow[];
         for (const r of page) { if (left-- <= 0) return; yield out(r); }
         if (page.length < PAGE) break;
         if (backward) b = page.at(-1)!.stream_version! - 1;
@@ -544,7 +570,7 @@ export class DirectoryIndex implements LedgerIndex {
       params.tip = tip;
       params.split = split;
       where.push('sequence <= @tip', 'sequence < @split', backward ? 'sequence < @cursor' : 'sequence > @cursor');
-      const stmt = db.prepare(`SELECT sequence, hash FROM events WHERE ${where.join(' AND ')} ORDER BY sequence ${backward ? 'DESC' : 'ASC'} LIMIT ${PAGE}`);
+      const stmt = this.stmt(`SELECT sequence, hash FROM events WHERE ${where.join(' AND ')} ORDER BY sequence ${backward ? 'DESC' : 'ASC'} LIMIT ${PAGE}`);
       let cursor = backward ? Number.MAX_SAFE_INTEGER : -1;
       for (;;) {
         const page = stmt.all({ ...params, cursor }) as IndexRow[];
@@ -575,10 +601,12 @@ export class DirectoryIndex implements LedgerIndex {
     try {
       db.pragma('journal_mode = OFF'); // a crash loses only the temporary file
       db.pragma('synchronous = OFF');
+      db.pragma('cache_size = -65536'); // 64 MiB: the unique hash index takes rows in random order
       db.exec(SCHEMA);
       db.prepare(`INSERT INTO meta (key, value) VALUES ('format', ?)`).run(FORMAT);
       const { end } = await this.view.current();
       for await (const rows of this.linesAfter(undefined, end)) this.insertRows(db, rows);
+      db.exec(INDEXES); // built once over the rows: faster than kept up row by row
       db.pragma('journal_mode = WAL');
       db.close();
       const fh = await open(temp, 'r');
