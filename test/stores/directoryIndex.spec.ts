@@ -308,6 +308,23 @@ describe('DirectoryStore indexes (index.sqlite)', () => {
     }
   });
 
+  it('a rebuild cut short by a crash leaves the old index in place; the next writer removes its temporary file', async () => {
+    const { store } = await filled(dir);
+    await store.close();
+    const stray = join(dir, `.${INDEX_FILE}.4242.${'ab'.repeat(16)}.tmp`);
+    writeFileSync(stray, 'half a database');
+    const before = readFileSync(join(dir, INDEX_FILE));
+    const reader = await DirectoryStore.open(dir, { readOnly: true });
+    expect((await reader.index.streamHead('order-1'))?.version).to.equal(11);
+    await reader.close();
+    expect(existsSync(stray)).to.equal(true); // a reader removes nothing
+    expect(readFileSync(join(dir, INDEX_FILE)).equals(before)).to.equal(true);
+    const writer = await DirectoryStore.open(dir);
+    expect(existsSync(stray)).to.equal(false);
+    expect((await writer.index.streamHead('order-1'))?.version).to.equal(11);
+    await writer.close();
+  });
+
   it('a reader covers lines past index.sqlite in memory, bounded, and picks up a rebuilt index', async () => {
     const { store } = await filled(dir);
     try {
