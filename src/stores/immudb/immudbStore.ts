@@ -137,7 +137,7 @@ export class ImmudbStore implements LedgerStore {
     try {
       await store.#catchUpIndex();
     } catch (e) {
-      // Open still serves the chain (verify, export, read): only index look-ups report this.
+      // Open still serves the chain (verify, export, read); index look-ups and appends report this.
       if (!(e instanceof LedgerError) || e instanceof LedgerConnectionError) {
         await store.close();
         throw e;
@@ -207,6 +207,8 @@ export class ImmudbStore implements LedgerStore {
    * was lost and the server stayed away, LedgerAppendUncertainError with the event_id to look for.
    */
   async append(record: AppendRecord): Promise<void> {
+    // An event appended over unindexed ones would hide them: the index tip would pass the hole.
+    if (this.#indexBehind !== undefined) throw this.#indexBehind;
     const request = this.#appendRequest(record);
     // No session means nothing was sent: a plain LedgerConnectionError is then the truth.
     const session = await this.#currentSession();

@@ -249,12 +249,12 @@ describe('ImmudbStore: indexes (issue 13)', function () {
 
   describe('events written before the indexes', () => {
     /** Writes events as the store did before issue 13: the event key only. */
-    async function writeUnindexed(count: number): Promise<AppendRecord[]> {
+    async function writeUnindexed(count: number, streams = true): Promise<AppendRecord[]> {
       const layout = new KeyLayout(config.keyPrefix);
       const out: AppendRecord[] = [];
       let previous = GENESIS_HASH;
       for (let i = 0; i < count; i++) {
-        const r = buildRecord(i, previous, { stream_id: `s${i % 2}`, stream_version: Math.floor(i / 2), timestamp: at(i) });
+        const r = buildRecord(i, previous, { ...(streams ? { stream_id: `s${i % 2}`, stream_version: Math.floor(i / 2) } : {}), timestamp: at(i) });
         await raw.execAll({ Operations: [{ kv: { key: layout.keyOf(i), value: Buffer.from(r.line) } }], noWait: false, preconditions: [] });
         out.push(r);
         previous = r.hash;
@@ -294,6 +294,19 @@ describe('ImmudbStore: indexes (issue 13)', function () {
       expect(await reopened.index.byEventId(records[4]!.event_id)).to.deep.equal({ sequence: 4, hash: records[4]!.hash });
       const { entries } = await raw.scan({ prefix: indexKeys().kindPrefix('q'), desc: false, limit: 100 });
       expect(entries.length).to.equal(5);
+    });
+
+    it('an index that cannot catch up (a rewritten event below the tip): open succeeds, look-ups and appends name the lag, rebuild names the event', async () => {
+      const records = await writeUnindexed(5, false);
+      // A second revision of event 2's key: the chain reads as broken there (revision pinning).
+      await plant(new KeyLayout(config.keyPrefix).keyOf(2), records[2]!.line);
+      const reopened = await open();
+      expect((await reopened.tip()).sequence_number).to.equal(4);
+      const lookup = (await expectReject(reopened.index.byEventId(records[0]!.event_id), LedgerCorruptionError)) as LedgerCorruptionError;
+      expect(lookup.message).to.match(/index lags the ledger/).and.contain('revision 2');
+      expect((await expectReject(appendSpec(reopened, {}), LedgerCorruptionError)).message).to.match(/index lags the ledger/);
+      expect(((await expectReject(reopened.index.rebuild(), LedgerCorruptionError)) as LedgerCorruptionError).sequence).to.equal(2);
+      expect((await reopened.tip()).sequence_number).to.equal(4);
     });
   });
 });
