@@ -44,6 +44,24 @@ async function loadEmmett(log: (m: string) => void): Promise<GetStore> {
   return mod.getSQLiteEventStore;
 }
 
+/**
+ * Emmett 0.38.5's SQLite connection (node-sqlite3, statements not serialised) can fail a COMMIT
+ * under load with SQLITE_BUSY "SQL statements in progress"; the transaction is rolled back, so
+ * a user retries, and so does the bench, counting the retries (reported in the row's note).
+ */
+let emmettRetries = 0;
+async function emmettAppend(store: EmmettStore, stream: string, events: EmmettEvent[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await store.appendToStream(stream, events);
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 10) throw e;
+      emmettRetries++;
+    }
+  }
+}
+
 const toEmmett = (input: AppendInput): EmmettEvent => ({ type: input.event_type, data: input.payload as Record<string, unknown> });
 
 /** benchProjection's fold, over Emmett's event shape. */
@@ -79,12 +97,12 @@ export async function peersBench(o: BenchOptions): Promise<BenchRow[]> {
       emmett: async (r, b) => {
         if (b === 0) {
           stores[r] = getSQLiteEventStore({ fileName: join(o.dir, `emmett-${r}.db`) });
-          await stores[r]!.appendToStream('warmup', [toEmmett(benchInput(0))]); // schema created outside the timing
+          await emmettAppend(stores[r]!, 'warmup', [toEmmett(benchInput(0))]); // schema created outside the timing
         }
         const from = Math.floor((b * n) / blocks);
         const to = Math.floor(((b + 1) * n) / blocks);
         const t0 = process.hrtime.bigint();
-        for (let i = from; i < to; i++) await stores[r]!.appendToStream('bench', [toEmmett(benchInput(i))]);
+        for (let i = from; i < to; i++) await emmettAppend(stores[r]!, 'bench', [toEmmett(benchInput(i))]);
         return { work: to - from, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
       },
     },
@@ -94,7 +112,7 @@ export async function peersBench(o: BenchOptions): Promise<BenchRow[]> {
   rows.push({
     bench: 'peers', metric: 'durable appends, one event per call: Ledger.append (DirectoryStore)', value: appends.summary('ledger').median, unit: 'events/s',
     baseline: { metric: 'Emmett 0.38.5 appendToStream, SQLite (WAL, synchronous FULL)', value: appends.summary('emmett').median },
-    ratio: a.median, ratioSpread: a, note: `ratio ${formatRatio(a)}; ${n} appends per round in ${blocks} interleaved blocks; same inputs`,
+    ratio: a.median, ratioSpread: a, note: `ratio ${formatRatio(a)}; ${n} appends per round in ${blocks} interleaved blocks; same inputs; Emmett SQLITE_BUSY retries: ${emmettRetries}`,
   });
 
   // ---- read and fold ------------------------------------------------------------------------
@@ -105,7 +123,7 @@ export async function peersBench(o: BenchOptions): Promise<BenchRow[]> {
   for (let i = 0; i < events; i += 1000) {
     const batch: EmmettEvent[] = [];
     for (let j = i; j < Math.min(events, i + 1000); j++) batch.push(toEmmett(benchInput(j)));
-    await foldStore.appendToStream('fold', batch);
+    await emmettAppend(foldStore, 'fold', batch);
   }
   const ledger = await Ledger.open(await DirectoryStore.open(dir, { readOnly: true }));
   let ours: BenchState | undefined;

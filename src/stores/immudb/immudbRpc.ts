@@ -28,6 +28,9 @@ export const IMMUDB_ALLOWED_METHODS = [
   'Scan',
   'History',
   'CreateDatabaseV2',
+  'VerifiableGet',
+  'VerifiableTxById',
+  'CurrentState',
 ] as const;
 
 export type ImmudbMethod = (typeof IMMUDB_ALLOWED_METHODS)[number];
@@ -48,7 +51,12 @@ export interface ExecAllRequestMsg {
   noWait: boolean;
   preconditions: PreconditionMsg[];
 }
-export interface TxHeaderMsg { id: number; ts: number; nentries: number; version: number }
+export interface TxHeaderMsg {
+  id: number; ts: number; nentries: number; version: number;
+  // The hashed fields, used by verification (verification/immudbHashes.ts).
+  prevAlh: Buffer; eH: Buffer; blTxId: number; blRoot: Buffer;
+  metadata: { truncatedTxID: number; extra: Buffer } | null;
+}
 export interface EntryMsg {
   tx: number;
   key: Buffer;
@@ -74,6 +82,24 @@ export interface HistoryRequestMsg { key: Buffer; offset: number; limit: number;
 export interface CreateDatabaseRequestMsg { name: string; ifNotExists: boolean }
 export interface CreateDatabaseResponseMsg { name: string; alreadyExisted: boolean }
 type EmptyMsg = Record<string, never>;
+export interface KvMetadataMsg { deleted: boolean; expiration: { expiresAt: number } | null; nonIndexable: boolean }
+export interface InclusionProofMsg { leaf: number; width: number; terms: Buffer[] }
+export interface DualProofMsg {
+  sourceTxHeader: TxHeaderMsg | null; targetTxHeader: TxHeaderMsg | null;
+  inclusionProof: Buffer[]; consistencyProof: Buffer[]; targetBlTxAlh: Buffer; lastInclusionProof: Buffer[];
+  linearProof: { sourceTxId: number; TargetTxId: number; terms: Buffer[] } | null;
+  LinearAdvanceProof: { linearProofTerms: Buffer[]; inclusionProofs: InclusionProofMsg[] } | null;
+}
+export interface TxEntryMsg { key: Buffer; hValue: Buffer; vLen: number; metadata: KvMetadataMsg | null }
+export interface VerifiableTxMsg {
+  tx: { header: TxHeaderMsg | null; entries: TxEntryMsg[] } | null;
+  dualProof: DualProofMsg | null;
+  signature: { publicKey: Buffer; signature: Buffer } | null;
+}
+export interface VerifiableEntryMsg { entry: EntryMsg | null; verifiableTx: VerifiableTxMsg | null; inclusionProof: InclusionProofMsg | null }
+export interface VerifiableGetRequestMsg { keyRequest: { key: Buffer; atTx: number }; proveSinceTx: number }
+export interface VerifiableTxRequestMsg { tx: number; proveSinceTx: number }
+export interface ImmutableStateMsg { db: string; txId: number; txHash: Buffer }
 
 interface ImmudbCalls {
   OpenSession: [{ username: Buffer; password: Buffer; databaseName: string }, { sessionID: string; serverUUID: string }];
@@ -83,6 +109,9 @@ interface ImmudbCalls {
   Scan: [ScanRequestMsg, EntriesMsg];
   History: [HistoryRequestMsg, EntriesMsg];
   CreateDatabaseV2: [CreateDatabaseRequestMsg, CreateDatabaseResponseMsg];
+  VerifiableGet: [VerifiableGetRequestMsg, VerifiableEntryMsg];
+  VerifiableTxById: [VerifiableTxRequestMsg, VerifiableTxMsg];
+  CurrentState: [EmptyMsg, ImmutableStateMsg];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,6 +284,21 @@ export class ImmudbSession {
 
   createDatabaseV2(request: CreateDatabaseRequestMsg): Promise<CreateDatabaseResponseMsg> {
     return this.#call('CreateDatabaseV2', request);
+  }
+
+  /** A read with immudb's proofs against the client's trusted tx (verification/). */
+  verifiableGet(request: VerifiableGetRequestMsg): Promise<VerifiableEntryMsg> {
+    return this.#call('VerifiableGet', request);
+  }
+
+  /** A transaction's header and entries with the dual proof from `proveSinceTx`. */
+  verifiableTxById(request: VerifiableTxRequestMsg): Promise<VerifiableTxMsg> {
+    return this.#call('VerifiableTxById', request);
+  }
+
+  /** The server's current tx id and Alh: trusted only on first use, then proven. */
+  currentState(): Promise<ImmutableStateMsg> {
+    return this.#call('CurrentState', {});
   }
 
   /** Ends the session (best effort: the server may already be gone) and closes the channel. */

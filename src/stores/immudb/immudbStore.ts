@@ -29,6 +29,7 @@ import { ImmudbRpcError, isReconnectable, type EntryMsg, type ExecAllRequestMsg,
 import { IndexKeyLayout, KeyLayout } from './keyLayout.js';
 import { ImmudbIndex, indexKeysOf, indexValueOf, indexWrites } from './immudbIndex.js';
 import { ImmudbHashStorage } from './immudbMerkleLog.js';
+import { ImmudbProofChecker, type ImmudbVerifyOptions } from './verification/proofChecker.js';
 import { StoredMerkleLog, type CheckpointKeeper } from '../merkleLog.js';
 import type { MerkleLog } from '../../ledger/ledgerStore.js';
 
@@ -45,6 +46,8 @@ export interface ImmudbStoreOptions {
    * fails with LedgerAppendUncertainError (default 10 s; a call in flight may add callTimeoutMs).
    */
   readonly appendResolveTimeoutMs?: number;
+  /** Check immudb's own proofs of every read and append against a persisted trusted state (docs/immudb.md, "Verification"). */
+  readonly verify?: ImmudbVerifyOptions;
 }
 
 const DEFAULT_SCAN_PAGE_SIZE = 500;
@@ -95,6 +98,7 @@ export class ImmudbStore implements LedgerStore {
   /** A reconnect in progress; concurrent calls that lost the same session share it. */
   #reconnecting: Promise<ImmudbSession> | undefined;
   #closed = false;
+  readonly #proofs: ImmudbProofChecker | undefined;
 
   private constructor(config: ImmudbConfig, options: ImmudbStoreOptions) {
     this.#config = config;
@@ -104,6 +108,7 @@ export class ImmudbStore implements LedgerStore {
     this.#callTimeoutMs = options.callTimeoutMs;
     this.#appendResolveTimeoutMs = options.appendResolveTimeoutMs ?? DEFAULT_APPEND_RESOLVE_TIMEOUT_MS;
     this.description = formatImmudbAddress(config);
+    this.#proofs = options.verify && new ImmudbProofChecker(options.verify.trustedStateFile, config.database, this.description);
     if (!Number.isSafeInteger(this.#scanPageSize) || this.#scanPageSize < 1 || this.#scanPageSize > 1000) {
       throw new RangeError(`scanPageSize: ${this.#scanPageSize} is not an integer in 1..1000`);
     }
@@ -213,7 +218,8 @@ export class ImmudbStore implements LedgerStore {
     // No session means nothing was sent: a plain LedgerConnectionError is then the truth.
     const session = await this.#currentSession();
     try {
-      await session.execAll(request);
+      const written = await session.execAll(request);
+      await this.#proofs?.checkAppend(session, written.id, request.Operations, record.sequence);
       return;
     } catch (e) {
       if (e instanceof ImmudbRpcError && e.kind === 'precondition-failed') {
@@ -252,6 +258,8 @@ export class ImmudbStore implements LedgerStore {
           limit,
         }),
       );
+      const proofs = this.#proofs;
+      if (proofs) await this.#withReconnect(`proofs from sequence ${next}`, (session) => proofs.checkEntries(session, page.entries, next));
       for (const entry of page.entries) {
         yield { sequence: next, line: this.#ledgerLine(entry, next) };
         next++;
@@ -386,6 +394,7 @@ export class ImmudbStore implements LedgerStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#proofs?.flush();
     const reconnecting = this.#reconnecting;
     const session = this.#session;
     this.#session = undefined;
@@ -630,6 +639,7 @@ export class ImmudbStore implements LedgerStore {
     // A second revision (an overwrite, a reference, immudb's delete marker) means a write outside the ledger.
     const second = history[1];
     if (second !== undefined) this.#assertWrittenOnce(second, sequence);
+    await this.#proofs?.checkEntries(session, [first], sequence);
     const line = decodeUtf8(first.value);
     if (line === undefined) throw new LedgerCorruptionError(sequence, `${this.description}: the value of key ${name} is not valid UTF-8`);
     const previousHash = sequence === 0 ? GENESIS_HASH : below[0] === undefined ? undefined : hashField(below[0].value);

@@ -33,7 +33,7 @@ const codeOf = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/
 describe('immudb adapter surface (allow-list)', () => {
   it('the allow-list is exactly the calls the adapter needs', () => {
     expect([...IMMUDB_ALLOWED_METHODS].sort()).to.deep.equal(
-      ['CloseSession', 'CreateDatabaseV2', 'ExecAll', 'History', 'KeepAlive', 'OpenSession', 'Scan'],
+      ['CloseSession', 'CreateDatabaseV2', 'CurrentState', 'ExecAll', 'History', 'KeepAlive', 'OpenSession', 'Scan', 'VerifiableGet', 'VerifiableTxById'],
     );
     for (const name of FORBIDDEN) expect(isAllowedImmudbMethod(name), name).to.equal(false);
   });
@@ -44,7 +44,7 @@ describe('immudb adapter surface (allow-list)', () => {
 
   it('the session object offers one method per allowed data call and nothing else', () => {
     const methods = Object.getOwnPropertyNames(ImmudbSession.prototype).filter((n) => n !== 'constructor').sort();
-    expect(methods).to.deep.equal(['close', 'createDatabaseV2', 'execAll', 'history', 'scan']);
+    expect(methods).to.deep.equal(['close', 'createDatabaseV2', 'currentState', 'execAll', 'history', 'scan', 'verifiableGet', 'verifiableTxById']);
   });
 
   it('the store offers the LedgerStore port and nothing else', () => {
