@@ -195,6 +195,11 @@ export class ImmudbStore implements LedgerStore {
           limit,
         }),
       );
+      const proofs = this.#proofs;
+      if (proofs) {
+        const ascending = [...page.entries].reverse();
+        await this.#withReconnect(`proofs down from sequence ${next}`, (session) => proofs.checkEntries(session, ascending, next - ascending.length + 1));
+      }
       for (const entry of page.entries) {
         yield { sequence: next, line: this.#ledgerLine(entry, next) };
         next--;
