@@ -9,6 +9,8 @@ import { bootstrap } from './commands/bootstrap.js';
 import { exportCommand } from './commands/export.js';
 import { follow } from './commands/follow.js';
 import { read } from './commands/read.js';
+import { query } from './commands/query.js';
+import { reindex } from './commands/reindex.js';
 import { replay } from './commands/replay.js';
 import { snapshot } from './commands/snapshot.js';
 import { tip } from './commands/tip.js';
@@ -20,7 +22,7 @@ import { witness } from './commands/witness.js';
 import { serve } from './commands/serve.js';
 import { finishAll, outputMode } from './progress.js';
 
-export const COMMANDS: readonly Command[] = [append, read, tip, exportCommand, verify, follow, snapshot, replay, bootstrap, keygen, checkpoint, prove, witness, serve];
+export const COMMANDS: readonly Command[] = [append, read, query, reindex, tip, exportCommand, verify, follow, snapshot, replay, bootstrap, keygen, checkpoint, prove, witness, serve];
 
 const HELP = `Usage: fmwk-ledger COMMAND [OPTIONS]
 
