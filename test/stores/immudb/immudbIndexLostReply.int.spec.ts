@@ -4,7 +4,9 @@
 // LedgerEventIdConflictError naming the original, which index.byEventId then returns.
 
 import { expect } from 'chai';
+import { Ledger } from '../../../src/index.js';
 import { LedgerEventIdConflictError } from '../../../src/errors/errors.js';
+import { sessionStart } from '../../support/fixtures.js';
 import { ImmudbStore } from '../../../src/stores/immudb/immudbStore.js';
 import { connectImmudbSession } from '../../../src/stores/immudb/connectImmudbSession.js';
 import { IndexKeyLayout } from '../../../src/stores/immudb/keyLayout.js';
@@ -48,6 +50,28 @@ describe('ImmudbStore: a dropped append reply with index keys', function () {
     } finally {
       await raw.close();
       await store.close();
+      await proxy.close();
+    }
+  });
+
+  it('through the Ledger: a producer that never got the reply retries with the same event_id and gets the original result, once', async () => {
+    const direct = await freshImmudbConfig();
+    const proxy = await ConnectionCuttingProxy.start(direct.host, direct.port);
+    const ledger = await Ledger.open(await ImmudbStore.open({ ...direct, port: proxy.port }, { reconnectDelayMs: 100 }));
+    try {
+      await ledger.append(sessionStart('before'));
+      const input = { ...sessionStart('once'), event_id: '01890000-0000-7000-8000-0000000000cc' };
+      const cut = proxy.cutAfterNextRequest(500);
+      const first = ledger.append(input);
+      await cut;
+      const original = await first;
+      expect(original.sequence).to.equal(1);
+      const again = await ledger.append(input); // the producer's retry
+      expect(again).to.deep.equal(original);
+      expect((await ledger.getTip()).sequence_number).to.equal(1);
+      expect((await ledger.verifyChain()).valid).to.equal(true);
+    } finally {
+      await ledger.close();
       await proxy.close();
     }
   });
