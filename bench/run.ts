@@ -8,7 +8,8 @@
 //   --only a,b      run only these benchmarks: append, verify, replay, proofs, immudb; and the opt-in ones,
 //                   which run only when named: scaling (verify, replay, stateAt and peak RSS at
 //                   100k, 300k, 1M events up to --events); peers (Emmett on SQLite: durable
-//                   appends and read-and-fold; installs bench/peers with npm ci when missing)
+//                   appends and read-and-fold; installs bench/peers with npm ci when missing);
+//                   replicas (readRange from an immudb replica vs the primary, replica catch-up)
 //   --out FILE      where to write the JSON (default <repo>/bench-results.json)
 //   --keep          keep the temporary directory
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,6 +78,7 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchFn | undef
   { name: 'immudb', load: optional('./immudbBench.js', 'immudbBench', (o) => ({ events: o.appendEvents, log: o.log, rounds: o.rounds }), immudbRows) },
   { name: 'scaling', load: async () => scalingBench, optIn: true },
   { name: 'peers', load: async () => peersBench, optIn: true },
+  { name: 'replicas', load: optional('./replicaBench.js', 'replicaBench'), optIn: true },
 ];
 
 function parseArgs(argv: string[]) {

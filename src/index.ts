@@ -49,6 +49,7 @@ export {
 export { SnapshotError } from '../snapshots/index.js';
 
 export { LedgerProofError, type ProofErrorKind } from './errors/errors.js';
+export { LedgerReadOnlyError, LedgerReplicaLagError, LedgerFailoverError, type FailoverRefusal } from './errors/errors.js';
 export * from './proofs/index.js';
 export { Witness, TrustedCheckpoints, OriginStates, type WitnessOptions } from './stores/witnessState.js';
 export {

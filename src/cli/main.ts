@@ -18,11 +18,12 @@ import { verify } from './commands/verify.js';
 import { keygen } from './commands/keygen.js';
 import { checkpoint } from './commands/checkpoint.js';
 import { prove } from './commands/prove.js';
+import { promote } from './commands/promote.js';
 import { witness } from './commands/witness.js';
 import { serve } from './commands/serve.js';
 import { finishAll, outputMode } from './progress.js';
 
-export const COMMANDS: readonly Command[] = [append, read, query, reindex, tip, exportCommand, verify, follow, snapshot, replay, bootstrap, keygen, checkpoint, prove, witness, serve];
+export const COMMANDS: readonly Command[] = [append, read, query, reindex, tip, exportCommand, verify, follow, snapshot, replay, bootstrap, promote, keygen, checkpoint, prove, witness, serve];
 
 const HELP = `Usage: fmwk-ledger COMMAND [OPTIONS]
 

@@ -20,6 +20,9 @@ export type LedgerErrorCode =
   | 'LEDGER_PROOF'
   | 'LEDGER_STREAM_CONFLICT'
   | 'LEDGER_EVENT_ID_CONFLICT'
+  | 'LEDGER_READ_ONLY'
+  | 'LEDGER_REPLICA_LAG'
+  | 'LEDGER_FAILOVER'
   | ProjectionErrorCode
   | SnapshotErrorCode;
 
@@ -222,6 +225,50 @@ export class LedgerProofError extends LedgerError {
     super('LEDGER_PROOF', `${field}: ${message}`, options);
     this.kind = kind;
     this.field = field;
+  }
+}
+
+/** An append reached a store that takes no writes (an immudb replica); nothing was written. */
+export class LedgerReadOnlyError extends LedgerError {
+  /** The read-only store, e.g. `immudb://replica:3322/ledger`. */
+  readonly store: string;
+  constructor(store: string, message: string, options?: { cause?: unknown }) {
+    super('LEDGER_READ_ONLY', message, options);
+    this.store = store;
+  }
+}
+
+/**
+ * A read that had to see `sequence` (read-your-writes) found the replica still behind it after
+ * the bounded wait; `replicaTip` is the replica's last sequence then (-1: empty).
+ */
+export class LedgerReplicaLagError extends LedgerError {
+  readonly replica: string;
+  readonly sequence: number;
+  readonly replicaTip: number;
+  constructor(replica: string, sequence: number, replicaTip: number, waitedMs: number) {
+    super('LEDGER_REPLICA_LAG', `${replica}: replica at sequence ${replicaTip}, still behind sequence ${sequence} after ${waitedMs} ms`);
+    this.replica = replica;
+    this.sequence = sequence;
+    this.replicaTip = replicaTip;
+  }
+}
+
+/** Why a promotion was refused (see {@link LedgerFailoverError}). */
+export type FailoverRefusal = 'not-replica' | 'async-replica' | 'primary-reachable';
+
+/**
+ * A failover step was refused before anything changed: the database is not a replica, it is an
+ * asynchronous one (it may lack acknowledged events), or its old primary still answers (two
+ * primaries would fork the ledger).
+ */
+export class LedgerFailoverError extends LedgerError {
+  readonly store: string;
+  readonly reason: FailoverRefusal;
+  constructor(store: string, reason: FailoverRefusal, message: string) {
+    super('LEDGER_FAILOVER', message);
+    this.store = store;
+    this.reason = reason;
   }
 }
 

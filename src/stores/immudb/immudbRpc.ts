@@ -28,6 +28,11 @@ export const IMMUDB_ALLOWED_METHODS = [
   'Scan',
   'History',
   'CreateDatabaseV2',
+  // Replication settings only (the .proto declares no other setting): a replica's creation and
+  // its promotion to primary (docs/immudb.md "Replicas and failover"). It deletes nothing.
+  'UpdateDatabaseV2',
+  // Read-only: the session database's settings (promote checks it is promoting a replica).
+  'GetDatabaseSettingsV2',
   'VerifiableGet',
   'VerifiableTxById',
   'CurrentState',
@@ -79,7 +84,25 @@ export interface ScanRequestMsg {
   inclusiveEnd?: boolean;
 }
 export interface HistoryRequestMsg { key: Buffer; offset: number; limit: number; desc: boolean }
-export interface CreateDatabaseRequestMsg { name: string; ifNotExists: boolean }
+/** immudb's replication settings; an absent field leaves the server's value (Nullable* wrappers). */
+export interface ReplicationSettingsMsg {
+  replica?: { value: boolean };
+  primaryDatabase?: { value: string };
+  primaryHost?: { value: string };
+  primaryPort?: { value: number };
+  primaryUsername?: { value: string };
+  primaryPassword?: { value: string };
+  syncReplication?: { value: boolean };
+  syncAcks?: { value: number };
+  allowTxDiscarding?: { value: boolean };
+  skipIntegrityCheck?: { value: boolean };
+  waitForIndexing?: { value: boolean };
+}
+export interface DatabaseSettingsMsg { replicationSettings?: ReplicationSettingsMsg | null }
+export interface CreateDatabaseRequestMsg { name: string; ifNotExists: boolean; settings?: DatabaseSettingsMsg }
+export interface UpdateDatabaseRequestMsg { database: string; settings: DatabaseSettingsMsg }
+export interface UpdateDatabaseResponseMsg { database: string; settings: DatabaseSettingsMsg | null }
+export interface DatabaseSettingsResponseMsg { database: string; settings: DatabaseSettingsMsg | null }
 export interface CreateDatabaseResponseMsg { name: string; alreadyExisted: boolean }
 type EmptyMsg = Record<string, never>;
 export interface KvMetadataMsg { deleted: boolean; expiration: { expiresAt: number } | null; nonIndexable: boolean }
@@ -109,6 +132,8 @@ interface ImmudbCalls {
   Scan: [ScanRequestMsg, EntriesMsg];
   History: [HistoryRequestMsg, EntriesMsg];
   CreateDatabaseV2: [CreateDatabaseRequestMsg, CreateDatabaseResponseMsg];
+  UpdateDatabaseV2: [UpdateDatabaseRequestMsg, UpdateDatabaseResponseMsg];
+  GetDatabaseSettingsV2: [EmptyMsg, DatabaseSettingsResponseMsg];
   VerifiableGet: [VerifiableGetRequestMsg, VerifiableEntryMsg];
   VerifiableTxById: [VerifiableTxRequestMsg, VerifiableTxMsg];
   CurrentState: [EmptyMsg, ImmutableStateMsg];
@@ -123,6 +148,7 @@ interface ImmudbCalls {
  * - `session-lost`: the server no longer knows our session (it restarted, or expired it).
  * - `precondition-failed`: an ExecAll precondition did not hold; nothing was written.
  * - `key-not-found`, `database-missing`, `unauthenticated`: as named.
+ * - `replica-read-only`: a write reached a replica database (immudb refuses them).
  * - `rejected`: any other refusal by the server.
  */
 export type ImmudbFailureKind =
@@ -132,6 +158,7 @@ export type ImmudbFailureKind =
   | 'key-not-found'
   | 'database-missing'
   | 'unauthenticated'
+  | 'replica-read-only'
   | 'rejected';
 
 export class ImmudbRpcError extends Error {
@@ -161,13 +188,15 @@ function classify(method: ImmudbMethod, error: grpc.ServiceError): ImmudbRpcErro
         ? 'precondition-failed'
         : /session not found|no session found|no sessionid provided/i.test(details)
           ? 'session-lost'
-          : /key not found/i.test(details)
-            ? 'key-not-found'
-            : /database does not exist/i.test(details)
-              ? 'database-missing'
-              : /invalid user name or password|permission|not active/i.test(details) || error.code === grpc.status.UNAUTHENTICATED
-                ? 'unauthenticated'
-                : 'rejected';
+          : /read-only because it's a replica/i.test(details)
+            ? 'replica-read-only'
+            : /key not found/i.test(details)
+              ? 'key-not-found'
+              : /database does not exist/i.test(details)
+                ? 'database-missing'
+                : /invalid user name or password|permission|not active/i.test(details) || error.code === grpc.status.UNAUTHENTICATED
+                  ? 'unauthenticated'
+                  : 'rejected';
   return new ImmudbRpcError(kind, method, `${grpc.status[error.code] ?? error.code}: ${details}`, { cause: error });
 }
 
@@ -284,6 +313,15 @@ export class ImmudbSession {
 
   createDatabaseV2(request: CreateDatabaseRequestMsg): Promise<CreateDatabaseResponseMsg> {
     return this.#call('CreateDatabaseV2', request);
+  }
+
+  updateDatabaseV2(request: UpdateDatabaseRequestMsg): Promise<UpdateDatabaseResponseMsg> {
+    return this.#call('UpdateDatabaseV2', request);
+  }
+
+  /** The settings of the session's database (replication settings only are declared). */
+  getDatabaseSettingsV2(): Promise<DatabaseSettingsResponseMsg> {
+    return this.#call('GetDatabaseSettingsV2', {});
   }
 
   /** A read with immudb's proofs against the client's trusted tx (verification/). */

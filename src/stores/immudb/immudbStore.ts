@@ -18,7 +18,8 @@
 
 import { ChainCursor } from '../../verify/chainCursor.js';
 import {
-  LedgerAppendUncertainError, LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerEventIdConflictError, LedgerSequenceError, LedgerStreamConflictError, LedgerValidationError,
+  LedgerAppendUncertainError, LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerEventIdConflictError, LedgerReadOnlyError, LedgerSequenceError,
+  LedgerStreamConflictError, LedgerValidationError,
 } from '../../errors/errors.js';
 import { GENESIS_HASH } from '../../contract/hash.js';
 import { indexFieldsOf, type AppendRecord, type LedgerStore, type StoredLine, type Tip } from '../../ledger/ledgerStore.js';
@@ -806,6 +807,9 @@ export class ImmudbStore implements LedgerStore {
   #toLedgerError(e: unknown, what: string): unknown {
     if (e instanceof LedgerError) return e;
     if (e instanceof ImmudbRpcError) {
+      if (e.kind === 'replica-read-only') {
+        return new LedgerReadOnlyError(this.description, `${this.description}: ${what} refused: the database is an immudb replica (read-only); append to its primary`, { cause: e });
+      }
       if (e.kind === 'precondition-failed') {
         return new LedgerSequenceError(
           `${this.description}: ${what} refused by immudb (${e.message}): another writer moved the tip; nothing was written`,

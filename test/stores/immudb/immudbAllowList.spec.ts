@@ -11,7 +11,7 @@ import { ImmudbStore } from '../../../src/stores/immudb/immudbStore.js';
 /** Administrative calls of immudb 1.11.1 (and the seed's names for them) that remove or reorganise data. */
 const FORBIDDEN = [
   'DeleteDatabase', 'DropDatabase', 'DatabaseDelete', 'UnloadDatabase', 'TruncateDatabase', 'CompactIndex',
-  'FlushIndex', 'CleanIndex', 'ChangePermission', 'UpdateDatabase', 'UpdateDatabaseV2', 'ReplicateTx', 'StreamReplicateTx',
+  'FlushIndex', 'CleanIndex', 'ChangePermission', 'UpdateDatabase', 'ReplicateTx', 'StreamReplicateTx',
 ];
 
 function repoRoot(): string {
@@ -33,7 +33,7 @@ const codeOf = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/
 describe('immudb adapter surface (allow-list)', () => {
   it('the allow-list is exactly the calls the adapter needs', () => {
     expect([...IMMUDB_ALLOWED_METHODS].sort()).to.deep.equal(
-      ['CloseSession', 'CreateDatabaseV2', 'CurrentState', 'ExecAll', 'History', 'KeepAlive', 'OpenSession', 'Scan', 'VerifiableGet', 'VerifiableTxById'],
+      ['CloseSession', 'CreateDatabaseV2', 'CurrentState', 'ExecAll', 'GetDatabaseSettingsV2', 'History', 'KeepAlive', 'OpenSession', 'Scan', 'UpdateDatabaseV2', 'VerifiableGet', 'VerifiableTxById'],
     );
     for (const name of FORBIDDEN) expect(isAllowedImmudbMethod(name), name).to.equal(false);
   });
@@ -42,9 +42,15 @@ describe('immudb adapter surface (allow-list)', () => {
     expect(Object.keys(loadImmuService()).sort()).to.deep.equal([...IMMUDB_ALLOWED_METHODS].sort());
   });
 
+  it('UpdateDatabaseV2 can carry replication settings only (no truncation, retention or other setting is declared)', () => {
+    const proto = codeOf(readFileSync(join(repoRoot(), 'proto', 'immudb_v1.11.1_subset.proto'), 'utf8'));
+    const settings = /message DatabaseNullableSettings \{([^}]*)\}/.exec(proto)?.[1] ?? '';
+    expect(settings.trim().split('\n').map((l) => l.trim())).to.deep.equal(['ReplicationNullableSettings replicationSettings = 2;']);
+  });
+
   it('the session object offers one method per allowed data call and nothing else', () => {
     const methods = Object.getOwnPropertyNames(ImmudbSession.prototype).filter((n) => n !== 'constructor').sort();
-    expect(methods).to.deep.equal(['close', 'createDatabaseV2', 'currentState', 'execAll', 'history', 'scan', 'verifiableGet', 'verifiableTxById']);
+    expect(methods).to.deep.equal(['close', 'createDatabaseV2', 'currentState', 'execAll', 'getDatabaseSettingsV2', 'history', 'scan', 'updateDatabaseV2', 'verifiableGet', 'verifiableTxById']);
   });
 
   it('the store offers the LedgerStore port and nothing else', () => {
