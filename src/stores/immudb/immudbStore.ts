@@ -7,18 +7,28 @@
 // Anything else found there (a reference, a second revision, a foreign key, a gap, bytes that are
 // not UTF-8) was written behind the ledger's back and is LedgerCorruptionError at that sequence;
 // the tip is derived so that no such entry can move it (see #fetchTip).
+// Indexes (issue 13, immudbIndex.ts): secondary keys under `index/<prefix>`, written in the same
+// ExecAll as the event under keyMustNotExist, so the event-id and stream-version checks are the
+// server's, atomic with the write. A refusal is explained by reading the keys afterwards. Open
+// catches up an index that lags the tip (events written before the indexes existed), writing
+// only keys that are absent.
 // Connection: one session on one channel; a lost read reconnects after 1 s and retries once. An
 // append whose answer was lost is resolved before it fails: reconnect, look the event up, write
 // it only if it is absent; if the server stays away, LedgerAppendUncertainError.
 
 import { ChainCursor } from '../../verify/chainCursor.js';
-import { LedgerAppendUncertainError, LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerReadOnlyError, LedgerSequenceError } from '../../errors/errors.js';
+import {
+  LedgerAppendUncertainError, LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerEventIdConflictError, LedgerReadOnlyError, LedgerSequenceError,
+  LedgerStreamConflictError, LedgerValidationError,
+} from '../../errors/errors.js';
 import { GENESIS_HASH } from '../../contract/hash.js';
-import type { AppendRecord, LedgerIndex, LedgerStore, StoredLine, Tip } from '../../ledger/ledgerStore.js';
+import { indexFieldsOf, type AppendRecord, type LedgerStore, type StoredLine, type Tip } from '../../ledger/ledgerStore.js';
+import type { LedgerEvent } from '../../contract/event.js';
 import { connectImmudbSession } from './connectImmudbSession.js';
 import { formatImmudbAddress, resolveImmudbConfig, type ImmudbConfig, type ResolveImmudbConfigOptions } from './immudbConfig.js';
 import { ImmudbRpcError, isReconnectable, type EntryMsg, type ExecAllRequestMsg, type ImmudbSession } from './immudbRpc.js';
-import { KeyLayout } from './keyLayout.js';
+import { IndexKeyLayout, KeyLayout } from './keyLayout.js';
+import { ImmudbIndex, indexKeysOf, indexValueOf, indexWrites } from './immudbIndex.js';
 import { ImmudbHashStorage } from './immudbMerkleLog.js';
 import { ImmudbProofChecker, type ImmudbVerifyOptions } from './verification/proofChecker.js';
 import { StoredMerkleLog, type CheckpointKeeper } from '../merkleLog.js';
@@ -46,6 +56,8 @@ const DEFAULT_RECONNECT_DELAY_MS = 1_000;
 const DEFAULT_APPEND_RESOLVE_TIMEOUT_MS = 10_000;
 /** Entries per page of the descending walk that finds the tip: the first two usually suffice, and values can be large. */
 const TIP_PAGE_SIZE = 4;
+/** Events per ExecAll when indexing events written before the indexes (8 keys each, immudb allows 1024). */
+const INDEX_BATCH = 100;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,6 +88,9 @@ export class ImmudbStore implements LedgerStore {
   readonly description: string;
   readonly #config: ImmudbConfig;
   readonly #layout: KeyLayout;
+  readonly #indexLayout: IndexKeyLayout;
+  /** Why the index could not be brought up to the tip at open, if it could not. */
+  #indexBehind: LedgerError | undefined;
   readonly #scanPageSize: number;
   readonly #reconnectDelayMs: number;
   readonly #callTimeoutMs: number | undefined;
@@ -98,6 +113,20 @@ export class ImmudbStore implements LedgerStore {
     if (!Number.isSafeInteger(this.#scanPageSize) || this.#scanPageSize < 1 || this.#scanPageSize > 1000) {
       throw new RangeError(`scanPageSize: ${this.#scanPageSize} is not an integer in 1..1000`);
     }
+    this.#indexLayout = new IndexKeyLayout(config.keyPrefix);
+    if (this.#indexLayout.base.startsWith(config.keyPrefix)) {
+      throw new LedgerValidationError('keyPrefix', `the index keys (${JSON.stringify(this.#indexLayout.base)}…) would sit under the events' prefix ${JSON.stringify(config.keyPrefix)}; choose a key prefix that does not start "index/"`, config.keyPrefix);
+    }
+    this.index = new ImmudbIndex(this.#indexLayout, {
+      description: this.description,
+      pageSize: this.#scanPageSize,
+      scan: (request, what) => {
+        if (this.#indexBehind !== undefined) return Promise.reject(this.#indexBehind);
+        return this.#withReconnect(what, (session) => session.scan(request));
+      },
+      readLine: (sequence) => this.readLine(sequence),
+      rebuild: () => this.#rebuildIndex(),
+    });
   }
 
   /**
@@ -111,6 +140,20 @@ export class ImmudbStore implements LedgerStore {
   static async open(config: ImmudbConfig, options: ImmudbStoreOptions = {}): Promise<ImmudbStore> {
     const store = new ImmudbStore(config, options);
     store.#session = await store.#connect();
+    try {
+      await store.#catchUpIndex();
+    } catch (e) {
+      // Open still serves the chain (verify, export, read); index look-ups and appends report this.
+      if (!(e instanceof LedgerError) || e instanceof LedgerConnectionError) {
+        await store.close();
+        throw e;
+      }
+      store.#indexBehind = new LedgerCorruptionError(
+        e instanceof LedgerCorruptionError ? e.sequence : -1,
+        `${store.description}: the index lags the ledger and could not catch up at open (${e.message}); index look-ups are unavailable until it is fixed and rebuilt`,
+        { cause: e },
+      );
+    }
     return store;
   }
 
@@ -127,13 +170,46 @@ export class ImmudbStore implements LedgerStore {
     return this.#withReconnect('read of the tip', (session) => this.#fetchTip(session));
   }
 
-  // Issue 13 skeleton: replaced by the store's real indexes.
-  readonly index: LedgerIndex = new Proxy({} as LedgerIndex, { get: (_t, name) => () => { throw new Error(`index.${String(name)}: not implemented yet`); } });
+  /** Stream heads, event ids, hashes and queries from the index keys (immudbIndex.ts). */
+  readonly index: ImmudbIndex;
 
-  // Issue 13 skeleton.
-  // eslint-disable-next-line require-yield
-  async *scanLinesBackward(_from: number, _to: number): AsyncIterable<StoredLine> {
-    throw new Error('scanLinesBackward: not implemented yet');
+  /** Lines `from` down to `to`, newest first: a descending Scan, each entry checked as in scanLines. */
+  async *scanLinesBackward(from: number, to: number): AsyncIterable<StoredLine> {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to < 0 || from < to) {
+      throw new LedgerValidationError('from', `scanLinesBackward(${from}, ${to}): needs from >= to >= 0`, from);
+    }
+    const tip = await this.tip();
+    if (from > tip.sequence_number) {
+      throw new LedgerValidationError('from', `scanLinesBackward: sequence ${from} is past the tip ${tip.sequence_number}`, from);
+    }
+    let next = from;
+    while (next >= to) {
+      const limit = Math.min(this.#scanPageSize, next - to + 1);
+      const page = await this.#withReconnect(`backward scan from sequence ${next}`, (session) =>
+        session.scan({
+          prefix: this.#layout.prefixBytes,
+          seekKey: this.#layout.keyOf(next),
+          inclusiveSeek: true,
+          endKey: this.#layout.keyOf(to),
+          inclusiveEnd: true,
+          desc: true,
+          limit,
+        }),
+      );
+      const proofs = this.#proofs;
+      if (proofs) {
+        const ascending = [...page.entries].reverse();
+        await this.#withReconnect(`proofs down from sequence ${next}`, (session) => proofs.checkEntries(session, ascending, next - ascending.length + 1));
+      }
+      for (const entry of page.entries) {
+        yield { sequence: next, line: this.#ledgerLine(entry, next) };
+        next--;
+      }
+      if (page.entries.length < limit) {
+        // Keys are below the tip, so a short page is a key missing (deleted outside the ledger).
+        throw new LedgerCorruptionError(next, `${this.description}: key ${this.#layout.describeKey(this.#layout.keyOf(next))} is missing (deleted outside the ledger?)`);
+      }
+    }
   }
 
   /**
@@ -142,6 +218,8 @@ export class ImmudbStore implements LedgerStore {
    * was lost and the server stayed away, LedgerAppendUncertainError with the event_id to look for.
    */
   async append(record: AppendRecord): Promise<void> {
+    // An event appended over unindexed ones would hide them: the index tip would pass the hole.
+    if (this.#indexBehind !== undefined) throw this.#indexBehind;
     const request = this.#appendRequest(record);
     // No session means nothing was sent: a plain LedgerConnectionError is then the truth.
     const session = await this.#currentSession();
@@ -212,6 +290,104 @@ export class ImmudbStore implements LedgerStore {
       scan: (request) => this.#withReconnect('scan of the Merkle tree', (session) => session.scan(request)),
       execAll: (request) => this.#withReconnect('write of the Merkle tree', (session) => session.execAll(request)),
     }, this.#layout.prefix);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Index upkeep: events written before the indexes existed
+
+  /** The sequence of the newest `q/` key (-1: none): how far the index reaches. */
+  async #indexedTo(): Promise<number> {
+    const prefix = this.#indexLayout.kindPrefix('q');
+    const { entries } = await this.#withReconnect('read of the index tip', (session) =>
+      session.scan({ prefix, seekKey: this.#indexLayout.query('q', '', Number.MAX_SAFE_INTEGER), inclusiveSeek: true, desc: true, limit: 1 }),
+    );
+    return entries[0] === undefined ? -1 : this.index.checked(entries[0]).sequence;
+  }
+
+  /** Indexes the events past the index's tip (keys are written with the event, so only older ones lag). */
+  async #catchUpIndex(): Promise<void> {
+    const [indexed, tip] = await Promise.all([this.#indexedTo(), this.tip()]);
+    if (indexed < tip.sequence_number) await this.#indexEvents(indexed + 1, tip.sequence_number);
+  }
+
+  async #rebuildIndex(): Promise<number> {
+    const tip = await this.tip();
+    if (tip.sequence_number >= 0) await this.#indexEvents(0, tip.sequence_number);
+    this.#indexBehind = undefined;
+    return tip.sequence_number + 1;
+  }
+
+  /**
+   * Writes the index keys of events `from`..`to` that lack them, checking the chain as it goes
+   * (a line that does not extend it is never indexed). An event whose `q/` key exists has all
+   * its keys (they were written in one ExecAll); the rest are written under keyMustNotExist.
+   */
+  async #indexEvents(from: number, to: number): Promise<void> {
+    const before = from === 0 ? GENESIS_HASH : hashField(Buffer.from((await this.readLine(from - 1)) ?? '', 'utf8'));
+    if (before === undefined) throw new LedgerCorruptionError(from - 1, `${this.description}: no event to index from`);
+    const cursor = new ChainCursor(from, before);
+    let batch: AppendRecord[] = [];
+    for await (const { sequence, line } of this.scanLines(from, to)) {
+      const why = cursor.advance(line);
+      if (why !== undefined) throw new LedgerCorruptionError(sequence, `${this.description}: not indexed: ${why}`);
+      const event = JSON.parse(line) as LedgerEvent;
+      batch.push({ sequence, line, hash: event.hash, event_id: event.event_id, fields: indexFieldsOf(event) });
+      if (batch.length === INDEX_BATCH) {
+        await this.#indexBatch(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await this.#indexBatch(batch);
+  }
+
+  async #indexBatch(records: AppendRecord[]): Promise<void> {
+    const first = records[0]!.sequence;
+    const last = records[records.length - 1]!.sequence;
+    const { entries } = await this.#withReconnect('read of the index', (session) =>
+      session.scan({
+        prefix: this.#indexLayout.kindPrefix('q'),
+        seekKey: this.#indexLayout.query('q', '', first), inclusiveSeek: true,
+        endKey: this.#indexLayout.query('q', '', last), inclusiveEnd: true,
+        desc: false, limit: records.length,
+      }),
+    );
+    const done = new Set(entries.map((e) => this.index.checked(e).sequence));
+    const missing = records.filter((r) => !done.has(r.sequence));
+    if (missing.length === 0) return;
+    const writes = missing.map((r) => indexWrites(this.#indexLayout, r));
+    const request = (ws: typeof writes): ExecAllRequestMsg => ({
+      Operations: ws.flatMap((w) => w.operations), noWait: false, preconditions: ws.flatMap((w) => w.preconditions),
+    });
+    try {
+      await this.#withReconnect('write of the index', (session) => session.execAll(request(writes)));
+      return;
+    } catch (e) {
+      if (!(e instanceof LedgerSequenceError)) throw e;
+    }
+    // Some key exists (another process catching up, or one planted): key by key, absent ones only.
+    for (const record of missing) {
+      const value = indexValueOf(record);
+      for (const key of indexKeysOf(this.#indexLayout, record)) {
+        const held = await this.index.lookup(key, 'read of the index', false);
+        if (held === undefined) {
+          try {
+            await this.#withReconnect('write of the index', (session) =>
+              session.execAll({ Operations: [{ kv: { key, value } }], noWait: false, preconditions: [{ keyMustNotExist: { key } }] }),
+            );
+            continue;
+          } catch (e) {
+            if (!(e instanceof LedgerSequenceError)) throw e;
+          }
+        }
+        const now = held ?? (await this.index.lookup(key, 'read of the index', false));
+        if (now === undefined || now.sequence !== record.sequence || now.hash !== record.hash) {
+          throw new LedgerCorruptionError(
+            record.sequence,
+            `${this.description}: index key ${this.#indexLayout.describeKey(key)} names sequence ${now?.sequence ?? 'none'}, not this event: written outside the ledger, never rewritten; investigate`,
+          );
+        }
+      }
+    }
   }
 
   /** Other clients of the database append too: polled, since plain KV reads have no push. */
@@ -307,14 +483,21 @@ export class ImmudbStore implements LedgerStore {
 
   #appendRequest(record: AppendRecord): ExecAllRequestMsg {
     const key = this.#layout.keyOf(record.sequence);
+    const index = indexWrites(this.#indexLayout, record);
     return {
-      Operations: [{ kv: { key, value: Buffer.from(record.line, 'utf8') } }],
+      // The event first: #settled compares operation 0 with what key N holds.
+      Operations: [{ kv: { key, value: Buffer.from(record.line, 'utf8') } }, ...index.operations],
       // noWait=false: the call returns once the tx is committed (synced on a --synced server)
       // and indexed, so every later read and precondition sees it.
       noWait: false,
       preconditions: [
         { keyMustNotExist: { key } },
         ...(record.sequence > 0 ? [{ keyMustExist: { key: this.#layout.keyOf(record.sequence - 1) } }] : []),
+        // Event ids unique, stream versions unique and contiguous, every index key written once.
+        ...index.preconditions,
+        ...(record.fields.stream_id !== undefined && (record.fields.stream_version ?? 0) > 0
+          ? [{ keyMustExist: { key: this.#indexLayout.stream(record.fields.stream_id, record.fields.stream_version! - 1) } }]
+          : []),
       ],
     };
   }
@@ -326,13 +509,33 @@ export class ImmudbStore implements LedgerStore {
    */
   async #refusal(session: ImmudbSession, record: AppendRecord, cause: ImmudbRpcError): Promise<LedgerError> {
     const { sequence } = record;
+    // The event id first: a retry of an event the ledger holds is what the caller must learn.
+    const idKey = this.#indexLayout.eventId(record.event_id);
+    const holder = await this.index.lookup(idKey, `look-up of event_id ${record.event_id}`, false);
+    if (holder !== undefined) {
+      await this.index.verify(idKey, holder); // a planted key is named, never taken for a holder
+      return new LedgerEventIdConflictError(record.event_id, holder.sequence, `${this.description}: the ledger already holds this event_id; nothing was written`, { cause });
+    }
+    const { stream_id: streamId, stream_version: version } = record.fields;
+    if (streamId !== undefined && version !== undefined) {
+      const taken = await this.index.lookup(this.#indexLayout.stream(streamId, version), `look-up of stream ${JSON.stringify(streamId)}`, false);
+      const below = taken === undefined && version > 0 ? await this.index.lookup(this.#indexLayout.stream(streamId, version - 1), `look-up of stream ${JSON.stringify(streamId)}`, false) : true;
+      if (taken !== undefined || below === undefined) {
+        const head = await this.index.streamHead(streamId); // verified against its event
+        return new LedgerStreamConflictError(streamId, version - 1, head?.version ?? -1, { cause });
+      }
+    }
     const [history, below] = await Promise.all([
       this.#history(session, sequence, 1),
       sequence > 0 ? this.#history(session, sequence - 1, 1) : Promise.resolve([]),
     ]);
     const first = history[0];
-    // Key N is free, so "key N-1 exists" failed: this writer's tip is not the store's.
-    if (first === undefined) return this.#sequenceError(record, cause);
+    if (first === undefined) {
+      // Key N is free. If "key N-1 exists" failed, this writer's tip is not the store's;
+      // otherwise an index key of this event exists although the event does not: planted.
+      if (sequence > 0 && below[0] === undefined) return this.#sequenceError(record, cause);
+      return (await this.#plantedIndexKey(record)) ?? this.#sequenceError(record, cause);
+    }
     // Another writer's event at N links to the ledger's event at N-1 (revision 1 of its key).
     const previousHash = sequence === 0 ? GENESIS_HASH : below[0] === undefined ? undefined : hashField(below[0].value);
     if (previousHash !== undefined && this.#extends(sequence, first.value, previousHash) !== undefined) return this.#sequenceError(record, cause);
@@ -343,6 +546,25 @@ export class ImmudbStore implements LedgerStore {
         `(not an event linking to sequence ${sequence - 1}); nothing was written, and no event can be appended until it is investigated`,
       { cause },
     );
+  }
+
+  /** The first index key of `record` that already exists, as the error that names it. */
+  async #plantedIndexKey(record: AppendRecord): Promise<LedgerError | undefined> {
+    for (const key of indexKeysOf(this.#indexLayout, record)) {
+      try {
+        const value = await this.index.lookup(key, 'look-up of an index key', false);
+        if (value === undefined) continue;
+        return new LedgerCorruptionError(
+          record.sequence,
+          `${this.description}: append refused: index key ${this.#indexLayout.describeKey(key)} already exists (naming sequence ${value.sequence}) although this event does not: ` +
+            'it was written outside the ledger and is never rewritten; nothing was written, and no event with this key can be appended until it is investigated',
+        );
+      } catch (e) {
+        if (e instanceof LedgerCorruptionError) return new LedgerCorruptionError(record.sequence, `append refused: ${e.message}`, { cause: e });
+        throw e;
+      }
+    }
+    return undefined;
   }
 
   #sequenceError(record: AppendRecord, cause: ImmudbRpcError): LedgerSequenceError {
@@ -376,7 +598,7 @@ export class ImmudbStore implements LedgerStore {
           if (!(e instanceof ImmudbRpcError && e.kind === 'precondition-failed')) throw e;
           // Refused: key N was taken meanwhile, perhaps by our first write landing late.
           if (await this.#settled(session, record, request, e)) return;
-          throw this.#sequenceError(record, e); // key N free, so key N-1 is missing: not ours to fix
+          throw await this.#refusal(session, record, e); // key N free: another precondition says why
         }
       } catch (e) {
         // A failed reconnect is a LedgerConnectionError: keep trying until the deadline. Any

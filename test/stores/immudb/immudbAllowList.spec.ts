@@ -57,7 +57,7 @@ describe('immudb adapter surface (allow-list)', () => {
     const methods = Object.getOwnPropertyNames(ImmudbStore.prototype).filter((n) => n !== 'constructor').sort();
     // The port's methods, its optional ones included (`watch`: other clients append too; `openMerkleLog`: the
     // tree beside the events), and `checkpointKeeper`: where the latest signed checkpoint is kept.
-    expect(methods).to.deep.equal(['append', 'checkpointKeeper', 'close', 'openMerkleLog', 'readLine', 'scanLines', 'tip', 'watch']);
+    expect(methods).to.deep.equal(['append', 'checkpointKeeper', 'close', 'openMerkleLog', 'readLine', 'scanLines', 'scanLinesBackward', 'tip', 'watch']);
     const statics = Object.getOwnPropertyNames(ImmudbStore).filter((n) => !['length', 'name', 'prototype'].includes(n)).sort();
     expect(statics).to.deep.equal(['open', 'openAddress']);
   });

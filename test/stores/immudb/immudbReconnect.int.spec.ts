@@ -59,7 +59,7 @@ describe('ImmudbStore: lost connections', function () {
       const observer = await ImmudbStore.open(resolveImmudbConfig({ env: { ...server.env('ledger'), IMMUDB_KEY_PREFIX: prefixOf(ledger) } }));
       expect(await observer.readLine(1), 'the lost-response write is on the server').to.contain('"response-lost"');
       await observer.close();
-      expect(await appending).to.equal(1);
+      expect((await appending).sequence).to.equal(1);
       expect(Date.now() - started, 'reconnect waits about 1 s').to.be.within(1000, 10_000);
       expect((await ledger.append(sessionStart('after'))).sequence).to.equal(2);
       expect(sessionIds(await collect(ledger.readSince(-1)))).to.deep.equal(['before', 'response-lost', 'after']);
@@ -129,7 +129,7 @@ describe('ImmudbStore: lost connections', function () {
         await server.kill();
         await sleep(1500);
         await server.start();
-        expect(await appending, `append ${i} learns its outcome`).to.equal(1 + i);
+        expect((await appending).sequence, `append ${i} learns its outcome`).to.equal(1 + i);
       }
       expect((await ledger.append(sessionStart('after'))).sequence).to.equal(3);
       expect(sessionIds(await collect(ledger.readSince(-1)))).to.deep.equal(['before', 'killed-0', 'killed-1', 'after']);

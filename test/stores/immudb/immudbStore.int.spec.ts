@@ -112,9 +112,12 @@ describe('ImmudbStore on immudb 1.11.1', function () {
       closeLater.push(reopened);
       expect(await reopened.getTip()).to.deep.equal(tip);
       expect((await reopened.verifyChain()).break_at).to.equal(2);
-      // Appends still chain onto revision 1, the ledger's own event; the forgery stays reported.
-      expect((await reopened.append(sessionStart('after-tamper'))).sequence).to.equal(3);
-      expect((await reopened.read(3)).previous_hash).to.equal(tip.hash);
+      // An append reads the tip's timestamp (timestamps never go backwards, issue 13), so it meets
+      // the rewrite and is refused naming the key, writing nothing; the forgery stays reported.
+      const refused = (await expectReject(reopened.append(sessionStart('after-tamper')), LedgerCorruptionError)) as LedgerCorruptionError;
+      expect(refused.sequence).to.equal(2);
+      expect(refused.message).to.contain('revision 2');
+      expect(await reopened.getTip()).to.deep.equal(tip);
       expect((await reopened.verifyChain()).break_at).to.equal(2);
     });
   });
