@@ -5,7 +5,7 @@
 // record a forged file and make replay return any state).
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { closedObject, HashString, NonEmptyString, Sequence, type Provenance } from '../src/contract/event.js';
+import { closedObject, HashString, NonEmptyString, Sequence, type AppendResult, type Provenance } from '../src/contract/event.js';
 import { EventTypeRegistry } from '../src/ledger/eventTypeRegistry.js';
 import type { Ledger } from '../src/ledger/ledger.js';
 
@@ -35,7 +35,7 @@ const capability = EventTypeRegistry.reserve(SNAPSHOT_CREATED, SnapshotCreatedPa
  * @internal Appends the record of a snapshot file the caller has just written. Used by the
  * replay engine's snapshot path; not exported from the public entry point.
  */
-export function appendSnapshotCreated(ledger: Ledger, provenance: Provenance, payload: SnapshotCreatedPayload): Promise<number> {
+export function appendSnapshotCreated(ledger: Ledger, provenance: Provenance, payload: SnapshotCreatedPayload): Promise<AppendResult> {
   return ledger.appendReserved(capability, { event_type: SNAPSHOT_CREATED, schema_version: '1.0.0', provenance, payload });
 }
 

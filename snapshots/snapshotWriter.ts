@@ -61,7 +61,7 @@ export class SnapshotWriter {
       format_version: SNAPSHOT_FORMAT_VERSION,
       projections: projections.map(({ name, version }) => ({ name, version })).sort(byName),
     };
-    const record_sequence = await appendSnapshotCreated(this.ledger, this.provenance, payload);
+    const { sequence: record_sequence } = await appendSnapshotCreated(this.ledger, this.provenance, payload);
     return { ...payload, path, record_sequence };
   }
 

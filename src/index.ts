@@ -4,9 +4,14 @@
 // Nothing reachable from this file imports gRPC statically (checked by npm run lint:deps).
 
 // The ledger and its store port (for those who write a store of their own).
-export { Ledger, type LedgerOptions } from './ledger/ledger.js';
+export {
+  Ledger, type LedgerOptions, type AggregateStreamOptions, type AggregateStreamResult, type ReadBackwardOptions,
+} from './ledger/ledger.js';
 export type { StreamOptions } from './ledger/eventStream.js';
-export type { LedgerStore, Tip, StoredLine, AppendRecord } from './ledger/ledgerStore.js';
+export type {
+  LedgerStore, Tip, StoredLine, AppendRecord, IndexFields, IndexEntry, StreamHead, StreamRange, IndexQuery, LedgerIndex,
+} from './ledger/ledgerStore.js';
+export { indexFieldsOf } from './ledger/ledgerStore.js';
 export {
   EventTypeRegistry, type PayloadCodec, type ReservedTypeCapability, type CodecMap, type EventUnion, type AppendInputUnion,
   type SeedCodecs, type SeedEvent, type SeedAppendInput, type PayloadOf, type PayloadInputOf,
@@ -15,7 +20,8 @@ export type { VerifyResult } from './verify/verifyChain.js';
 
 // Events: the base shape and the seed's typed payloads.
 export {
-  Provenance, NonEmptyString, HashString, type LedgerEvent, type AppendInput, type TypedEvent, type TypedAppendInput, type JsonObject,
+  Provenance, NonEmptyString, HashString, type LedgerEvent, type AppendInput, type AppendResult, type TypedEvent, type TypedAppendInput,
+  type JsonObject,
 } from './contract/event.js';
 export { NodeCreationPayload, SignalDeltaPayload, PackageInstallPayload, SessionStartPayload } from './contract/payloads.js';
 
@@ -32,7 +38,7 @@ export { openStore, type OpenStoreOptions } from './stores/openStore.js';
 export {
   LedgerError, LedgerConnectionError, LedgerAppendUncertainError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
   LedgerValidationError, LedgerLockedError, LedgerNotFoundError, LedgerUpcastError, LedgerUnreadableValueError,
-  LedgerLineTooLongError, isLedgerError,
+  LedgerLineTooLongError, LedgerStreamConflictError, LedgerEventIdConflictError, isLedgerError,
   type LedgerErrorCode, type ProjectionErrorCode, type SnapshotErrorCode,
 } from './errors/errors.js';
 export { UpcasterRegistry, type Upcaster } from './ledger/upcasters.js';

@@ -83,7 +83,8 @@ export function closedObject<P extends t.Props, O extends t.Props = {}>(
     name,
     (u): u is t.TypeOf<t.TypeC<P>> & t.TypeOf<t.PartialC<O>> => open.is(u) && Object.keys(u as object).every(isKnown),
     (u, c) => {
-      const r = open.validate(u, c);
+      // The intersection stands in for this type in the context, so error paths skip its member index ("0").
+      const r = open.validate(u, [...c.slice(0, -1), { ...c[c.length - 1]!, type: open }]);
       if (r._tag === 'Left') return r;
       for (const k of Object.keys(u as object)) {
         if (!isKnown(k)) {

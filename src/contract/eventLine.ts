@@ -257,6 +257,11 @@ export interface UnsignedEvent {
   readonly previous_hash: string;
   /** Canonical JSON of the payload object. */
   readonly payloadJson: string;
+  /** Issue 13, optional: the stream and its version (both or neither). */
+  readonly stream_id?: string;
+  readonly stream_version?: number;
+  /** Issue 13, optional: canonical JSON of the metadata object. */
+  readonly metadataJson?: string;
 }
 
 /**
@@ -266,9 +271,11 @@ export interface UnsignedEvent {
  */
 export function buildEventLine(e: UnsignedEvent): { hash: string; line: string } {
   const head = `{"event_id":${JSON.stringify(e.event_id)},"event_type":${JSON.stringify(e.event_type)},`;
+  const stream = e.stream_id === undefined ? '' : `"stream_id":${JSON.stringify(e.stream_id)},"stream_version":${e.stream_version},`;
   const tail =
+    `${e.metadataJson === undefined ? '' : `"metadata":${e.metadataJson},`}` +
     `"payload":${e.payloadJson},"previous_hash":${JSON.stringify(e.previous_hash)},"provenance":${e.provenanceJson},` +
-    `"schema_version":${JSON.stringify(e.schema_version)},"sequence":${e.sequence},"timestamp":${JSON.stringify(e.timestamp)}}`;
+    `"schema_version":${JSON.stringify(e.schema_version)},"sequence":${e.sequence},${stream}"timestamp":${JSON.stringify(e.timestamp)}}`;
   const hash = sha256(head + tail);
   return { hash, line: `${head}"hash":"${hash}",${tail}` };
 }

@@ -3,14 +3,17 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { Observable, Subject } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
 import { canonicalJson } from '../contract/canonicalJson.js';
-import { LedgerCorruptionError, LedgerNotFoundError, LedgerSequenceError, LedgerValidationError, isLedgerError } from '../errors/errors.js';
-import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type LedgerEvent } from '../contract/event.js';
+import {
+  LedgerCorruptionError, LedgerEventIdConflictError, LedgerNotFoundError, LedgerSequenceError, LedgerStreamConflictError, LedgerValidationError, isLedgerError,
+} from '../errors/errors.js';
+import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type AppendResult, type LedgerEvent } from '../contract/event.js';
 import { buildEventLine, parseEventLine, readEventLine } from '../contract/eventLine.js';
 import {
   EventTypeRegistry, type AppendInputUnion, type CodecMap, type EventUnion, type ReservedTypeCapability, type SeedCodecs,
 } from './eventTypeRegistry.js';
 import { GENESIS_HASH } from '../contract/hash.js';
-import type { LedgerStore, MerkleLog, StoredLine, Tip } from './ledgerStore.js';
+import type { IndexEntry, IndexQuery, LedgerStore, MerkleLog, StoredLine, StreamHead, StreamRange, Tip } from './ledgerStore.js';
+import { checkEventId, checkHash, checkIndexQuery, checkStreamId, checkStreamRange, eventHash, matchesQuery } from './indexedReads.js';
 import { streamEvents, type StreamOptions } from './eventStream.js';
 import { decode, orThrow } from '../contract/validation.js';
 import { verifyLines, type VerifyOptions, type VerifyResult } from '../verify/verifyChain.js';
@@ -42,7 +45,39 @@ export interface LedgerOptions<M extends CodecMap = CodecMap> {
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
-const APPEND_FIELDS = new Set(['event_type', 'schema_version', 'provenance', 'payload']);
+const APPEND_FIELDS = new Set(['event_type', 'schema_version', 'provenance', 'payload', 'stream_id', 'expected_version', 'event_id', 'metadata']);
+const APPEND_FIELD_LIST = [...APPEND_FIELDS].join(', ');
+
+/** An append input checked at call time, its JSON already canonical. */
+interface PreparedAppend {
+  readonly input: AppendInput;
+  readonly provenanceJson: string;
+  readonly payloadJson: string;
+  readonly metadataJson: string | undefined;
+}
+
+/** What `aggregateStream` folds with (Emmett's shape). */
+export interface AggregateStreamOptions<S, E> {
+  /** The next state after `event` (pure). */
+  readonly evolve: (state: S, event: E) => S;
+  /** The state before the stream's first event. */
+  readonly initialState: () => S;
+  /** Stop at this stream version, inclusive (default: the head). */
+  readonly to?: number;
+}
+
+/** What `aggregateStream` resolves with: the folded state and the version it reflects (-1: no such stream). */
+export interface AggregateStreamResult<S> {
+  readonly state: S;
+  readonly currentStreamVersion: number;
+  readonly streamExists: boolean;
+}
+
+/** Options of `readBackward`: newest first from `from` (default: the tip), at most `limit` events. */
+export interface ReadBackwardOptions {
+  readonly from?: number;
+  readonly limit?: number;
+}
 
 function checkInteger(name: string, value: number, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) throw new LedgerValidationError(name, `expected an integer >= ${min}, got ${String(value)}`, value);
@@ -81,6 +116,8 @@ export class Ledger<M extends CodecMap = any> {
   private appendTip: Tip;
   /** Set when an append's outcome is unknown: the next append re-reads the tip instead of guessing. */
   private appendTipUnknown = false;
+  /** The tip's timestamp (timestamps never go backwards); undefined until read. */
+  private appendTimestamp: string | undefined;
 
   private constructor(
     readonly store: LedgerStore,
@@ -120,12 +157,20 @@ export class Ledger<M extends CodecMap = any> {
   }
 
   /**
-   * Validates `input`, then appends it as the next event; resolves with its sequence once the
-   * store has made it durable. Rejected input (LedgerValidationError, LedgerSerializationError)
+   * Validates `input`, then appends it as the next event; resolves with its AppendResult
+   * (sequence, hash, event_id, and stream_id/stream_version for a stream event) once the store
+   * has made it durable. Rejected input (LedgerValidationError, LedgerSerializationError)
    * writes nothing. A reserved event type (EventTypeRegistry.reserve, e.g. the framework's
    * `snapshot_created`) is rejected here, naming the type.
+   *
+   * Streams: with `stream_id` the ledger assigns the next `stream_version` (0 for the first);
+   * with `expected_version` too, the stream's last version must be it (-1: no such stream), else
+   * LedgerStreamConflictError and nothing is written. The check and the write are one atomic
+   * step in the store. Idempotency: an `event_id` the ledger already holds with the same content
+   * (type, schema version, provenance, payload, stream, metadata) writes nothing and resolves
+   * with the original result; with other content it is LedgerEventIdConflictError.
    */
-  append(input: AppendInputUnion<M>): Promise<number> {
+  append(input: AppendInputUnion<M>): Promise<AppendResult> {
     return this.enqueue(input, undefined);
   }
 
@@ -133,31 +178,31 @@ export class Ledger<M extends CodecMap = any> {
    * Appends an event of a reserved type: `capability` must be the one EventTypeRegistry.reserve
    * returned for `input.event_type`, which only the framework that reserved it holds.
    */
-  appendReserved<P extends object>(capability: ReservedTypeCapability, input: AppendInput<P>): Promise<number> {
+  appendReserved<P extends object>(capability: ReservedTypeCapability, input: AppendInput<P>): Promise<AppendResult> {
     return this.enqueue(input, capability);
   }
 
-  private enqueue(input: unknown, capability: ReservedTypeCapability | undefined): Promise<number> {
-    let prepared: { input: AppendInput; provenanceJson: string; payloadJson: string };
+  private enqueue(input: unknown, capability: ReservedTypeCapability | undefined): Promise<AppendResult> {
+    let prepared: PreparedAppend;
     try {
       prepared = this.prepare(input, capability);
     } catch (e) {
       return Promise.reject(e);
     }
-    const run = () => this.write(prepared.input, prepared.provenanceJson, prepared.payloadJson);
+    const run = () => this.write(prepared);
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
   }
 
   /** Checks input synchronously, at call time, so a caller mutating it later changes nothing. */
-  private prepare(raw: unknown, capability: ReservedTypeCapability | undefined): { input: AppendInput; provenanceJson: string; payloadJson: string } {
+  private prepare(raw: unknown, capability: ReservedTypeCapability | undefined): PreparedAppend {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new LedgerValidationError('', 'expected an object with event_type, schema_version, provenance, payload', raw);
     for (const field of LEDGER_OWNED_FIELDS) {
       if (field in raw) throw new LedgerValidationError(field, `is assigned by the ledger; callers must not pass it`, (raw as Record<string, unknown>)[field]);
     }
     for (const field of Object.keys(raw)) {
-      if (!APPEND_FIELDS.has(field)) throw new LedgerValidationError(field, 'unknown field (expected event_type, schema_version, provenance, payload)', (raw as Record<string, unknown>)[field]);
+      if (!APPEND_FIELDS.has(field)) throw new LedgerValidationError(field, `unknown field (expected ${APPEND_FIELD_LIST})`, (raw as Record<string, unknown>)[field]);
     }
     const input = orThrow(
       pipe(
@@ -171,54 +216,136 @@ export class Ledger<M extends CodecMap = any> {
         ),
       ),
     );
+    if (input.expected_version !== undefined && input.stream_id === undefined) {
+      throw new LedgerValidationError('expected_version', 'needs stream_id: an expected version is a version of one stream', input.expected_version);
+    }
     const payloadJson = canonicalJson(input.payload, 'payload');
     const bytes = Buffer.byteLength(payloadJson, 'utf8');
     if (bytes > this.maxPayloadBytes) {
       throw new LedgerValidationError('payload', `is ${bytes} bytes as canonical JSON; the limit is ${this.maxPayloadBytes} (LedgerOptions.maxPayloadBytes)`, `<${bytes} bytes>`);
     }
-    return { input, provenanceJson: canonicalJson(input.provenance, 'provenance'), payloadJson };
+    let metadataJson: string | undefined;
+    if (input.metadata !== undefined) {
+      metadataJson = canonicalJson(input.metadata, 'metadata');
+      const metaBytes = Buffer.byteLength(metadataJson, 'utf8');
+      if (metaBytes > this.maxPayloadBytes) {
+        throw new LedgerValidationError('metadata', `is ${metaBytes} bytes as canonical JSON; the limit is ${this.maxPayloadBytes} (LedgerOptions.maxPayloadBytes)`, `<${metaBytes} bytes>`);
+      }
+    }
+    return { input, provenanceJson: canonicalJson(input.provenance, 'provenance'), payloadJson, metadataJson };
   }
 
-  private async write(input: AppendInput, provenanceJson: string, payloadJson: string): Promise<number> {
+  /**
+   * An earlier append of `p.input.event_id`, if the ledger holds it: the same content gives its
+   * result (a retry), other content is LedgerEventIdConflictError naming the fields that differ.
+   */
+  private async priorAppend(p: PreparedAppend, eventId: string): Promise<AppendResult | undefined> {
+    const entry = await this.store.index.byEventId(eventId);
+    if (entry === undefined) return undefined;
+    const held = (await this.readIndexed(entry, (e) => e.event_id === eventId, `event_id ${eventId}`)) as LedgerEvent;
+    const differ: string[] = [];
+    if (held.event_type !== p.input.event_type) differ.push('event_type');
+    if (held.schema_version !== p.input.schema_version) differ.push('schema_version');
+    if (canonicalJson(held.provenance) !== p.provenanceJson) differ.push('provenance');
+    if (canonicalJson(held.payload) !== p.payloadJson) differ.push('payload');
+    if (held.stream_id !== p.input.stream_id) differ.push('stream_id');
+    if ((held.metadata === undefined ? undefined : canonicalJson(held.metadata)) !== p.metadataJson) differ.push('metadata');
+    if (differ.length > 0) {
+      throw new LedgerEventIdConflictError(eventId, held.sequence, `the ledger holds this event_id with other content (${differ.join(', ')} differ); nothing was written`);
+    }
+    return resultOf(held);
+  }
+
+  private async write(p: PreparedAppend): Promise<AppendResult> {
+    const { input } = p;
     if (this.appendTipUnknown) {
       this.appendTip = await this.store.tip();
+      this.appendTimestamp = undefined;
       this.appendTipUnknown = false;
+    }
+    // (a) A retry of an event the ledger already holds writes nothing.
+    if (input.event_id !== undefined) {
+      const prior = await this.priorAppend(p, input.event_id);
+      if (prior) return prior;
+    }
+    // (b) The stream's next version; the store re-checks it atomically with the write.
+    let stream_version: number | undefined;
+    if (input.stream_id !== undefined) {
+      const head = await this.store.index.streamHead(input.stream_id);
+      const actual = head?.version ?? -1;
+      if (input.expected_version !== undefined && input.expected_version !== actual) {
+        throw new LedgerStreamConflictError(input.stream_id, input.expected_version, actual);
+      }
+      stream_version = actual + 1;
     }
     const tip = this.appendTip;
     const sequence = tip.sequence_number + 1;
-    const event_id = uuidv7();
-    const timestamp = this.clock().toISOString();
+    const event_id = input.event_id ?? uuidv7();
+    const timestamp = await this.nextTimestamp(tip);
     const { hash, line } = buildEventLine({
       event_id,
       sequence,
       event_type: input.event_type,
       schema_version: input.schema_version,
       timestamp,
-      provenanceJson,
+      provenanceJson: p.provenanceJson,
       previous_hash: tip.hash,
-      payloadJson,
+      payloadJson: p.payloadJson,
+      ...(input.stream_id === undefined ? {} : { stream_id: input.stream_id, stream_version }),
+      ...(p.metadataJson === undefined ? {} : { metadataJson: p.metadataJson }),
     });
     try {
       await this.store.append({
         sequence, hash, line, event_id,
-        fields: { event_type: input.event_type, timestamp, actor: input.provenance.actor, framework_id: input.provenance.framework_id },
+        fields: {
+          event_type: input.event_type, timestamp, actor: input.provenance.actor, framework_id: input.provenance.framework_id,
+          ...(input.stream_id === undefined ? {} : { stream_id: input.stream_id, stream_version }),
+        },
       });
     } catch (e) {
       // Another writer moved the tip: nothing of ours was written. Re-read the tip so that the
       // caller's next append lands after theirs instead of failing forever.
-      if (isLedgerError(e, 'LEDGER_SEQUENCE')) this.appendTip = await this.store.tip();
+      if (isLedgerError(e, 'LEDGER_SEQUENCE')) {
+        this.appendTip = await this.store.tip();
+        this.appendTimestamp = undefined;
+      }
       // The event may or may not have landed: whichever it was, the store's tip says so.
       if (isLedgerError(e, 'LEDGER_APPEND_UNCERTAIN')) this.appendTipUnknown = true;
+      // Another process appended (to the stream, or this event id): the tip moved under us too.
+      if (isLedgerError(e, 'LEDGER_STREAM_CONFLICT') || isLedgerError(e, 'LEDGER_EVENT_ID_CONFLICT')) this.appendTipUnknown = true;
+      // Another process won the race with this event id: a retry of the same content is theirs.
+      if (isLedgerError(e, 'LEDGER_EVENT_ID_CONFLICT') && input.event_id !== undefined) {
+        const prior = await this.priorAppend(p, input.event_id);
+        if (prior) return prior;
+      }
       throw e;
     }
     this.appendTip = { sequence_number: sequence, hash };
+    this.appendTimestamp = timestamp;
     // The event is durable whatever happens to the tree (derived data, caught up from the lines
     // by its next append or open), so a tree failure never fails the append.
     await this.merkle?.append(sequence, line).catch(() => undefined);
     // Subscribers get the event as stored (parsed from its line, so no caller object is
     // shared); with none, the hot path skips the parse.
     if (this.appended.observed) this.appended.next(parseEventLine(line));
-    return sequence;
+    return { sequence, hash, event_id, ...(input.stream_id === undefined ? {} : { stream_id: input.stream_id, stream_version: stream_version! }) };
+  }
+
+  /**
+   * The clock's time, but never earlier than the tip's timestamp: a clock set back (NTP step,
+   * another writer's skew) is clamped, so the ledger's timestamps never go backwards and time
+   * queries stay ordered by sequence. The tip's timestamp is read lazily, once per tip change
+   * not made by this ledger, so opening stays one tip read.
+   */
+  private async nextTimestamp(tip: Tip): Promise<string> {
+    const now = this.clock().toISOString();
+    if (this.appendTimestamp === undefined && tip.sequence_number >= 0) {
+      const line = await this.store.readLine(tip.sequence_number);
+      if (line === undefined) throw new LedgerCorruptionError(tip.sequence_number, `${this.store.description} reports it as the tip but holds no such event`);
+      this.appendTimestamp = this.parse(line, tip.sequence_number).timestamp;
+    }
+    // Same fixed-width ISO format: string order is time order.
+    return this.appendTimestamp !== undefined && now < this.appendTimestamp ? this.appendTimestamp : now;
   }
 
   /** The event at `sequence`; LedgerNotFoundError if the ledger does not hold it. */
@@ -250,6 +377,152 @@ export class Ledger<M extends CodecMap = any> {
       yield this.parse(line, expected++);
     }
     if (expected <= end) throw new LedgerCorruptionError(expected, `${this.store.description} ended before sequence ${end}`);
+  }
+
+  // ---- index-served reads (issue 13): cost grows with the events returned -----------------
+
+  /**
+   * The event an index entry names, read from the store and checked: its sequence, its hash
+   * recomputed from its content, the hash the index holds, and `matches` (what the index
+   * claimed of it). Any mismatch is LedgerCorruptionError naming the sequence.
+   */
+  private async readIndexed(entry: IndexEntry, matches: (e: LedgerEvent) => boolean, what: string): Promise<EventUnion<M>> {
+    const line = await this.store.readLine(entry.sequence);
+    if (line === undefined) throw new LedgerCorruptionError(entry.sequence, `the index names it for ${what}, but ${this.store.description} holds no such event`);
+    const event = this.parse(line, entry.sequence) as LedgerEvent;
+    const computed = eventHash(event, entry.sequence);
+    if (computed !== event.hash) throw new LedgerCorruptionError(entry.sequence, `stored hash ${event.hash} does not match the content's hash ${computed}`);
+    if (event.hash !== entry.hash) throw new LedgerCorruptionError(entry.sequence, `the index holds hash ${entry.hash} for ${what}, the event's hash is ${event.hash}`);
+    if (!matches(event)) throw new LedgerCorruptionError(entry.sequence, `the index names it for ${what}, but the stored event does not match`);
+    return event as EventUnion<M>;
+  }
+
+  /**
+   * The events of one stream in version order (or newest first with `direction: 'backward'`),
+   * versions `from`..`to` inclusive, at most `limit`; streamed, each read from the store and
+   * checked against the index. A stream with no events yields nothing.
+   *
+   * @example
+   * for await (const e of ledger.readStream('order-42')) console.log(e.stream_version, e.event_type);
+   */
+  async *readStream(streamId: string, range: StreamRange = {}): AsyncGenerator<EventUnion<M>> {
+    checkStreamId(streamId);
+    const r = checkStreamRange(range);
+    if (r.limit === 0) return;
+    const backward = r.direction === 'backward';
+    let previous: number | undefined;
+    let n = 0;
+    for await (const entry of this.store.index.streamEntries(streamId, r)) {
+      const v = entry.stream_version;
+      // The index must give consecutive versions inside the range: a gap is a lost entry.
+      const inRange = (r.from === undefined || (backward ? v <= r.from : v >= r.from)) && (r.to === undefined || (backward ? v >= r.to : v <= r.to));
+      const next = previous === undefined || v === (backward ? previous - 1 : previous + 1);
+      if (!inRange || !next || (previous === undefined && !backward && v !== (r.from ?? 0))) {
+        throw new LedgerCorruptionError(entry.sequence, `the stream index of ${JSON.stringify(streamId)} gives version ${v} ${previous === undefined ? 'first' : `after ${previous}`}`);
+      }
+      yield await this.readIndexed(entry, (e) => e.stream_id === streamId && e.stream_version === v, `stream ${JSON.stringify(streamId)} version ${v}`);
+      previous = v;
+      if (r.limit !== undefined && ++n >= r.limit) return;
+    }
+  }
+
+  /** The stream's newest event (its version, sequence and hash), checked against the store; undefined if no event carries `streamId`. */
+  async streamHead(streamId: string): Promise<StreamHead | undefined> {
+    checkStreamId(streamId);
+    const head = await this.store.index.streamHead(streamId);
+    if (head === undefined) return undefined;
+    await this.readIndexed(head, (e) => e.stream_id === streamId && e.stream_version === head.version, `the head of stream ${JSON.stringify(streamId)}`);
+    return { stream_id: streamId, version: head.version, sequence: head.sequence, hash: head.hash };
+  }
+
+  /**
+   * Folds one stream's events into a state (Emmett's aggregateStream): `currentStreamVersion`
+   * is the last version folded, -1 (and `streamExists: false`) if the stream has no events.
+   * Pass it as `expected_version` to append the decision made from this state.
+   *
+   * @example
+   * const { state, currentStreamVersion } = await ledger.aggregateStream('cart-1', { evolve, initialState });
+   * await ledger.append({ ...decide(command, state), stream_id: 'cart-1', expected_version: currentStreamVersion });
+   */
+  async aggregateStream<S>(streamId: string, options: AggregateStreamOptions<S, EventUnion<M>>): Promise<AggregateStreamResult<S>> {
+    if (typeof options?.evolve !== 'function' || typeof options.initialState !== 'function') {
+      throw new LedgerValidationError('options', 'expected { evolve(state, event), initialState() }', options);
+    }
+    let state = options.initialState();
+    let version = -1;
+    for await (const event of this.readStream(streamId, options.to === undefined ? {} : { to: options.to })) {
+      state = options.evolve(state, event);
+      version = event.stream_version!;
+    }
+    return { state, currentStreamVersion: version, streamExists: version >= 0 };
+  }
+
+  /** The event whose hash is `hash` (seed 001's get_by_hash), checked; undefined if the ledger holds none. */
+  async getByHash(hash: string): Promise<EventUnion<M> | undefined> {
+    checkHash(hash);
+    const entry = await this.store.index.byHash(hash);
+    return entry && this.readIndexed(entry, (e) => e.hash === hash, `hash ${hash}`);
+  }
+
+  /** The event with `eventId`, checked; undefined if the ledger holds none. */
+  async getByEventId(eventId: string): Promise<EventUnion<M> | undefined> {
+    checkEventId(eventId);
+    const entry = await this.store.index.byEventId(eventId);
+    return entry && this.readIndexed(entry, (e) => e.event_id === eventId, `event_id ${eventId}`);
+  }
+
+  /**
+   * Events matching every filter given (type, provenance actor and framework, stream id prefix,
+   * the ledger's own timestamps `since`..`until` inclusive), in sequence order or newest first,
+   * at most `limit`; served by the store's indexes and streamed. A bad filter is
+   * LedgerValidationError naming it.
+   *
+   * @example
+   * for await (const e of ledger.query({ event_type: 'work_order_created', since: '2026-01-01T00:00:00.000Z' })) …
+   */
+  async *query(query: IndexQuery = {}): AsyncGenerator<EventUnion<M>> {
+    const q = checkIndexQuery(query);
+    if (q.limit === 0) return;
+    const backward = q.direction === 'backward';
+    let previous: number | undefined;
+    let n = 0;
+    for await (const entry of this.store.index.query(q)) {
+      if (previous !== undefined && (backward ? entry.sequence >= previous : entry.sequence <= previous)) {
+        throw new LedgerCorruptionError(entry.sequence, `the query index gives sequence ${entry.sequence} after ${previous}`);
+      }
+      yield await this.readIndexed(entry, (e) => matchesQuery(e, q), 'a query');
+      previous = entry.sequence;
+      if (q.limit !== undefined && ++n >= q.limit) return;
+    }
+  }
+
+  /**
+   * The whole ledger newest first, from `from` (default: the tip) down to sequence 0, at most
+   * `limit` events; streamed. Each event's hash is recomputed and must be the `previous_hash`
+   * of the event read before it, so a reader walking back sees the chain it walks.
+   */
+  async *readBackward(options: ReadBackwardOptions = {}): AsyncGenerator<EventUnion<M>> {
+    if (typeof options !== 'object' || options === null) throw new LedgerValidationError('options', 'expected { from?, limit? }', options);
+    const { from, limit } = options;
+    if (from !== undefined) checkInteger('from', from, 0);
+    if (limit !== undefined) checkInteger('limit', limit, 0);
+    const tip = await this.store.tip();
+    const start = from ?? tip.sequence_number;
+    if (start > tip.sequence_number) throw new LedgerNotFoundError(start, `no event at sequence ${start}: the tip is ${tip.sequence_number}`);
+    if (start < 0 || limit === 0) return;
+    const end = limit === undefined ? 0 : Math.max(0, start - limit + 1);
+    let expected = start;
+    let link = start === tip.sequence_number ? tip.hash : undefined;
+    for await (const { line } of this.store.scanLinesBackward(start, end)) {
+      const event = this.parse(line, expected);
+      const computed = eventHash(event as LedgerEvent, expected);
+      if (computed !== event.hash) throw new LedgerCorruptionError(expected, `stored hash ${event.hash} does not match the content's hash ${computed}`);
+      if (link !== undefined && link !== event.hash) throw new LedgerCorruptionError(expected, `its hash ${event.hash} is not the next event's previous_hash ${link}`);
+      link = event.previous_hash;
+      yield event;
+      expected--;
+    }
+    if (expected >= end) throw new LedgerCorruptionError(expected, `${this.store.description} ended before sequence ${end} reading backward`);
   }
 
   // ---- line-level reads: the stored bytes, for callers that check the chain themselves ------
@@ -398,4 +671,12 @@ export class Ledger<M extends CodecMap = any> {
       await this.store.close();
     }
   }
+}
+
+/** The AppendResult of a stored event. */
+function resultOf(e: LedgerEvent): AppendResult {
+  return {
+    sequence: e.sequence, hash: e.hash, event_id: e.event_id,
+    ...(e.stream_id === undefined ? {} : { stream_id: e.stream_id, stream_version: e.stream_version! }),
+  };
 }

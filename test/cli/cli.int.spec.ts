@@ -27,12 +27,12 @@ describe('fmwk-ledger CLI', function () {
   });
   afterEach(() => remove());
 
-  it('append prints {sequence, hash} per durable event; tip and read agree', () => {
+  it('append prints {event_id, hash, sequence} per durable event; tip and read agree', () => {
     const r = cli(['append', '--store', store, '-'], line(sessionStart('a')) + '\n' + line(sessionStart('b')));
     expect(r.code, r.stderr).to.equal(0);
     expect(r.lines).to.have.length(2);
     const [a, b] = r.lines.map((l) => JSON.parse(l));
-    expect(a).to.have.keys(['sequence', 'hash']);
+    expect(a).to.have.keys(['event_id', 'hash', 'sequence']);
     expect([a.sequence, b.sequence]).to.deep.equal([0, 1]);
     expect(JSON.parse(cli(['tip', '--store', store]).stdout)).to.deep.equal({ sequence_number: 1, hash: b.hash });
     const ev = JSON.parse(cli(['read', '--store', store, '1']).stdout);

@@ -317,7 +317,7 @@ describe('canonical JSON vs python3 json.dumps(sort_keys=True, separators=(",","
         expect((error as LedgerSerializationError).path).to.equal(path);
       }
       expect(await ledger.getTip()).to.deep.equal({ sequence_number: -1, hash: GENESIS_HASH });
-      expect(await ledger.append(input({ ok: 1 }))).to.equal(0);
+      expect((await ledger.append(input({ ok: 1 }))).sequence).to.equal(0);
       await ledger.close();
     });
   });

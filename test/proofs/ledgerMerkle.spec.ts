@@ -23,7 +23,7 @@ describe('proofs/ledgerMerkle: LedgerOptions.merkle keeps the tree current on ap
     try {
       expect(ledger.merkle!.size).to.equal(5); // the 5 events appended before the tree existed
       for (let i = 5; i < 40; i++) {
-        const seq = await ledger.append(sessionStart(`s-${i}`));
+        const { sequence: seq } = await ledger.append(sessionStart(`s-${i}`));
         expect(ledger.merkle!.size).to.equal(seq + 1);
         roots.push(b64(await ledger.merkle!.root()));
       }

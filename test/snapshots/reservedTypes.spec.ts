@@ -58,7 +58,7 @@ describe('reserved event types', () => {
     const input = { event_type: 'test_reserved_event', schema_version: '1.0.0', provenance, payload: { session_id: 's' } };
     // @ts-expect-error a reserved type is not in the registry: append refuses it at compile time too
     expect(((await rejection(ledger.append(input))) as Error).message).to.contain('"test_reserved_event" is reserved');
-    expect(await ledger.appendReserved(mine, input)).to.equal(0);
+    expect((await ledger.appendReserved(mine, input)).sequence).to.equal(0);
     // A look-alike is not the capability (compared by identity), nor is another type's.
     expect(((await rejection(ledger.appendReserved({ eventType: 'test_reserved_event' }, input))) as Error).message).to.contain('is reserved');
     expect(((await rejection(ledger.appendReserved(mine, snapshotCreated({}))))as Error).message).to.contain('"snapshot_created" is reserved');

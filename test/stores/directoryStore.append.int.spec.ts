@@ -73,7 +73,7 @@ describe('DirectoryStore append path', function () {
     expect(statSync(file).size).to.equal(before.length);
 
     unlinkSync(filler);
-    expect(await ledger.append(big)).to.equal(3);
+    expect((await ledger.append(big)).sequence).to.equal(3);
     await closers.pop()!();
     const reopened = await Ledger.open(await DirectoryStore.open(dir, { readOnly: true }));
     const result = await reopened.verifyChain();

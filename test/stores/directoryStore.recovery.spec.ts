@@ -37,7 +37,7 @@ describe('DirectoryStore recovery', function () {
     const kept = readdirSync(join(dir, 'torn'));
     expect(kept).to.have.length(1);
     expect(readFileSync(join(dir, 'torn', kept[0]!), 'utf8')).to.equal(torn);
-    expect(await writer.append(sessionStart('s3'))).to.equal(3);
+    expect((await writer.append(sessionStart('s3'))).sequence).to.equal(3);
     expect((await writer.verifyChain()).valid).to.equal(true);
     await writer.close();
   });

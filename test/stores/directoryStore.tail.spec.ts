@@ -74,7 +74,7 @@ describe('DirectoryStore open for writing: the tail must link', function () {
     const main = await linesOf(a, ['s0', 's1']);
     writeFileSync(join(a, 'ledger.jsonl'), `${main.join('\n')}\n{"event_id":"torn`);
     const ledger = await Ledger.open(await DirectoryStore.open(a));
-    expect(await ledger.append(sessionStart('s2'))).to.equal(2);
+    expect((await ledger.append(sessionStart('s2'))).sequence).to.equal(2);
     expect(await ledger.verifyChain()).to.deep.equal({ valid: true, break_at: null, count: 3 });
     await ledger.close();
   });

@@ -49,7 +49,7 @@ describe('DirectoryStore single writer across processes', function () {
       await child.exited;
       const ledger = await Ledger.open(await DirectoryStore.open(dir));
       const next = (await ledger.getTip()).sequence_number + 1;
-      expect(await ledger.append({ event_type: 'session_end', schema_version: '1.0.0', provenance: { framework_id: 'F', pack_id: 'P', actor: 'system' }, payload: {} })).to.equal(next);
+      expect((await ledger.append({ event_type: 'session_end', schema_version: '1.0.0', provenance: { framework_id: 'F', pack_id: 'P', actor: 'system' }, payload: {} })).sequence).to.equal(next);
       expect((await ledger.verifyChain()).valid).to.equal(true);
       await ledger.close();
     } finally {

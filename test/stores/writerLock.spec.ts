@@ -236,7 +236,7 @@ describe('DirectoryStore writer lock: never two holders', function () {
   it('an append refuses once the writer\'s lock file was removed or replaced behind it, and close leaves a foreign lock alone', async () => {
     const lock = join(dir, 'ledger.lock');
     const ledger = await Ledger.open(await DirectoryStore.open(dir));
-    expect(await ledger.append(sessionStart('a'))).to.equal(0);
+    expect((await ledger.append(sessionStart('a'))).sequence).to.equal(0);
     unlinkSync(lock);
     let e = await expectReject(ledger.append(sessionStart('b')), LedgerLockedError);
     expect(e.message).to.match(/no longer holds the lock .*removed/);

@@ -14,7 +14,7 @@ try {
   for (let i = 0; i < count; i++) {
     const id = `${tag}-${i}`;
     const payload = { session_id: id, padding }; // an extra field, kept (a literal would not type-check)
-    const seq = await ledger.append({ event_type: 'session_start', schema_version: '1.0.0', provenance, payload });
+    const { sequence: seq } = await ledger.append({ event_type: 'session_start', schema_version: '1.0.0', provenance, payload });
     process.stdout.write(`ack ${seq} ${id}\n`);
   }
   await ledger.close();

@@ -38,7 +38,7 @@ try {
     process.stdout.write('open\n');
     for (let i = 0; i < appends; i++) {
       const id = `${tag}-${held}-${i}`;
-      const seq = await ledger.append({ event_type: 'session_start', schema_version: '1.0.0', provenance, payload: { session_id: id } });
+      const { sequence: seq } = await ledger.append({ event_type: 'session_start', schema_version: '1.0.0', provenance, payload: { session_id: id } });
       process.stdout.write(`ack ${seq} ${id}\n`);
     }
     if (holdMs > 0) await sleep(holdMs);

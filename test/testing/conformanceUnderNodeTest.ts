@@ -3,7 +3,7 @@
 // it with node:test instead of mocha. argv[2] picks the store: a correct one, or one with a
 // planted fault that the suite must catch.
 import { describe, it } from 'node:test';
-import { LedgerSequenceError, MemoryStore, type AppendRecord, type StoredLine } from 'fmwk-ledger';
+import { LedgerSequenceError, MemoryStore, type AppendRecord, type LedgerIndex, type StoredLine } from 'fmwk-ledger';
 import { ledgerStoreConformance } from 'fmwk-ledger/testing';
 
 /** Accepts an append whatever the tip: two writers would fork the chain. */
@@ -26,6 +26,16 @@ class LossyStore extends MemoryStore {
   }
 }
 
+/** An index that names the first event for every hash it is asked about (issue 13: indexes are never trusted). */
+class LyingIndexStore extends MemoryStore {
+  private readonly lying: LedgerIndex = Object.assign(Object.create(super.index) as LedgerIndex, {
+    byHash: async (hash: string) => ((await super.index.byHash(hash)) ? { sequence: 0, hash } : undefined),
+  });
+  override get index(): LedgerIndex {
+    return this.lying;
+  }
+}
+
 /** A persistent store whose reopen shares the same lines (a second writer on the same data). */
 function shared(make: () => MemoryStore): () => Promise<{ store: MemoryStore; reopen: () => Promise<MemoryStore>; cleanup: () => Promise<void> }> {
   return async () => {
@@ -38,4 +48,6 @@ const kind = process.argv[2];
 if (kind === 'memory') ledgerStoreConformance('MemoryStore under node:test', async () => ({ store: new MemoryStore(), cleanup: async () => {} }), { describe, it, persistent: false });
 else if (kind === 'forking') ledgerStoreConformance('ForkingStore', shared(() => new ForkingStore()), { describe, it });
 else if (kind === 'lossy') ledgerStoreConformance('LossyStore', async () => ({ store: new LossyStore(), cleanup: async () => {} }), { describe, it, persistent: false });
+else if (kind === 'lying') ledgerStoreConformance('LyingIndexStore', async () => ({ store: new LyingIndexStore(), cleanup: async () => {} }), { describe, it, persistent: false });
+else if (kind === 'shared') ledgerStoreConformance('MemoryStore shared by two ledgers', shared(() => new MemoryStore()), { describe, it });
 else throw new Error(`unknown store kind ${kind}`);

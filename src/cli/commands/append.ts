@@ -1,6 +1,8 @@
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Ledger } from '../../ledger/ledger.js';
+import { canonicalJson } from '../../contract/canonicalJson.js';
+import type { AppendResult } from '../../contract/event.js';
 import { isLedgerError, LedgerValidationError } from '../../errors/errors.js';
 import { openStore } from '../../stores/openStore.js';
 import { defineCommand, requireOption, storeConfig, storeOptions } from '../args.js';
@@ -20,16 +22,23 @@ export const append = defineCommand({
   {"event_type":"session_start","schema_version":"1.0.0",
    "provenance":{"framework_id":"FMWK-001","pack_id":"PC-001-core","actor":"system"},
    "payload":{"session_id":"s-1"}}
-The ledger assigns event_id, sequence, timestamp, previous_hash and hash; passing any
-of them is an error, and so is a reserved type (snapshot_created: only the snapshot
-command records snapshots). Blank lines are skipped. Input must be UTF-8; numbers must be
+Optional fields: "stream_id" (the ledger assigns the next stream_version), "expected_version"
+(with stream_id: the stream's last version must be this, -1 for a new stream), "event_id" (a
+UUID: appending it again with the same content writes nothing and prints the original
+result, with other content is refused) and "metadata" (a JSON object). The ledger assigns
+sequence, timestamp, previous_hash, hash and stream_version (and event_id if absent);
+passing any of them is an error, and so is a reserved type (snapshot_created: only the
+snapshot command records snapshots). Blank lines are skipped. Input must be UTF-8; numbers must be
 integers within ±(2^53-1) as written (1.0, 1e2 and -0 are refused: write decimals as strings).
 Event types other than the seed's are registered with --types MODULE (or "types" in the
 config file): its default export is (registry) => registry.register("TYPE", codec), or an
 array of [type, codec] (io-ts codecs); a .ts module is loaded in memory.
 
-For each event, once it is durable, prints one line:
-  {"sequence":N,"hash":"sha256:..."}
+For each event, once it is durable (or found already held, for a repeated event_id), prints
+its result as one JSON line:
+  {"event_id":"...","hash":"sha256:...","sequence":N,"stream_id":"...","stream_version":V}
+(stream_id and stream_version only for a stream event). A stream conflict (expected_version
+not met) or an event_id held with other content is a rejected line.
 then, on standard error, a summary (events, time, rate), and a progress bar while reading a
 FILE on a terminal. On the first bad line prints one error line naming the line number and
 the field, and exits 1 at once (an interactive terminal is not read further); nothing of
@@ -68,8 +77,6 @@ and then no store is opened or created.`,
       if (input !== io.stdin) input.destroy();
       throw e;
     }
-    let lastHash = '';
-    const sub = ledger.events$.subscribe((e) => (lastHash = e.hash));
     let lineNo = 0;
     let appended = 0;
     let bytesRead = 0;
@@ -95,17 +102,19 @@ and then no store is opened or created.`,
           throw e;
         }
         if (parsed === undefined) continue;
-        let sequence: number;
+        let result: AppendResult;
         try {
-          sequence = await ledger.append(parsed as never);
+          result = await ledger.append(parsed as never);
         } catch (e) {
           if (e instanceof LedgerValidationError && e.path === 'event_type' && /: unknown event type/.test(e.message)) {
             return refuse(`event_type: unknown event type ${JSON.stringify(e.value)}: ${TYPES_HINT}`);
           }
-          if (isLedgerError(e, 'LEDGER_VALIDATION') || isLedgerError(e, 'LEDGER_SERIALIZATION')) return refuse(e.message);
+          // Refusals of this line's content: nothing of it was written.
+          if (['LEDGER_VALIDATION', 'LEDGER_SERIALIZATION', 'LEDGER_STREAM_CONFLICT', 'LEDGER_EVENT_ID_CONFLICT'].some((c) => isLedgerError(e, c as never))) return refuse((e as Error).message);
           throw e;
         }
-        io.stdout.write(`${JSON.stringify({ sequence, hash: lastHash })}\n`);
+        // Canonical key order (event_id, hash, sequence, stream_id, stream_version).
+        io.stdout.write(`${canonicalJson(result)}\n`);
         appended++;
       }
       bar.finish();
@@ -115,7 +124,6 @@ and then no store is opened or created.`,
       return EXIT.ok;
     } finally {
       bar.finish();
-      sub.unsubscribe();
       // Stop reading at once (leaving the loop early destroys the input; a terminal on stdin
       // would otherwise keep the process reading), then release the lock.
       if (input === io.stdin) io.stdin.pause();

@@ -154,7 +154,7 @@ describe('ImmudbStore: keys planted behind the ledger\'s back', function () {
       await planter.referenceOver(9, 3);
       await expectCorruptionAt(config, tip, 9);
       // The ledger's own event 9 is still the parent of the next append.
-      expect(await ledger.append(sessionStart('after'))).to.equal(10);
+      expect((await ledger.append(sessionStart('after'))).sequence).to.equal(10);
       expect((await collect(ledger.store.scanLines(10, 10)))[0]!.line).to.contain(`"previous_hash":"${tip.hash}"`);
     });
 
@@ -194,7 +194,7 @@ describe('ImmudbStore: keys planted behind the ledger\'s back', function () {
       await planter.set(`${config.keyPrefix}zz-not-a-sequence`, 'foreign');
       await expectCorruptionAt(config, tip, 10, { readAt: null /* key 10 is simply absent */ });
       // Appends still work (key 10 is free), and the foreign key stays reported after them.
-      expect(await ledger.append(sessionStart('after'))).to.equal(10);
+      expect((await ledger.append(sessionStart('after'))).sequence).to.equal(10);
       expect((await ledger.verifyChain()).break_at).to.equal(11);
     });
 

@@ -30,7 +30,7 @@ let conflicts = 0;
 for (let i = 0; i < count; i++) {
   for (;;) {
     try {
-      sequences.push(await ledger.append(sessionStart(`${name}-${i}`)));
+      sequences.push((await ledger.append(sessionStart(`${name}-${i}`))).sequence);
       break;
     } catch (e) {
       // The Ledger has re-read the tip; the same input is appended again after the winner's event.

@@ -61,7 +61,7 @@ describe('ImmudbStore: lost connections', function () {
       await observer.close();
       expect(await appending).to.equal(1);
       expect(Date.now() - started, 'reconnect waits about 1 s').to.be.within(1000, 10_000);
-      expect(await ledger.append(sessionStart('after'))).to.equal(2);
+      expect((await ledger.append(sessionStart('after'))).sequence).to.equal(2);
       expect(sessionIds(await collect(ledger.readSince(-1)))).to.deep.equal(['before', 'response-lost', 'after']);
       expect((await ledger.verifyChain()).valid).to.equal(true);
     } finally {
@@ -131,7 +131,7 @@ describe('ImmudbStore: lost connections', function () {
         await server.start();
         expect(await appending, `append ${i} learns its outcome`).to.equal(1 + i);
       }
-      expect(await ledger.append(sessionStart('after'))).to.equal(3);
+      expect((await ledger.append(sessionStart('after'))).sequence).to.equal(3);
       expect(sessionIds(await collect(ledger.readSince(-1)))).to.deep.equal(['before', 'killed-0', 'killed-1', 'after']);
       expect(await ledger.verifyChain()).to.deep.equal({ valid: true, break_at: null, count: 4 });
     } finally {
@@ -160,7 +160,7 @@ describe('ImmudbStore: lost connections', function () {
       // The caller reconciles by event_id: it landed, once.
       expect((await ledger.read(1)).event_id).to.equal(e.event_id);
       // The ledger re-reads the tip rather than guessing it: the next event goes after it.
-      expect(await ledger.append(sessionStart('next'))).to.equal(2);
+      expect((await ledger.append(sessionStart('next'))).sequence).to.equal(2);
       expect(sessionIds(await collect(ledger.readSince(-1)))).to.deep.equal(['before', 'landed', 'next']);
       expect((await ledger.verifyChain()).valid).to.equal(true);
     } finally {
@@ -181,7 +181,7 @@ describe('ImmudbStore: lost connections', function () {
       expect(e.sequence).to.equal(1);
       await server.start();
       // Reconciled: the event did not land, so sequence 1 is still free.
-      expect(await ledger.append(sessionStart('back'))).to.equal(1);
+      expect((await ledger.append(sessionStart('back'))).sequence).to.equal(1);
       expect(sessionIds(await collect(ledger.readSince(-1)))).to.deep.equal(['up', 'back']);
     } finally {
       await ledger.close();

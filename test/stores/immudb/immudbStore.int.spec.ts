@@ -113,7 +113,7 @@ describe('ImmudbStore on immudb 1.11.1', function () {
       expect(await reopened.getTip()).to.deep.equal(tip);
       expect((await reopened.verifyChain()).break_at).to.equal(2);
       // Appends still chain onto revision 1, the ledger's own event; the forgery stays reported.
-      expect(await reopened.append(sessionStart('after-tamper'))).to.equal(3);
+      expect((await reopened.append(sessionStart('after-tamper'))).sequence).to.equal(3);
       expect((await reopened.read(3)).previous_hash).to.equal(tip.hash);
       expect((await reopened.verifyChain()).break_at).to.equal(2);
     });
