@@ -14,6 +14,7 @@ import { checkLine, checkLineBytes, type LineCheck } from '../contract/eventLine
 import { fsyncDirectory } from './fsyncDirectory.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import type { AppendRecord, LedgerIndex, LedgerStore, MerkleLog, StoredLine, Tip } from '../ledger/ledgerStore.js';
+import { DirectoryIndex, type LedgerFileView } from './directoryIndex.js';
 import { decodeLine, readLineBatches, readLines } from '../contract/lineReader.js';
 import { WriterLock } from './writerLock.js';
 import { openDirectoryMerkleLog } from './merkleLog.js';
@@ -28,7 +29,18 @@ const EMPTY_TIP: Tip = { sequence_number: -1, hash: GENESIS_HASH };
 export interface DirectoryStoreOptions {
   /** Open without the writer lock; append() is refused. Several readers may share a directory. */
   readonly readOnly?: boolean;
+  /**
+   * Read-only: how many lines past index.sqlite (appended since its writer last indexed, or all
+   * lines when there is no index) are indexed in memory; beyond that, index calls fail with a
+   * clear error until a writer catches the index up. Default 100,000.
+   */
+  readonly maxUnindexed?: number;
 }
+
+// Test hook (the crash tests' child processes set it to N): SIGKILL right after the process's
+// Nth line is durable and before its index row is written, an instant no signal sent from
+// outside can be sure to hit. Read once: an append costs no environment lookup.
+let killAfterSync = Number(process.env.FMWK_LEDGER_TEST_KILL_AFTER_SYNC ?? 0) || 0;
 
 /** Where the last complete line is, and where the file's complete lines end. */
 interface Tail {
@@ -80,6 +92,18 @@ async function readTail(fh: FileHandle, file: string): Promise<Tail> {
     throw new LedgerCorruptionError(r.break_at ?? r.count, `${file}: ${what}${r.reason ? `; verification: ${r.reason}` : ''}`);
   }
   return { tip: { sequence_number: check.sequence, hash: check.hash }, end, tornBytes: size - end };
+}
+
+/** The sequence a line claims, read only to steer or check a position (the verifier judges the line). */
+function lineSequence(bytes: Buffer): number | undefined {
+  const fast = scanCanonicalEventBytes(bytes);
+  if (fast) return fast.sequence;
+  try {
+    const s = (JSON.parse(bytes.toString('utf8')) as { sequence?: unknown }).sequence;
+    return Number.isSafeInteger(s) ? (s as number) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Offset of the last newline before `pos`, or -1: scans backwards in chunks. */
@@ -156,6 +180,7 @@ export class DirectoryStore implements LedgerStore {
   private tail: Tail;
   /** Set when an fdatasync failed: the file's durable state is unknown until reopened. */
   private failed: Error | undefined;
+  private idx!: DirectoryIndex;
 
   private constructor(
     readonly dir: string,
@@ -185,7 +210,14 @@ export class DirectoryStore implements LedgerStore {
       } catch (e) {
         throw new LedgerConnectionError(`cannot open ${file} for reading: ${(e as Error).message}`, { cause: e });
       }
-      return new DirectoryStore(dir, fh, await readTail(fh, file).catch(async (e) => { await fh.close(); throw e; }), undefined);
+      const store = new DirectoryStore(dir, fh, await readTail(fh, file).catch(async (e) => { await fh.close(); throw e; }), undefined);
+      try {
+        store.idx = await DirectoryIndex.openReader(dir, store.fileView(), options.maxUnindexed);
+      } catch (e) {
+        await fh.close();
+        throw e;
+      }
+      return store;
     }
     try {
       await mkdir(dir, { recursive: true });
@@ -200,7 +232,10 @@ export class DirectoryStore implements LedgerStore {
       let tail = await readTail(fh, file);
       await checkTailLinks(fh, file, tail);
       if (tail.tornBytes > 0) tail = await DirectoryStore.quarantineTornTail(dir, fh, tail);
-      return new DirectoryStore(dir, fh, tail, lock);
+      const store = new DirectoryStore(dir, fh, tail, lock);
+      // Under the lock, before any append: the index is current (caught up or rebuilt).
+      store.idx = await DirectoryIndex.openWriter(dir, store.fileView());
+      return store;
     } catch (e) {
       await fh?.close().catch(() => undefined);
       lock.releaseSync();
@@ -222,13 +257,72 @@ export class DirectoryStore implements LedgerStore {
     return { ...tail, tornBytes: 0 };
   }
 
-  // Issue 13 skeleton: replaced by the store's real indexes.
-  readonly index: LedgerIndex = new Proxy({} as LedgerIndex, { get: (_t, name) => () => { throw new Error(`index.${String(name)}: not implemented yet`); } });
+  /** What the index reads of the ledger file; a reader looks at the file's tail again. */
+  private fileView(): LedgerFileView {
+    return { file: this.file, fh: this.fh, current: async () => (this.lock ? this.tail : readTail(this.fh, this.file)) };
+  }
 
-  // Issue 13 skeleton.
-  // eslint-disable-next-line require-yield
-  async *scanLinesBackward(_from: number, _to: number): AsyncIterable<StoredLine> {
-    throw new Error('scanLinesBackward: not implemented yet');
+  /**
+   * The indexes in `<dir>/index.sqlite` (stores/directoryIndex.ts): stream heads, event ids,
+   * hashes and queries, derived from the lines and never trusted.
+   */
+  get index(): LedgerIndex {
+    return this.idx;
+  }
+
+  /**
+   * The line of `sequence` through the index's offset: one read, used only if the bytes there
+   * are one whole line claiming `sequence`; otherwise (no row, a stale or tampered row) the
+   * binary search over the file decides.
+   */
+  private async locate(sequence: number, end: number): Promise<{ start: number; bytes: Buffer } | undefined> {
+    try {
+      const row = await this.idx.row(sequence);
+      const bytes = row && (await this.idx.lineAt(row, end));
+      if (bytes && lineSequence(bytes) === sequence) return { start: row!.offset, bytes };
+    } catch {
+      /* the index is an accelerator here: the file search below is the answer */
+    }
+    return this.findLine(sequence, end);
+  }
+
+  async *scanLinesBackward(from: number, to: number): AsyncIterable<StoredLine> {
+    const { tip, end } = this.lock ? this.tail : await readTail(this.fh, this.file);
+    if (from > tip.sequence_number) throw new LedgerSequenceError(`${this.description}: scanLinesBackward from ${from} but the tip is ${tip.sequence_number}`);
+    to = Math.max(0, to);
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < to) return;
+    const at = await this.locate(from, end);
+    if (!at) throw new LedgerCorruptionError(from, `${this.file}: no line holds sequence ${from} although the tip is ${tip.sequence_number}`);
+    // Chunks read from the end of line `from` towards the file start; `carry` holds the part of
+    // a line whose start is not read yet. Memory: one chunk plus the longest line.
+    const chunkSize = 1 << 16;
+    let pos = at.start + at.bytes.length; // just before line `from`'s newline
+    let carry: Buffer = Buffer.alloc(0);
+    let sequence = from;
+    while (sequence >= to) {
+      const fromPos = Math.max(0, pos - chunkSize);
+      const chunk = Buffer.alloc(pos - fromPos);
+      if (chunk.length > 0) await this.fh.read(chunk, 0, chunk.length, fromPos);
+      const buf: Buffer = carry.length ? Buffer.concat([chunk, carry]) : chunk;
+      let cut = buf.length;
+      for (;;) {
+        // (lastIndexOf with a negative offset would count from the end: guard cut = 0.)
+        const nl = cut > 0 ? buf.lastIndexOf(NEWLINE, cut - 1) : -1;
+        if (nl < 0 && fromPos > 0) break; // the line's start is in an earlier chunk
+        const bytes = buf.subarray(nl + 1, cut);
+        const claimed = lineSequence(bytes);
+        if (claimed !== sequence) throw new LedgerCorruptionError(sequence, `${this.file}: the line before sequence ${sequence + 1} claims sequence ${claimed ?? '(unreadable)'}`);
+        yield { sequence, line: decodeLine(bytes, sequence) };
+        if (--sequence < to || nl < 0) break;
+        cut = nl;
+      }
+      if (sequence < to) return;
+      if (fromPos === 0) {
+        throw new LedgerCorruptionError(sequence, `${this.file}: the file starts before sequence ${sequence} was found reading backwards`);
+      }
+      carry = Buffer.from(buf.subarray(0, cut));
+      pos = fromPos;
+    }
   }
 
   async tip(): Promise<Tip> {
@@ -240,6 +334,9 @@ export class DirectoryStore implements LedgerStore {
   async append(record: AppendRecord): Promise<void> {
     if (!this.lock) throw new LedgerConnectionError(`${this.description} is open read-only`);
     if (this.failed) throw new LedgerConnectionError(`${this.description}: an earlier fdatasync failed; reopen the store`, { cause: this.failed });
+    // The stream-version and event-id checks, against the index this writer keeps current; from
+    // here to the write nothing yields, so the check and the write are one step under the lock.
+    await this.idx.checkAppend(record);
     const expected = this.tail.tip.sequence_number + 1;
     if (record.sequence !== expected) {
       throw new LedgerSequenceError(`${this.description}: append of sequence ${record.sequence} but the next sequence is ${expected}`);
@@ -275,13 +372,17 @@ export class DirectoryStore implements LedgerStore {
       this.failed = e as Error;
       throw new LedgerConnectionError(`${this.description}: fdatasync failed: ${(e as Error).message}`, { cause: e });
     }
-    this.tail = { tip: { sequence_number: record.sequence, hash: record.hash }, end: this.tail.end + bytes.length, tornBytes: 0 };
+    if (killAfterSync > 0 && --killAfterSync === 0) process.kill(process.pid, 'SIGKILL');
+    const offset = this.tail.end;
+    this.tail = { tip: { sequence_number: record.sequence, hash: record.hash }, end: offset + bytes.length, tornBytes: 0 };
+    // After the line is durable: the line is the truth, the row is derived.
+    this.idx.recordAppended(record, offset, bytes.length - 1);
   }
 
   async readLine(sequence: number): Promise<string | undefined> {
     const { tip, end } = this.lock ? this.tail : await readTail(this.fh, this.file);
     if (!Number.isSafeInteger(sequence) || sequence < 0 || sequence > tip.sequence_number) return undefined;
-    const at = await this.findLine(sequence, end);
+    const at = await this.locate(sequence, end);
     return at && decodeLine(at.bytes, sequence);
   }
 
@@ -291,7 +392,7 @@ export class DirectoryStore implements LedgerStore {
     if (from > last) return;
     // From sequence 0, start at byte 0: a binary search could land on a duplicate of line 0, or
     // trip over a corrupt line, and skip what comes before it.
-    const at = from <= 0 ? { start: 0 } : await this.findLine(from, end);
+    const at = from <= 0 ? { start: 0 } : await this.locate(from, end);
     if (!at) throw new LedgerCorruptionError(from, `${this.file}: no line holds sequence ${from} although the tip is ${tip.sequence_number}`);
     let sequence = Math.max(0, from);
     // Positions count from the located line; the verifier checks each line's own sequence.
@@ -396,6 +497,7 @@ export class DirectoryStore implements LedgerStore {
 
   /** Closes the file and releases the writer lock if this instance holds it. */
   async close(): Promise<void> {
+    this.idx.close();
     await this.fh.close();
     this.lock?.releaseSync();
   }

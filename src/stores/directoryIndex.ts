@@ -1,0 +1,609 @@
+// The directory store's indexes (issue 13): <dir>/index.sqlite, an SQLite database (WAL) with
+// one row per line of ledger.jsonl. SQLite rather than hand-written index files: B-tree indexes
+// on every filter, transactions that survive a SIGKILL at any instant, a reader that sees a
+// consistent snapshot while the writer inserts (WAL), and an integrity check of its own.
+//
+// The index is derived data and never trusted. The line is the truth: a row is written only
+// after its line is durable, a writer brings the index up to date on open (and rebuilds it when
+// it does not describe this ledger file), every offset is checked against the line it points at,
+// and the Ledger checks every line it reads against the hash the index holds.
+import Database from 'better-sqlite3';
+import { lstat, readdir, rename, unlink, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { LedgerConnectionError, LedgerCorruptionError, LedgerEventIdConflictError, LedgerStreamConflictError } from '../errors/errors.js';
+import { scanCanonicalEventBytes } from '../contract/canonicalLine.js';
+import { readLineBatches } from '../contract/lineReader.js';
+import { fsyncDirectory } from './fsyncDirectory.js';
+import type { AppendRecord, IndexEntry, IndexQuery, LedgerIndex, StreamHead, StreamRange, Tip } from '../ledger/ledgerStore.js';
+
+export const INDEX_FILE = 'index.sqlite';
+/** Bumped when the schema changes: an index of another format is rebuilt. */
+const FORMAT = '1';
+const PAGE = 512;
+/** A reader indexes at most this many lines past index.sqlite in memory. */
+export const DEFAULT_MAX_UNINDEXED = 100_000;
+
+/** One row: where a line is and the fields the queries filter on (null where a line is damaged). */
+export interface IndexRow {
+  readonly sequence: number;
+  readonly hash: string | null;
+  readonly event_id: string | null;
+  readonly event_type: string | null;
+  readonly actor: string | null;
+  readonly framework_id: string | null;
+  readonly timestamp: string | null;
+  readonly stream_id: string | null;
+  readonly stream_version: number | null;
+  /** Byte offset of the line in ledger.jsonl and its length without the newline. */
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** What the index needs of the ledger file: its handle and where its complete lines end. */
+export interface LedgerFileView {
+  readonly file: string;
+  readonly fh: FileHandle;
+  /** The tip and the end of complete lines, current (a reader looks at the file again). */
+  current(): Promise<{ readonly tip: Tip; readonly end: number }>;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS events (
+  sequence INTEGER PRIMARY KEY,
+  hash TEXT UNIQUE,
+  event_id TEXT UNIQUE,
+  event_type TEXT,
+  actor TEXT,
+  framework_id TEXT,
+  timestamp TEXT,
+  stream_id TEXT,
+  stream_version INTEGER,
+  offset INTEGER NOT NULL,
+  length INTEGER NOT NULL,
+  UNIQUE (stream_id, stream_version)
+) STRICT;
+-- sequence is the rowid: each index below is ordered by sequence within a key, so a filter
+-- walks only its matches, in either direction.
+CREATE INDEX IF NOT EXISTS events_type ON events(event_type);
+CREATE INDEX IF NOT EXISTS events_actor ON events(actor);
+CREATE INDEX IF NOT EXISTS events_framework ON events(framework_id);
+CREATE INDEX IF NOT EXISTS events_time ON events(timestamp);
+`;
+
+const COLUMNS = 'sequence, hash, event_id, event_type, actor, framework_id, timestamp, stream_id, stream_version, offset, length';
+const INSERT = `INSERT INTO events (${COLUMNS}) VALUES (@sequence, @hash, @event_id, @event_type, @actor, @framework_id, @timestamp, @stream_id, @stream_version, @offset, @length)`;
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/**
+ * The row of a stored line at `offset`. Lenient on purpose: a damaged line still gets a row
+ * (its position), with null where a field cannot be read; finding and naming the damage is the
+ * verifier's job, and the Ledger checks every line it reads.
+ */
+export function rowOfLine(bytes: Buffer, sequence: number, offset: number): IndexRow {
+  let e: Record<string, unknown> = {};
+  try {
+    const v: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) e = v as Record<string, unknown>;
+  } catch {
+    /* a damaged line: a row with its position only */
+  }
+  const p = (e.provenance !== null && typeof e.provenance === 'object' ? e.provenance : {}) as Record<string, unknown>;
+  const sid = str(e.stream_id);
+  const sv = sid !== null && Number.isSafeInteger(e.stream_version) ? (e.stream_version as number) : null;
+  return {
+    sequence,
+    hash: str(e.hash),
+    event_id: str(e.event_id),
+    event_type: str(e.event_type),
+    actor: str(p.actor),
+    framework_id: str(p.framework_id),
+    timestamp: str(e.timestamp),
+    stream_id: sv === null ? null : sid,
+    stream_version: sv,
+    offset,
+    length: bytes.length,
+  };
+}
+
+/** The sequence a line claims (cheap path for canonical base events), or undefined. */
+function sequenceOf(bytes: Buffer): number | undefined {
+  const fast = scanCanonicalEventBytes(bytes);
+  if (fast) return fast.sequence;
+  try {
+    const s = (JSON.parse(bytes.toString('utf8')) as { sequence?: unknown }).sequence;
+    return Number.isSafeInteger(s) ? (s as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The smallest string greater than every string starting with `prefix` (undefined: none). */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const cps = [...prefix].map((c) => c.codePointAt(0)!);
+  while (cps.length > 0) {
+    let last = cps.pop()! + 1;
+    if (last === 0xd800) last = 0xe000; // no surrogates: UTF-8 order is code point order
+    if (last <= 0x10ffff) return String.fromCodePoint(...cps, last);
+  }
+  return undefined;
+}
+
+function matches(row: IndexRow, q: IndexQuery): boolean {
+  return (
+    (q.event_type === undefined || row.event_type === q.event_type) &&
+    (q.actor === undefined || row.actor === q.actor) &&
+    (q.framework_id === undefined || row.framework_id === q.framework_id) &&
+    (q.stream_id_prefix === undefined || (row.stream_id !== null && row.stream_id.startsWith(q.stream_id_prefix))) &&
+    (q.since === undefined || (row.timestamp !== null && row.timestamp >= q.since)) &&
+    (q.until === undefined || (row.timestamp !== null && row.timestamp <= q.until))
+  );
+}
+
+const entry = (r: IndexRow): IndexEntry => ({ sequence: r.sequence, hash: r.hash ?? '' });
+
+/** Refuses an index path that is not a regular file (a planted symlink, a directory, a fifo). */
+async function assertRegularOrAbsent(path: string): Promise<boolean> {
+  try {
+    const st = await lstat(path);
+    if (!st.isFile()) {
+      throw new LedgerConnectionError(`${path} is not a regular file (${st.isSymbolicLink() ? 'a symbolic link' : 'not a file'}); the index is never opened through it: remove it and open the store for writing, which rebuilds the index from the ledger`);
+    }
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+type Db = Database.Database;
+
+/** The directory store's LedgerIndex over index.sqlite (see the file comment). */
+export class DirectoryIndex implements LedgerIndex {
+  private db: Db | undefined;
+  /** Writer: the database is behind the file (an insert failed); caught up before use. */
+  private behind = false;
+  /** Reader: rows of lines past the database's last row, in sequence order. */
+  private tailRows: IndexRow[] = [];
+  /**
+   * Set by each sync: the tip the call answers as of, and the first sequence the reader's tail
+   * holds (database rows from there on are left to the tail, so no row is answered twice).
+   */
+  private bound = { tip: -1, split: Number.MAX_SAFE_INTEGER };
+  /** Reader: the inode of index.sqlite last opened and checked (a writer's rebuild renames a new one in). */
+  private checkedIno: number | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly view: LedgerFileView,
+    private readonly readOnly: boolean,
+    private readonly maxUnindexed: number,
+  ) {}
+
+  get path(): string {
+    return join(this.dir, INDEX_FILE);
+  }
+
+  /**
+   * The writer's index: opened, checked (sqlite quick_check, the format, rows 0 and last against
+   * the lines they point at, no missing row), rebuilt if any check fails, then caught up with
+   * the lines appended since its last row. Called under the writer lock.
+   */
+  static async openWriter(dir: string, view: LedgerFileView): Promise<DirectoryIndex> {
+    const index = new DirectoryIndex(dir, view, false, Infinity);
+    await index.checkPaths();
+    await index.removeStaleTemporaries();
+    index.db = await index.openChecked(false);
+    if (!index.db) {
+      await index.buildAndSwap();
+    } else {
+      await index.catchUp();
+    }
+    return index;
+  }
+
+  /**
+   * A reader's index: index.sqlite read-only if present and it checks out (never written), and
+   * the lines past its last row indexed in memory, at most `maxUnindexed` of them.
+   */
+  static async openReader(dir: string, view: LedgerFileView, maxUnindexed = DEFAULT_MAX_UNINDEXED): Promise<DirectoryIndex> {
+    const index = new DirectoryIndex(dir, view, true, maxUnindexed);
+    await index.checkPaths();
+    await index.reopenIfReplaced();
+    return index;
+  }
+
+  private async checkPaths(): Promise<void> {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) await assertRegularOrAbsent(this.path + suffix);
+  }
+
+  private async removeStaleTemporaries(): Promise<void> {
+    // A rebuild cut short by a crash leaves its temporary file; under the lock, nobody else builds.
+    for (const name of await readdir(this.dir)) {
+      if (name.startsWith(`.${INDEX_FILE}.`) && /\.tmp(-wal|-shm|-journal)?$/.test(name)) await unlink(join(this.dir, name)).catch(() => undefined);
+    }
+  }
+
+  /** Opens index.sqlite and checks it against the ledger file; undefined when it does not hold. */
+  private async openChecked(readOnly: boolean): Promise<Db | undefined> {
+    if (!(await assertRegularOrAbsent(this.path))) return undefined;
+    let db: Db | undefined;
+    try {
+      db = new Database(this.path, { readonly: readOnly, fileMustExist: true });
+      if (!readOnly) {
+        db.pragma('journal_mode = WAL');
+        // A SIGKILL never loses a committed row in WAL mode; a power loss may lose the last
+        // ones, which the next open catches up from the lines.
+        db.pragma('synchronous = NORMAL');
+        const qc = db.pragma('quick_check', { simple: true });
+        if (qc !== 'ok') throw new Error(`quick_check: ${String(qc)}`);
+      }
+      db.pragma('busy_timeout = 5000');
+      const format = (db.prepare(`SELECT value FROM meta WHERE key = 'format'`).get() as { value: string } | undefined)?.value;
+      if (format !== FORMAT) throw new Error(`format ${format ?? 'none'}, expected ${FORMAT}`);
+      const { tip, end } = await this.view.current();
+      const last = db.prepare(`SELECT ${COLUMNS} FROM events ORDER BY sequence DESC LIMIT 1`).get() as IndexRow | undefined;
+      if (last) {
+        // A reader may look at the file just before its writer's next row: only a writer insists.
+        const lastInFile = last.sequence <= tip.sequence_number;
+        if (!lastInFile && !readOnly) throw new Error(`last row ${last.sequence} is past the tip ${tip.sequence_number}`);
+        const first = db.prepare(`SELECT ${COLUMNS} FROM events WHERE sequence = 0`).get() as IndexRow | undefined;
+        // Row 0 holds the first event's hash (which covers its event id): another ledger's index fails here.
+        if (!first || !(await this.rowHolds(first, end))) throw new Error('row 0 does not describe the first line of this ledger');
+        if (lastInFile && !(await this.rowHolds(last, end))) throw new Error(`row ${last.sequence} does not describe its line`);
+        // A row deleted would turn a lookup into a miss (and let an event id be reused).
+        const n = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+        if (n !== last.sequence + 1) throw new Error(`${n} rows for sequences 0..${last.sequence}`);
+      }
+      return db;
+    } catch {
+      // Unreadable, corrupt or another ledger's: derived data, rebuilt (writer) or not used (reader).
+      db?.close();
+      return undefined;
+    }
+  }
+
+  /**
+   * True if `row` points at a whole line of the file (newline before and after, inside the
+   * complete lines) with the row's hash and event id.
+   */
+  private async rowHolds(row: IndexRow, end: number): Promise<boolean> {
+    // Compared by hash and event id, not by the sequence the line claims: in a damaged ledger
+    // (a line cut out) positions and claims differ, and naming that is the verifier's job.
+    const bytes = await this.lineAt(row, end);
+    if (!bytes) return false;
+    const r = rowOfLine(bytes, row.sequence, row.offset);
+    return r.hash === row.hash && r.event_id === row.event_id;
+  }
+
+  /** The bytes of the line a row points at, if the offset and length frame a whole line. */
+  async lineAt(row: Pick<IndexRow, 'offset' | 'length'>, end: number): Promise<Buffer | undefined> {
+    const { offset, length } = row;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length + 1 > end) return undefined;
+    const from = offset === 0 ? 0 : offset - 1;
+    const buf = Buffer.alloc(offset + length + 1 - from);
+    const { bytesRead } = await this.view.fh.read(buf, 0, buf.length, from);
+    if (bytesRead !== buf.length) return undefined;
+    if ((offset > 0 && buf[0] !== 0x0a) || buf[buf.length - 1] !== 0x0a) return undefined;
+    const line = buf.subarray(offset - from, buf.length - 1);
+    return line.includes(0x0a) ? undefined : line;
+  }
+
+  /** The row of `sequence` (database or reader's tail), for a read by offset. */
+  async row(sequence: number): Promise<IndexRow | undefined> {
+    await this.sync();
+    const r = this.db?.prepare(`SELECT ${COLUMNS} FROM events WHERE sequence = ?`).get(sequence) as IndexRow | undefined;
+    if (r) return r;
+    const t = this.tailRows;
+    return t.length > 0 && sequence >= t[0]!.sequence ? t[sequence - t[0]!.sequence] : undefined;
+  }
+
+  private lastRow(db: Db): IndexRow | undefined {
+    return db.prepare(`SELECT ${COLUMNS} FROM events ORDER BY sequence DESC LIMIT 1`).get() as IndexRow | undefined;
+  }
+
+  /** Rows for the lines from the one after `after` (or the file start) to the end of complete lines. */
+  private async *linesAfter(after: IndexRow | undefined, end: number): AsyncGenerator<IndexRow[]> {
+    let sequence = after ? after.sequence + 1 : 0;
+    let offset = after ? after.offset + after.length + 1 : 0;
+    for await (const batch of readLineBatches(this.view.fh, offset, end)) {
+      const rows: IndexRow[] = [];
+      for (const bytes of batch) {
+        rows.push(rowOfLine(bytes, sequence++, offset));
+        offset += bytes.length + 1;
+      }
+      yield rows;
+    }
+  }
+
+  /** Inserts rows in one transaction; a row whose unique key is taken (a damaged ledger) keeps its position only. */
+  private insertRows(db: Db, rows: IndexRow[]): void {
+    const insert = db.prepare(INSERT);
+    db.transaction(() => {
+      for (const r of rows) {
+        try {
+          insert.run(r);
+        } catch (e) {
+          if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw e;
+          insert.run({ ...r, hash: null, event_id: null, stream_id: null, stream_version: null });
+        }
+      }
+    })();
+  }
+
+  /** Reader: opens index.sqlite if it appeared or was replaced (rebuilt) since it was opened. */
+  private async reopenIfReplaced(): Promise<void> {
+    let ino: number | undefined;
+    try {
+      const st = await lstat(this.path);
+      ino = st.isFile() ? st.ino : undefined;
+    } catch {
+      ino = undefined;
+    }
+    if (ino === this.checkedIno) return;
+    this.db?.close();
+    this.db = ino === undefined ? undefined : await this.openChecked(true);
+    this.checkedIno = ino;
+  }
+
+  /** Writer: indexes the lines past the database's last row. */
+  private async catchUp(): Promise<void> {
+    const db = this.db!;
+    const { end } = await this.view.current();
+    for await (const rows of this.linesAfter(this.lastRow(db), end)) this.insertRows(db, rows);
+    this.behind = false;
+  }
+
+  /** Reader: the rows past the database's last row, refreshed from the file's new lines. */
+  private async sync(): Promise<void> {
+    if (!this.readOnly) {
+      if (this.behind) await this.catchUp();
+      this.bound = { tip: (await this.view.current()).tip.sequence_number, split: Number.MAX_SAFE_INTEGER };
+      return;
+    }
+    await this.reopenIfReplaced();
+    const { tip, end } = await this.view.current();
+    try {
+      await this.syncTail(tip, end);
+    } finally {
+      this.bound = { tip: tip.sequence_number, split: this.tailRows[0]?.sequence ?? Number.MAX_SAFE_INTEGER };
+    }
+  }
+
+  private async syncTail(tip: Tip, end: number): Promise<void> {
+    const dbLast = this.db ? this.lastRow(this.db) : undefined;
+    const t = this.tailRows;
+    // Drop what the database now covers; continue after whichever is further.
+    const dbSeq = dbLast?.sequence ?? -1;
+    if (t.length > 0 && t[0]!.sequence <= dbSeq) this.tailRows = t.slice(Math.min(t.length, dbSeq + 1 - t[0]!.sequence));
+    const from = this.tailRows.at(-1) ?? dbLast;
+    const behind = tip.sequence_number - (from?.sequence ?? -1);
+    if (behind <= 0) return;
+    if (this.tailRows.length + behind > this.maxUnindexed) {
+      throw new LedgerConnectionError(
+        `${this.path}: the index is ${tip.sequence_number - dbSeq} events behind ${this.view.file} (a reader indexes at most ${this.maxUnindexed} in memory); open the store for writing once or run reindex`,
+      );
+    }
+    for await (const rows of this.linesAfter(from, end)) this.tailRows.push(...rows);
+  }
+
+  /**
+   * Writer, under the lock, before the line is written: refuses a record whose stream version
+   * does not follow the stream's head or whose event id is held. A head or holder row that does
+   * not describe its line means the index was tampered with: rebuilt, then checked again.
+   */
+  async checkAppend(record: AppendRecord): Promise<void> {
+    if (this.behind) await this.catchUp();
+    for (let attempt = 0; ; attempt++) {
+      const problem = await this.findConflict(record);
+      if (problem === undefined) return;
+      if (problem.row && !(await this.rowDescribes(problem.row)) && attempt === 0) {
+        await this.rebuild();
+        continue;
+      }
+      throw problem.error;
+    }
+  }
+
+  private async findConflict(record: AppendRecord): Promise<{ error: Error; row?: IndexRow } | undefined> {
+    const db = this.db!;
+    const held = db.prepare(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`).get(record.event_id) as IndexRow | undefined;
+    if (held) return { row: held, error: new LedgerEventIdConflictError(record.event_id, held.sequence, 'the ledger already holds this event id; nothing was written') };
+    const { stream_id, stream_version } = record.fields;
+    if (stream_id === undefined) return undefined;
+    const head = db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`).get(stream_id) as IndexRow | undefined;
+    const actual = head?.stream_version ?? -1;
+    const expected = (stream_version ?? 0) - 1;
+    if (actual !== expected) return { row: head, error: new LedgerStreamConflictError(stream_id, expected, actual) };
+    // The head agrees; it must also be true (a tampered row could let a version be repeated).
+    if (head && !(await this.rowDescribes(head))) return { row: head, error: new LedgerCorruptionError(head.sequence, `${this.path}: the row of sequence ${head.sequence} does not describe its line`) };
+    return undefined;
+  }
+
+  /** The row's line, read at its offset, holds exactly the row's sequence, hash, event id and stream fields. */
+  private async rowDescribes(row: IndexRow): Promise<boolean> {
+    const { end } = await this.view.current();
+    const bytes = await this.lineAt(row, end);
+    if (!bytes) return false;
+    const r = rowOfLine(bytes, row.sequence, row.offset);
+    return (
+      r.hash === row.hash && r.event_id === row.event_id &&
+      r.stream_id === row.stream_id && r.stream_version === row.stream_version
+    );
+  }
+
+  /** Writer, after the line is durable: its row. A failure leaves the index behind, caught up before its next use. */
+  recordAppended(record: AppendRecord, offset: number, length: number): void {
+    try {
+      this.db!.prepare(INSERT).run({
+        sequence: record.sequence, hash: record.hash, event_id: record.event_id,
+        event_type: record.fields.event_type, actor: record.fields.actor, framework_id: record.fields.framework_id,
+        timestamp: record.fields.timestamp, stream_id: record.fields.stream_id ?? null,
+        stream_version: record.fields.stream_id === undefined ? null : (record.fields.stream_version ?? null),
+        offset, length,
+      });
+    } catch {
+      this.behind = true;
+    }
+  }
+
+  /**
+   * A point lookup, checked: the row's line, read at its offset, must carry the row's hash, event
+   * id and stream fields. A row that does not is tampering: a writer rebuilds the index and asks
+   * again; a reader refuses (it never writes the index).
+   */
+  private async checkedLookup(find: () => IndexRow | undefined): Promise<IndexRow | undefined> {
+    await this.sync();
+    for (let attempt = 0; ; attempt++) {
+      const row = find();
+      if (!row || (await this.rowDescribes(row))) return row;
+      if (this.readOnly || attempt > 0) {
+        throw new LedgerCorruptionError(row.sequence, `${this.path}: the index row of sequence ${row.sequence} does not describe the line at its offset; run reindex from a writer`);
+      }
+      await this.rebuild();
+    }
+  }
+
+  private findRow(column: 'event_id' | 'hash', value: string): IndexRow | undefined {
+    const t = this.tailRows.find((r) => r[column] === value);
+    return t ?? (this.db?.prepare(`SELECT ${COLUMNS} FROM events WHERE ${column} = ?`).get(value) as IndexRow | undefined);
+  }
+
+  async streamHead(streamId: string): Promise<StreamHead | undefined> {
+    const r = await this.checkedLookup(() => {
+      for (let i = this.tailRows.length - 1; i >= 0; i--) if (this.tailRows[i]!.stream_id === streamId) return this.tailRows[i];
+      return this.db?.prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`).get(streamId) as IndexRow | undefined;
+    });
+    return r && { stream_id: streamId, version: r.stream_version!, sequence: r.sequence, hash: r.hash ?? '' };
+  }
+
+  async *streamEntries(streamId: string, range: StreamRange = {}): AsyncIterable<IndexEntry & { readonly stream_version: number }> {
+    await this.sync();
+    const backward = range.direction === 'backward';
+    const lo = backward ? (range.to ?? 0) : (range.from ?? 0);
+    const hi = backward ? (range.from ?? Number.MAX_SAFE_INTEGER) : (range.to ?? Number.MAX_SAFE_INTEGER);
+    let left = range.limit ?? Infinity;
+    const tail = this.tailRows.filter((r) => r.stream_id === streamId && r.stream_version! >= lo && r.stream_version! <= hi && r.sequence <= this.bound.tip);
+    const out = (r: IndexRow) => ({ sequence: r.sequence, hash: r.hash ?? '', stream_version: r.stream_version! });
+    if (backward) for (const r of tail.reverse()) { if (left-- <= 0) return; yield out(r); }
+    const db = this.db;
+    if (db) {
+      const sql = `SELECT sequence, hash, stream_version FROM events WHERE stream_id = ? AND stream_version >= ? AND stream_version <= ? AND sequence <= ? AND sequence < ? ORDER BY stream_version ${backward ? 'DESC' : 'ASC'} LIMIT ${PAGE}`;
+      const { tip, split } = this.bound;
+      let [a, b] = [lo, hi];
+      for (;;) {
+        // Pages, not a live cursor: the connection stays free for appends between yields.
+        const page = db.prepare(sql).all(streamId, a, b, tip, split) as IndexRow[];
+        for (const r of page) { if (left-- <= 0) return; yield out(r); }
+        if (page.length < PAGE) break;
+        if (backward) b = page.at(-1)!.stream_version! - 1;
+        else a = page.at(-1)!.stream_version! + 1;
+      }
+    }
+    if (!backward) for (const r of tail) { if (left-- <= 0) return; yield out(r); }
+  }
+
+  async byEventId(eventId: string): Promise<IndexEntry | undefined> {
+    const r = await this.checkedLookup(() => this.findRow('event_id', eventId));
+    return r && entry(r);
+  }
+
+  async byHash(hash: string): Promise<IndexEntry | undefined> {
+    const r = await this.checkedLookup(() => this.findRow('hash', hash));
+    return r && entry(r);
+  }
+
+  async *query(q: IndexQuery): AsyncIterable<IndexEntry> {
+    await this.sync();
+    const backward = q.direction === 'backward';
+    let left = q.limit ?? Infinity;
+    // As of the call: appends made while the caller consumes the results are not mixed in.
+    const { tip, split } = this.bound;
+    const tail = this.tailRows.filter((r) => r.sequence <= tip && matches(r, q));
+    if (backward) for (const r of tail.reverse()) { if (left-- <= 0) return; yield entry(r); }
+    const db = this.db;
+    if (db) {
+      const where: string[] = [];
+      const params: Record<string, string | number> = {};
+      if (q.event_type !== undefined) (where.push('event_type = @event_type'), (params.event_type = q.event_type));
+      if (q.actor !== undefined) (where.push('actor = @actor'), (params.actor = q.actor));
+      if (q.framework_id !== undefined) (where.push('framework_id = @framework_id'), (params.framework_id = q.framework_id));
+      if (q.since !== undefined) (where.push('timestamp >= @since'), (params.since = q.since));
+      if (q.until !== undefined) (where.push('timestamp <= @until'), (params.until = q.until));
+      if (q.stream_id_prefix !== undefined) {
+        where.push('stream_id >= @prefix');
+        params.prefix = q.stream_id_prefix;
+        const upper = prefixUpperBound(q.stream_id_prefix);
+        if (upper !== undefined) (where.push('stream_id < @upper'), (params.upper = upper));
+      }
+      // Never past the tip the call started at (a reader's database may be ahead of its look at
+      // the file), nor into the reader's tail.
+      params.tip = tip;
+      params.split = split;
+      where.push('sequence <= @tip', 'sequence < @split', backward ? 'sequence < @cursor' : 'sequence > @cursor');
+      const stmt = db.prepare(`SELECT sequence, hash FROM events WHERE ${where.join(' AND ')} ORDER BY sequence ${backward ? 'DESC' : 'ASC'} LIMIT ${PAGE}`);
+      let cursor = backward ? Number.MAX_SAFE_INTEGER : -1;
+      for (;;) {
+        const page = stmt.all({ ...params, cursor }) as IndexRow[];
+        for (const r of page) { if (left-- <= 0) return; yield entry(r); }
+        if (page.length < PAGE) break;
+        cursor = page.at(-1)!.sequence;
+      }
+    }
+    if (!backward) for (const r of tail) { if (left-- <= 0) return; yield entry(r); }
+  }
+
+  /**
+   * Rebuilds index.sqlite from the lines: a new file built aside, fsync'd, renamed over the
+   * old one (a crash leaves the old index or the new, never half of one). Writer only.
+   */
+  async rebuild(): Promise<number> {
+    if (this.readOnly) throw new LedgerConnectionError(`${this.path}: the store is open read-only; rebuild the index from a writer`);
+    await this.checkPaths();
+    this.db?.close();
+    this.db = undefined;
+    await this.buildAndSwap();
+    return (await this.view.current()).tip.sequence_number + 1;
+  }
+
+  private async buildAndSwap(): Promise<void> {
+    const temp = join(this.dir, `.${INDEX_FILE}.${process.pid}.${randomBytes(16).toString('hex')}.tmp`);
+    const db = new Database(temp);
+    try {
+      db.pragma('journal_mode = OFF'); // a crash loses only the temporary file
+      db.pragma('synchronous = OFF');
+      db.exec(SCHEMA);
+      db.prepare(`INSERT INTO meta (key, value) VALUES ('format', ?)`).run(FORMAT);
+      const { end } = await this.view.current();
+      for await (const rows of this.linesAfter(undefined, end)) this.insertRows(db, rows);
+      db.pragma('journal_mode = WAL');
+      db.close();
+      const fh = await open(temp, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      // Stale WAL and shared-memory files of the old database must never meet the new one.
+      for (const suffix of ['-wal', '-shm']) await unlink(this.path + suffix).catch(() => undefined);
+      await rename(temp, this.path);
+      await fsyncDirectory(this.dir);
+    } catch (e) {
+      if (db.open) db.close();
+      await unlink(temp).catch(() => undefined);
+      throw e;
+    }
+    const opened = await this.openChecked(false);
+    if (!opened) throw new LedgerConnectionError(`${this.path}: the rebuilt index does not check out against ${this.view.file}`);
+    this.db = opened;
+    this.behind = false;
+  }
+
+  close(): void {
+    this.db?.close();
+    this.db = undefined;
+  }
+}
