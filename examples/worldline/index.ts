@@ -2,3 +2,4 @@
 export * from './receipts.js';
 export * from './decider.js';
 export * from './projections.js';
+export * from './worldLines.js';
