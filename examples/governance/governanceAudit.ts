@@ -59,8 +59,8 @@ const PROVENANCE = { framework_id: 'FMWK-GOV', pack_id: 'PC-GOV-audit' } as cons
 export class GovernanceAudit {
   constructor(readonly ledger: GovernanceLedger) {}
 
-  /** Appends one audit record by `actorLct`; resolves once it is durable. */
-  record<K extends GovernanceType>(type: K, actorLct: string, data: Omit<GovernanceRecords[K], 'actor_lct'>, options: RecordOptions = {}): Promise<AuditRef> {
+  /** Appends one audit record by `actorLct`; resolves once it is durable (rejects, writing nothing, on a bad LCT). */
+  async record<K extends GovernanceType>(type: K, actorLct: string, data: Omit<GovernanceRecords[K], 'actor_lct'>, options: RecordOptions = {}): Promise<AuditRef> {
     const stream_id = actorStream(actorLct);
     const input = {
       event_type: type,

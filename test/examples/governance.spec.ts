@@ -67,7 +67,8 @@ describe('examples/governance (seed 000 on queries)', () => {
 
   it('refuses an identity that is not an LCT (a "/" would let one actor read as another): nothing written', async () => {
     for (const bad of ['lct:web4:alice/x', 'alice', 'lct:web4:', 'LCT:web4:alice']) {
-      expect(() => audit.record('gov_role_assigned', bad, { subject_lct: BOB, role: 'x' }), bad).to.throw(GovernanceError);
+      const e = await audit.record('gov_role_assigned', bad, { subject_lct: BOB, role: 'x' }).catch((x: unknown) => x);
+      expect(e, bad).to.be.instanceOf(GovernanceError).with.property('field', 'actor_lct');
     }
     const e = await audit.record('gov_role_assigned', BOB, { subject_lct: 'lct:web4:al/ice', role: 'x' }).catch((x: unknown) => x);
     expect(e).to.have.property('code', 'LEDGER_VALIDATION');
