@@ -22,6 +22,10 @@ export async function verifyComplianceExport(exportFile: string, reportFile: str
   const problems: string[] = [];
   if (!chain.valid) problems.push(`chain: breaks at sequence ${chain.break_at}`);
   const report = JSON.parse(await readFile(reportFile, 'utf8')) as ComplianceReport;
+  // The report is the other party's claim: a malformed one is a finding, not a crash.
+  if (typeof report !== 'object' || report === null || !Array.isArray(report.records) || typeof report.tip !== 'object' || report.tip === null || typeof report.window !== 'object' || report.window === null) {
+    return { valid: false, break_at: chain.break_at, count: chain.count, problems: ['report: expected { format, tip, count, window, records }'] };
+  }
   if (report.format !== 'fmwk-ledger-governance-report/1') problems.push(`format: unknown ${JSON.stringify(report.format)}`);
   if (report.count !== chain.count) problems.push(`count: the report says ${report.count}, the export verifies ${chain.count}`);
   if (!chain.valid) return { valid: false, break_at: chain.break_at, count: chain.count, problems };

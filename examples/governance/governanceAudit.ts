@@ -92,6 +92,7 @@ export class GovernanceAudit {
   /**
    * Writes the compliance export: `exportFile` holds every line of the ledger as stored (the
    * chain from genesis, so it verifies cold), `reportFile` what the export shows for the window.
+   * Neither file may exist yet: an export never replaces an earlier one.
    */
   async exportCompliance(exportFile: string, reportFile: string, window: { since?: string; until?: string } = {}): Promise<ComplianceReport> {
     const tip = await this.ledger.getTip();

@@ -108,8 +108,10 @@ export class WorldLines {
       try {
         return await this.ledger.append({ ...input, stream_id, expected_version: currentStreamVersion, ...(opts.event_id === undefined ? {} : { event_id: opts.event_id }) });
       } catch (e) {
-        // Another decider appended first: decide again against the new state.
-        if (!(isLedgerError(e) && e.code === 'LEDGER_STREAM_CONFLICT') || attempt >= this.maxAttempts) throw e;
+        // Another decider appended first (or a twin retry took our event_id): decide again
+        // against the new state; the event_id check above settles the twin.
+        const lost = isLedgerError(e) && (e.code === 'LEDGER_STREAM_CONFLICT' || (e.code === 'LEDGER_EVENT_ID_CONFLICT' && opts.event_id !== undefined));
+        if (!lost || attempt >= this.maxAttempts) throw e;
       }
     }
   }

@@ -104,6 +104,10 @@ describe('examples/governance (seed 000 on queries)', () => {
     expect(v.valid).to.equal(false);
     expect(v.problems.join('\n')).to.match(/leaves out \[5,/);
 
+    const junk = join(dir, 'junk.json');
+    writeFileSync(junk, '[1]');
+    expect(await verifyComplianceExport(exp, junk)).to.deep.include({ valid: false, problems: ['report: expected { format, tip, count, window, records }'] });
+
     const cut = join(dir, 'cut.jsonl');
     writeFileSync(cut, `${lines.split('\n').slice(0, 4).join('\n')}\n`);
     const c = await verifyComplianceExport(cut, rep);
@@ -132,6 +136,8 @@ describe('examples/governance (seed 000 on queries)', () => {
     const report = await audit.exportCompliance(join(dir, 'e.jsonl'), join(dir, 'r.json'), { since });
     expect(report.records.every((r) => r.sequence >= 2)).to.equal(true);
     expect(report.count).to.equal(6);
+    const again = await audit.exportCompliance(join(dir, 'e.jsonl'), join(dir, 'r2.json')).catch((x: unknown) => x);
+    expect(again).to.have.property('code', 'EEXIST'); // an export never replaces an earlier one
     expect((await verifyComplianceExport(join(dir, 'e.jsonl'), join(dir, 'r.json'))).valid).to.equal(true);
   });
 });

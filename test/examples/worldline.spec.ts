@@ -185,6 +185,19 @@ for (const S of STORES) describe(`examples/worldline (seed 001 on streams), ${S.
     await refused(wl.appendCommitment(commitment('w2'), { event_id: EVENT_ID }), 'WL_EVENT_ID_REUSED');
   });
 
+  it('twin retries racing with one event_id both get the one receipt that was written', async () => {
+    await wl.appendCommitment(commitment('w1'));
+    const id = '0190a000-0000-7000-8000-000000000003';
+    const other = new WorldLines(ledger, { snapshotDir: join(dir, 'states') });
+    const c = await wl.appendCommitment(commitment('w1', { intent: 'scale' }));
+    const [a, b] = await Promise.all([
+      wl.appendOutcome({ worldline_id: 'w1', commitment_hash: c.hash, effects: { replicas: 3 } }, { event_id: id }),
+      other.appendOutcome({ worldline_id: 'w1', commitment_hash: c.hash, effects: { replicas: 3 } }, { event_id: id }),
+    ]);
+    expect(a).to.deep.equal(b);
+    expect(await wl.head('w1')).to.deep.include({ version: 2, hash: a.hash });
+  });
+
   it('the projections: latest_state, audit_index, capability_grants and provenance_dag, rebuilt from the ledger', async () => {
     const c1 = await wl.appendCommitment(commitment('w1', { evidence: [sha256('bundle-1')] }));
     const r = await wl.appendCommitment(commitment('w2', { decision: 'rejected', grants: ['admin'] }));
