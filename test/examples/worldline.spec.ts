@@ -10,6 +10,8 @@ import {
   WorldLineError, WorldLines, auditIndex, capabilityGrants, evolve, initialState, latestState, provenanceDag, streamOf, worldLineRegistry,
   type Commit, type WorldLineLedger,
 } from '../../examples/worldline/index.js';
+import { fileURLToPath } from 'node:url';
+import { startNode } from '../support/childProcess.js';
 import { tempDir } from '../support/tempDir.js';
 
 const policy = { policy_id: 'pol-deploy', version: '3' };
@@ -130,6 +132,23 @@ for (const S of STORES) describe(`examples/worldline (seed 001 on streams), ${S.
     expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).to.be.instanceOf(WorldLineError).with.property('code', 'WL_COMMITMENT_RESOLVED');
     expect(await wl.head('w1')).to.deep.include({ version: 1 });
+  });
+
+  if (S.reopens) it('L4 across processes: a decider of outcomes and one of rejections race on ten commitments (the writer lock serialises them): each commitment is resolved once', async () => {
+    const hashes: string[] = [];
+    for (let i = 0; i < 10; i++) hashes.push((await wl.appendCommitment(commitment('w1', { intent: `job ${i}` }))).hash);
+    await ledger.close();
+    const child = fileURLToPath(new URL('./worldlineRaceChild.js', import.meta.url));
+    const racers = ['A', 'B'].map((tag) => startNode(child, [join(dir, 'wll'), join(dir, 'states'), tag, ...hashes]));
+    expect(await Promise.all(racers.map((r) => r.exited))).to.deep.equal([0, 0]);
+    const won = racers.map((r) => r.lines.filter((l) => l.startsWith('won ')).map((l) => Number(l.split(' ')[1])));
+    expect([...won[0]!, ...won[1]!].sort((a, b) => a - b)).to.deep.equal([...Array(10).keys()]);
+    for (const r of racers) for (const l of r.lines.filter((x) => x.startsWith('refused '))) expect(l).to.match(/ WL_COMMITMENT_RESOLVED$/);
+    await open();
+    const { state } = await ledger.aggregateStream(streamOf('w1'), { evolve, initialState });
+    expect(Object.values(state.commitments).map((c) => c.resolved).filter((r) => r === null)).to.deep.equal([]);
+    expect(state.version).to.equal(19);
+    expect(await wl.verifyWorldLine('w1')).to.deep.include({ valid: true, count: 20 });
   });
 
   it('a decider that may not decide again sees the stream conflict: expected_version is what stops the second write', async () => {
