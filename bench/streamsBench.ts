@@ -114,8 +114,7 @@ function generate(dir: string, n: number): void {
 }
 
 async function readCosts(o: BenchOptions): Promise<BenchRow[]> {
-  const n = o.ledgerEvents ?? 20_000;
-  if (n < RARE_EVENTS * 4) throw new Error(`--ledger: at least ${RARE_EVENTS * 4} events, got ${n}`);
+  const n = ledgerSize(o);
   const dir = join(o.dir, 'big');
   let t0 = Date.now();
   generate(dir, n);
@@ -160,7 +159,15 @@ async function readCosts(o: BenchOptions): Promise<BenchRow[]> {
   }
 }
 
+/** The read part's ledger size, checked before anything runs. */
+function ledgerSize(o: BenchOptions): number {
+  const n = o.ledgerEvents ?? 20_000;
+  if (n < RARE_EVENTS * 4) throw new Error(`--ledger: at least ${RARE_EVENTS * 4} events (the query returns ${RARE_EVENTS}), got ${n}`);
+  return n;
+}
+
 /** Both parts; see the header. */
 export async function streamsBench(o: BenchOptions): Promise<BenchRow[]> {
+  ledgerSize(o);
   return [await appendRatio(o), ...(await readCosts(o))];
 }
