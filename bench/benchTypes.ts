@@ -4,6 +4,8 @@
 export interface BenchOptions {
   /** Events for the big-file benchmarks (verify: 1,000,000 by default; `--events N`). */
   readonly events: number;
+  /** Events in the streams benchmark's ledger (`--ledger N`, default 20,000). */
+  readonly ledgerEvents?: number;
   /** Appends per round for the fsync-bound append benchmark (`--append N`). */
   readonly appendEvents: number;
   /** Rounds of each paired comparison (at least 5; see bench/paired.ts). */

@@ -10,6 +10,9 @@
 //                   100k, 300k, 1M events up to --events); peers (Emmett on SQLite: durable
 //                   appends and read-and-fold; installs bench/peers with npm ci when missing);
 //                   replicas (readRange from an immudb replica vs the primary, replica catch-up)
+//                   streams (append with stream + expected version vs plain; readStream and
+//                   query vs a full scan in a ledger of --ledger events)
+//   --ledger N      events in the streams benchmark's ledger (default 20000; the issue's figure: 1000000)
 //   --out FILE      where to write the JSON (default <repo>/bench-results.json)
 //   --keep          keep the temporary directory
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +25,7 @@ import type { BenchFn, BenchOptions, BenchRow } from './benchTypes.js';
 import type { RatioSummary } from './paired.js';
 import { peersBench } from './peersBench.js';
 import { scalingBench } from './scalingBench.js';
+import { streamsBench } from './streamsBench.js';
 import { verifyBench } from './verifyBench.js';
 
 /**
@@ -79,10 +83,11 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchFn | undef
   { name: 'scaling', load: async () => scalingBench, optIn: true },
   { name: 'peers', load: async () => peersBench, optIn: true },
   { name: 'replicas', load: optional('./replicaBench.js', 'replicaBench'), optIn: true },
+  { name: 'streams', load: async () => streamsBench, optIn: true },
 ];
 
 function parseArgs(argv: string[]) {
-  const o = { events: 1_000_000, append: 2000, rounds: 5, only: undefined as string[] | undefined, out: undefined as string | undefined, keep: false };
+  const o = { events: 1_000_000, ledger: 20_000, append: 2000, rounds: 5, only: undefined as string[] | undefined, out: undefined as string | undefined, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => {
@@ -97,6 +102,7 @@ function parseArgs(argv: string[]) {
     };
     if (a === '--events') o.events = int(next());
     else if (a === '--append') o.append = int(next());
+    else if (a === '--ledger') o.ledger = int(next());
     else if (a === '--rounds') {
       o.rounds = int(next());
       if (o.rounds < 5) throw new UsageError('--rounds: at least 5 rounds (a paired ratio needs a spread)');
@@ -167,7 +173,7 @@ async function main(): Promise<void> {
         continue;
       }
       const dir = mkdtempSync(join(tmp, `${b.name}-`));
-      const options: BenchOptions = { events: args.events, appendEvents: args.append, rounds: args.rounds, dir, log, shared };
+      const options: BenchOptions = { events: args.events, ledgerEvents: args.ledger, appendEvents: args.append, rounds: args.rounds, dir, log, shared };
       const t0 = Date.now();
       const result = await fn(options);
       log(`${b.name}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -1,5 +1,6 @@
 // The verification fast path: one pass over the BYTES of a stored line that accepts it only if
-// it is already canonical JSON of a base event, byte for byte (what every conforming writer
+// it is already canonical JSON of an event (the base fields and, in their places, the optional
+// metadata, stream_id and stream_version), byte for byte (what every conforming writer
 // stores). The hash input is then those same bytes minus the `,"hash":"..."` member: no
 // decode, no parse into objects, no re-serialisation. Anything else (whitespace, other key
 // orders, duplicate keys, other escapes, floats, "-0", invalid UTF-8, a wrong shape) is
@@ -16,7 +17,6 @@
 // Nesting is walked with an explicit stack, never recursion: the verdict is the same at any
 // depth, in any thread, whatever the stack size.
 import { isUtf8 } from 'node:buffer';
-import { EVENT_FIELDS } from './event.js';
 
 export interface CanonicalEventBytes {
   readonly sequence: number;
@@ -27,6 +27,12 @@ export interface CanonicalEventBytes {
   readonly hashTo: number;
   /** Every integer in the line is within ±(2^53−1), so JSON.parse reads the line exactly. */
   readonly safeIntegers: boolean;
+  /** Byte span [idFrom, idTo) of the event_id value: its canonical JSON, the key of the uniqueness rule. */
+  readonly idFrom: number;
+  readonly idTo: number;
+  /** Present together or not at all (issue 13). */
+  readonly stream_id?: string;
+  readonly stream_version?: number;
 }
 
 export interface CanonicalEventLine extends CanonicalEventBytes {
@@ -34,10 +40,22 @@ export interface CanonicalEventLine extends CanonicalEventBytes {
   readonly body: Buffer;
 }
 
-const MEMBER_PREFIXES = EVENT_FIELDS.map((f, i) => Buffer.from(i === 0 ? `{"${f}":` : `,"${f}":`, 'latin1'));
-const HASH_INDEX = EVENT_FIELDS.indexOf('hash');
-const SEQUENCE_INDEX = EVENT_FIELDS.indexOf('sequence');
-const PREVIOUS_HASH_INDEX = EVENT_FIELDS.indexOf('previous_hash');
+// Every member an event may have, in canonical (code point) order: the base event's nine and the
+// optional ones of issue 13, each accepted only in its place and with its type.
+const FIELDS = [
+  'event_id', 'event_type', 'hash', 'metadata', 'payload', 'previous_hash', 'provenance', 'schema_version',
+  'sequence', 'stream_id', 'stream_version', 'timestamp',
+] as const;
+const OPTIONAL = new Set<string>(['metadata', 'stream_id', 'stream_version']);
+const MEMBER_PREFIXES = FIELDS.map((f, i) => Buffer.from(i === 0 ? `{"${f}":` : `,"${f}":`, 'latin1'));
+const IS_OPTIONAL = FIELDS.map((f) => OPTIONAL.has(f));
+const EVENT_ID_INDEX = FIELDS.indexOf('event_id');
+const HASH_INDEX = FIELDS.indexOf('hash');
+const METADATA_INDEX = FIELDS.indexOf('metadata');
+const SEQUENCE_INDEX = FIELDS.indexOf('sequence');
+const PREVIOUS_HASH_INDEX = FIELDS.indexOf('previous_hash');
+const STREAM_ID_INDEX = FIELDS.indexOf('stream_id');
+const STREAM_VERSION_INDEX = FIELDS.indexOf('stream_version');
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -258,6 +276,15 @@ function stringAt(s: number, e: number): string {
   return (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s + 1, e - 1);
 }
 
+/** A non-negative integer of at most 16 digits at [v0, end) (already scanned), or -1 if unsafe. */
+function natural(v0: number, end: number): number {
+  const b = line;
+  if (b[v0]! === 0x2d || end - v0 > 16) return -1;
+  let n = 0;
+  for (let i = v0; i < end; i++) n = n * 10 + (b[i]! - 0x30); // exact up to 2^53 - 1
+  return Number.isSafeInteger(n) ? n : -1;
+}
+
 function scan(): CanonicalEventBytes | undefined {
   // Well-formed UTF-8 (no overlongs, no surrogates): then byte order is code-point order.
   const b = line;
@@ -266,38 +293,64 @@ function scan(): CanonicalEventBytes | undefined {
   let pos = 0;
   let hashFrom = -1;
   let hashTo = -1;
+  let idFrom = -1;
+  let idTo = -1;
   let hash = '';
   let previousHash = '';
   let sequence = -1;
-  // The base event's fields are fixed, so canonical order is EVENT_FIELDS' order, each once.
+  let streamId: string | undefined;
+  let streamVersion = -1;
+  // The fields are fixed, so canonical order is FIELDS' order, each at most once; an optional
+  // member is taken only where its prefix stands (the next field's prefix differs from it).
   for (let f = 0; f < MEMBER_PREFIXES.length; f++) {
     const prefix = MEMBER_PREFIXES[f]!;
-    if (!matchAt(prefix, pos)) return undefined;
+    if (!matchAt(prefix, pos)) {
+      if (IS_OPTIONAL[f]) continue;
+      return undefined;
+    }
     const memberStart = pos;
     pos += prefix.length;
     const v0 = pos;
-    if (f === HASH_INDEX || f === PREVIOUS_HASH_INDEX) {
+    if (f === HASH_INDEX || f === PREVIOUS_HASH_INDEX || f === STREAM_ID_INDEX) {
       if (b[pos]! !== QUOTE || (pos = str(pos)) < 0) return undefined;
+      if (f === STREAM_ID_INDEX) {
+        if (pos - v0 === 2) return undefined; // stream_id is a non-empty string
+        streamId = stringAt(v0, pos);
+        continue;
+      }
       const s = stringAt(v0, pos);
       if (f === HASH_INDEX) {
         hash = s;
         hashFrom = memberStart;
         hashTo = pos;
       } else previousHash = s;
-    } else if (f === SEQUENCE_INDEX) {
-      if (b[v0]! === 0x2d || (pos = integer(pos)) < 0 || pos - v0 > 16) return undefined;
-      sequence = 0;
-      for (let i = v0; i < pos; i++) sequence = sequence * 10 + (b[i]! - 0x30); // parenthesised: exact up to 2^53 - 1
-      if (!Number.isSafeInteger(sequence)) return undefined;
-    } else if ((pos = value(pos)) < 0) return undefined;
+    } else if (f === SEQUENCE_INDEX || f === STREAM_VERSION_INDEX) {
+      if ((pos = integer(pos)) < 0) return undefined;
+      const n = natural(v0, pos);
+      if (n < 0) return undefined;
+      if (f === SEQUENCE_INDEX) sequence = n;
+      else streamVersion = n;
+    } else {
+      // metadata is a JSON object; every other member any canonical value.
+      if (f === METADATA_INDEX && b[pos]! !== 0x7b) return undefined;
+      if ((pos = value(pos)) < 0) return undefined;
+      if (f === EVENT_ID_INDEX) {
+        idFrom = v0;
+        idTo = pos;
+      }
+    }
   }
   if (pos !== b.length - 1 || b[pos]! !== 0x7d) return undefined;
+  // A stream_id without its stream_version, or the reverse, is not an event.
+  if ((streamId === undefined) !== (streamVersion < 0)) return undefined;
   // `hash` is never first, so its member starts with the comma that the body drops with it.
-  return { sequence, hash, previous_hash: previousHash, hashFrom, hashTo, safeIntegers: safe };
+  return streamId === undefined
+    ? { sequence, hash, previous_hash: previousHash, hashFrom, hashTo, safeIntegers: safe, idFrom, idTo }
+    : { sequence, hash, previous_hash: previousHash, hashFrom, hashTo, safeIntegers: safe, idFrom, idTo, stream_id: streamId, stream_version: streamVersion };
 }
 
 /**
- * The facts of a stored line's bytes that are exactly canonical JSON of a base event, or
+ * The facts of a stored line's bytes that are exactly canonical JSON of an event, or
  * undefined if they are not (then the caller takes the exact path). Never throws.
  */
 export function scanCanonicalEventBytes(bytes: Buffer): CanonicalEventBytes | undefined {

@@ -5,14 +5,21 @@ import { isUtf8 } from 'node:buffer';
 import { canonicalJson, compareCodePoints, childPath } from './canonicalJson.js';
 import { isWellFormed, scanCanonicalEventBytes } from './canonicalLine.js';
 import { LedgerCorruptionError, LedgerSerializationError, LedgerUnreadableValueError } from '../errors/errors.js';
-import { EVENT_FIELDS, type LedgerEvent } from './event.js';
+import { EVENT_FIELDS, OPTIONAL_EVENT_FIELDS, type LedgerEvent } from './event.js';
 import { sha256 } from './hash.js';
 import { firstInvalidUtf8 } from './lineReader.js';
 import { parseRawJson, RawNumber, type RawValue } from './rawJson.js';
 
 /** What checking one stored line found: its sequence, stored and recomputed hashes and link, or why it is not an event. */
 export type LineCheck =
-  | { readonly ok: true; readonly sequence: number; readonly hash: string; readonly previous_hash: string; readonly computed: string }
+  | {
+      readonly ok: true; readonly sequence: number; readonly hash: string; readonly previous_hash: string; readonly computed: string;
+      /** Canonical JSON of the event_id value (UTF-8; a view into the line's bytes): the key of the uniqueness rule. */
+      readonly id: Uint8Array;
+      /** Present together or not at all (issue 13). */
+      readonly stream_id?: string;
+      readonly stream_version?: number;
+    }
   | { readonly ok: false; readonly reason: string };
 
 /** Filled in by checkLine/checkLineBytes when the caller asks. */
@@ -99,18 +106,24 @@ export function checkLineBytes(bytes: Buffer, facts?: LineFacts, consume = false
     const cut = c.hashTo - c.hashFrom;
     const n = bytes.length - cut;
     let body: Uint8Array;
+    let id: Uint8Array;
     if (consume) {
       // Move the head right over the hash member: the body is then one contiguous run.
       bytes.copyWithin(cut, 0, c.hashFrom);
       body = new Uint8Array(bytes.buffer, bytes.byteOffset + cut, n);
+      id = bytes.subarray(c.idFrom + cut, c.idTo + cut); // event_id is in the head, before hash
     } else {
+      id = bytes.subarray(c.idFrom, c.idTo);
       if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
       bytes.copy(scratch, 0, 0, c.hashFrom);
       bytes.copy(scratch, c.hashFrom, c.hashTo);
       body = new Uint8Array(scratch.buffer, scratch.byteOffset, n);
     }
     if (facts) facts.exact = c.safeIntegers;
-    return { ok: true, sequence: c.sequence, hash: c.hash, previous_hash: c.previous_hash, computed: sha256(body) };
+    const computed = sha256(body);
+    return c.stream_id === undefined
+      ? { ok: true, sequence: c.sequence, hash: c.hash, previous_hash: c.previous_hash, computed, id }
+      : { ok: true, sequence: c.sequence, hash: c.hash, previous_hash: c.previous_hash, computed, id, stream_id: c.stream_id, stream_version: c.stream_version! };
   }
   if (facts) facts.exact = false;
   if (!isUtf8(bytes)) return { ok: false, reason: `the line is not valid UTF-8 (byte ${firstInvalidUtf8(bytes)} of the line)` };
@@ -141,24 +154,48 @@ export function checkLineExact(line: string): LineCheck {
     return { ok: false, reason: `line is not valid JSON: ${(e as Error).message}` };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof RawNumber) return { ok: false, reason: 'line is not a JSON object' };
-  const keys = Object.keys(raw);
-  if (keys.length !== EVENT_FIELDS.length || !EVENT_FIELDS.every((f) => f in raw)) {
-    return { ok: false, reason: `fields are not exactly the base event's (${EVENT_FIELDS.join(', ')})` };
+  for (const f of EVENT_FIELDS) if (!Object.hasOwn(raw, f)) return { ok: false, reason: `the base field ${f} is missing` };
+  for (const k of Object.keys(raw)) {
+    if (!BASE.has(k) && !OPTIONAL.has(k)) return { ok: false, reason: `unknown field ${JSON.stringify(k)} (an event has ${EVENT_FIELDS.join(', ')} and optionally ${OPTIONAL_EVENT_FIELDS.join(', ')})` };
   }
-  const { sequence, hash, previous_hash } = raw;
-  const seq = sequence instanceof RawNumber && INTEGER.test(sequence.lexeme) ? Number(sequence.lexeme) + 0 : NaN;
-  if (!Number.isSafeInteger(seq) || seq < 0) return { ok: false, reason: 'sequence is not a non-negative integer' };
+  const { sequence, hash, previous_hash, metadata, stream_id, stream_version } = raw;
+  const seq = naturalOf(sequence);
+  if (seq === undefined) return { ok: false, reason: 'sequence is not a non-negative integer' };
   if (typeof hash !== 'string' || typeof previous_hash !== 'string') return { ok: false, reason: 'hash and previous_hash must be strings' };
+  if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || metadata instanceof RawNumber)) {
+    return { ok: false, reason: 'metadata is not a JSON object' };
+  }
+  if ((stream_id === undefined) !== (stream_version === undefined)) return { ok: false, reason: 'stream_id and stream_version come together or not at all' };
+  let version: number | undefined;
+  if (stream_id !== undefined) {
+    if (typeof stream_id !== 'string' || stream_id.length === 0) return { ok: false, reason: 'stream_id is not a non-empty string' };
+    version = naturalOf(stream_version);
+    if (version === undefined) return { ok: false, reason: `stream_version of stream ${JSON.stringify(stream_id)} is not a non-negative safe integer` };
+  }
 
   // Numbers as written (big integers), keys re-sorted by code point.
   let body: string;
+  let id: Uint8Array;
   try {
+    id = Buffer.from(canonicalRaw(raw.event_id!), 'utf8');
     delete raw.hash;
     body = canonicalRaw(raw);
   } catch (e) {
     return { ok: false, reason: e instanceof Error ? e.message : String(e) };
   }
-  return { ok: true, sequence: seq, hash, previous_hash, computed: sha256(body) };
+  const computed = sha256(body);
+  return stream_id === undefined
+    ? { ok: true, sequence: seq, hash, previous_hash, computed, id }
+    : { ok: true, sequence: seq, hash, previous_hash, computed, id, stream_id: stream_id as string, stream_version: version! };
+}
+
+const BASE = new Set<string>(EVENT_FIELDS);
+const OPTIONAL = new Set<string>(OPTIONAL_EVENT_FIELDS);
+
+/** A non-negative safe integer written as an integer ("-0" is 0, as Python reads it), else undefined. */
+function naturalOf(v: RawValue | undefined): number | undefined {
+  const n = v instanceof RawNumber && INTEGER.test(v.lexeme) ? Number(v.lexeme) + 0 : NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 /**

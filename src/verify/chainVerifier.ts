@@ -5,6 +5,7 @@ import { canonicalJson } from '../contract/canonicalJson.js';
 import { LedgerCorruptionError } from '../errors/errors.js';
 import type { LedgerEvent } from '../contract/event.js';
 import { ChainCursor } from './chainCursor.js';
+import { EventChecks, fingerprintKey } from './eventChecks.js';
 import { checkLine, readEventLine, type LineFacts } from '../contract/eventLine.js';
 import { sha256 } from '../contract/hash.js';
 
@@ -16,7 +17,10 @@ export class ChainVerifier {
   private readonly cursor: ChainCursor;
 
   constructor(sequence: number, previousHash: string) {
-    this.cursor = new ChainCursor(sequence, previousHash);
+    // Streams are checked (from genesis when replay starts at 0); event ids are not: replay
+    // cannot re-read a line to confirm a fingerprint match, and a live fold must not grow with
+    // every event it sees. verifyChain and cold verification check ids.
+    this.cursor = new ChainCursor(sequence, previousHash, new EventChecks(sequence === 0 ? 'genesis' : 'suffix', fingerprintKey(), false));
   }
 
   /** The sequence the next event must carry. */
@@ -48,7 +52,10 @@ export class ChainVerifier {
     } catch (e) {
       throw new LedgerCorruptionError(this.next, `event is not canonical JSON: ${(e as Error).message}`, { cause: e });
     }
-    this.fail(this.cursor.advanceChecked(event.sequence, hash, computed, event.previous_hash));
+    const e = event as { stream_id?: unknown; stream_version?: unknown };
+    if ((e.stream_id === undefined) !== (e.stream_version === undefined)) this.fail('stream_id and stream_version come together or not at all');
+    const keys = e.stream_id === undefined ? { id: NO_ID } : { id: NO_ID, stream_id: e.stream_id as string, stream_version: e.stream_version as number };
+    this.fail(this.cursor.advanceChecked(event.sequence, hash, computed, event.previous_hash, keys));
     return event;
   }
 
@@ -56,6 +63,8 @@ export class ChainVerifier {
     if (why !== undefined) throw new LedgerCorruptionError(this.next, why);
   }
 }
+
+const NO_ID = new Uint8Array(0);
 
 /** Checks one stored line on its own (hash and sequence, no link): the anchor of a snapshot. */
 export function checkAnchorLine(line: string, sequence: number): { hash: string; event: LedgerEvent } {

@@ -1,12 +1,18 @@
 // Chain verification over any ordered stream of lines: the same code checks a live store and
 // an exported file, so online and cold verification cannot disagree.
 import { ChainCursor } from './chainCursor.js';
+import { checkLineBytes } from '../contract/eventLine.js';
 import { GENESIS_HASH } from '../contract/hash.js';
+import { isWellFormed } from '../contract/canonicalLine.js';
 import type { Tip } from '../contract/tip.js';
+import { idText, type IdSuspect } from './eventChecks.js';
 
 /** The verdict on a chain: `{ valid, break_at, count }`, the same from every verifier. */
 export interface VerifyResult {
-  /** True when every line hashes to its stored hash and links to the one before. */
+  /**
+   * True when every line hashes to its stored hash and links to the one before, each stream's
+   * versions run 0, 1, 2... with no gap or repeat, and no event_id repeats.
+   */
   readonly valid: boolean;
   /** The first sequence that fails (hash, link or sequence), or null when valid. */
   readonly break_at: number | null;
@@ -30,7 +36,36 @@ export interface VerifyOptions {
   readonly onProgress?: (count: number) => void;
   /** How often onProgress is called, in events. */
   readonly progressEvery?: number;
+  /**
+   * The stored line at a sequence (string or bytes), to confirm an event_id fingerprint match
+   * exactly (see eventChecks.ts); asked only on a match. Without it a match of the 64-bit keyed
+   * fingerprints is reported as a repeat (a false match has probability ~2^-64 per pair).
+   */
+  readonly lineAt?: (sequence: number) => Promise<string | Uint8Array | undefined>;
 }
+
+/** The canonical event_id of a stored line, or undefined if it is not a line that checks. */
+function idOfLine(line: string | Uint8Array | undefined): Uint8Array | undefined {
+  if (line === undefined || (typeof line === 'string' && !isWellFormed(line))) return undefined;
+  const c = checkLineBytes(typeof line === 'string' ? Buffer.from(line, 'utf8') : Buffer.from(line.buffer, line.byteOffset, line.length));
+  return c.ok ? Uint8Array.from(c.id) : undefined;
+}
+
+/**
+ * Confirms a fingerprint match: the reason the event at `s.sequence` breaks the id rule, or
+ * undefined if its event_id differs from that at `s.first` (two ids with one fingerprint). Internal.
+ */
+export async function confirmSuspect(s: IdSuspect, lineAt: VerifyOptions['lineAt']): Promise<string | undefined> {
+  if (lineAt === undefined) {
+    const shown = s.id.length > 0 ? `event_id ${idText(s.id)}` : 'its event_id';
+    return `${shown} repeats the event_id of sequence ${s.first} (their 64-bit keyed fingerprints match; no re-read to confirm)`;
+  }
+  const id = s.id.length > 0 ? s.id : idOfLine(await lineAt(s.sequence));
+  const first = idOfLine(await lineAt(s.first));
+  if (id === undefined || first === undefined || Buffer.compare(id, first) !== 0) return undefined;
+  return `event_id ${idText(id)} repeats: sequence ${s.first} holds it first`;
+}
+
 
 /** Verifies lines in order; stops at the first failure. Memory stays flat. */
 export async function verifyLines(lines: AsyncIterable<string>, options: VerifyOptions = {}): Promise<VerifyResult> {
@@ -42,6 +77,12 @@ export async function verifyLines(lines: AsyncIterable<string>, options: VerifyO
   for await (const line of lines) {
     const why = cursor.advance(line);
     if (why !== undefined) return broken(why);
+    const suspect = cursor.checks.suspect;
+    if (suspect !== undefined) {
+      cursor.checks.suspect = undefined;
+      const repeat = await confirmSuspect(suspect, options.lineAt);
+      if (repeat !== undefined) return { valid: false, break_at: suspect.sequence, count: suspect.sequence - start, reason: repeat };
+    }
     if (options.onProgress && (cursor.next - start) % every === 0) options.onProgress(cursor.next - start);
   }
   return endOfChain(cursor, start, options.expectTip);
@@ -61,6 +102,13 @@ export async function verifyLineBatches(batches: AsyncIterable<readonly Buffer[]
       // The reader's views are not read again: the hash input may be assembled in place.
       const why = cursor.advanceBytes(batch[i]!, undefined, true);
       if (why !== undefined) return { valid: false, break_at: cursor.next, count: cursor.next - start, reason: why };
+      const suspect = cursor.checks.suspect;
+      if (suspect !== undefined) {
+        // Re-reading may reuse nothing of this batch: the suspect holds a copy of the id.
+        cursor.checks.suspect = undefined;
+        const repeat = await confirmSuspect(suspect, options.lineAt);
+        if (repeat !== undefined) return { valid: false, break_at: suspect.sequence, count: suspect.sequence - start, reason: repeat };
+      }
       if (onProgress && (cursor.next - start) % every === 0) onProgress(cursor.next - start);
     }
   }

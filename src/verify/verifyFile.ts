@@ -1,7 +1,7 @@
 import { LedgerValidationError } from '../errors/errors.js';
 import { openRegularFile, readLineBatches } from '../contract/lineReader.js';
 import { verifyLineBatches, type VerifyOptions, type VerifyResult } from './verifyChain.js';
-import { planRanges, verifyRanges } from './verifyFileParallel.js';
+import { fileLineAt, planRanges, verifyRanges } from './verifyFileParallel.js';
 
 /** Options of {@link verifyFile}: those of verifyLines, and worker threads. */
 export interface VerifyFileOptions extends Omit<VerifyOptions, 'start' | 'previousHash'> {
@@ -35,7 +35,7 @@ export async function verifyFile(path: string, options: VerifyFileOptions = {}):
       if (ranges.length > 1) return await verifyRanges(path, ranges, options);
     }
     let torn = 0;
-    const result = await verifyLineBatches(readLineBatches(fh, 0, Infinity, (bytes) => (torn = bytes)), options);
+    const result = await verifyLineBatches(readLineBatches(fh, 0, Infinity, (bytes) => (torn = bytes)), { lineAt: fileLineAt(path), ...options });
     return torn > 0 && result.valid ? { ...result, torn_bytes: torn } : result;
   } finally {
     await fh.close();

@@ -8,9 +8,10 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { ChainCursor } from './chainCursor.js';
+import { EventChecks, fingerprintKey, type IdSuspect } from './eventChecks.js';
 import { GENESIS_HASH } from '../contract/hash.js';
-import { openRegularFile } from '../contract/lineReader.js';
-import { endOfChain, type VerifyOptions, type VerifyResult } from './verifyChain.js';
+import { openRegularFile, readLineBatches } from '../contract/lineReader.js';
+import { confirmSuspect, endOfChain, type VerifyOptions, type VerifyResult } from './verifyChain.js';
 import { RANGE_WORKER_TAG, type RangeResult, type RangeTask, type RangeWorkerData, type RangeWorkerMessage } from './verifyRangeWorker.js';
 
 const WORKER_URL = new URL('./verifyRangeWorker.js', import.meta.url);
@@ -62,6 +63,21 @@ export async function planRanges(path: string, workers: number, minBytes = PARAL
   }
 }
 
+/**
+ * The line at a sequence of a ledger file, read from its start (used only to confirm an
+ * event_id fingerprint match, which a valid ledger has with probability ~n²/2^65).
+ */
+export function fileLineAt(path: string): (sequence: number) => Promise<Buffer | undefined> {
+  return async (sequence) => {
+    let index = 0;
+    for await (const batch of readLineBatches(path)) {
+      if (sequence < index + batch.length) return Buffer.from(batch[sequence - index]!);
+      index += batch.length;
+    }
+    return undefined;
+  };
+}
+
 /** Runs one range in a worker thread; resolves with its result once the thread has exited. */
 function runRange(task: RangeTask, control: Int32Array, onProgress: (lines: number) => void): Promise<RangeResult> {
   return new Promise((resolve, reject) => {
@@ -96,7 +112,16 @@ type Outcome = { readonly ok: RangeResult } | { readonly error: unknown };
 export async function verifyRanges(path: string, ranges: readonly ByteRange[], options: Omit<VerifyOptions, 'start' | 'previousHash'> = {}): Promise<VerifyResult> {
   // verifyLines' defaults: the first line is sequence 0 and links to genesis.
   const start = 0;
-  let cursor = new ChainCursor(start, GENESIS_HASH);
+  // The stream versions and the only id table live here; workers report spans and fingerprints.
+  const key = fingerprintKey();
+  const checks = new EventChecks('genesis', key);
+  let cursor = new ChainCursor(start, GENESIS_HASH, checks);
+  // Fingerprint matches in stitching order (ascending sequences), confirmed at the end.
+  const suspects: IdSuspect[] = [];
+  const takeSuspect = () => {
+    if (checks.suspect !== undefined) suspects.push(checks.suspect);
+    checks.suspect = undefined;
+  };
   const every = options.progressEvery ?? 10_000;
   // control[0]: the last range whose answer can still matter; later ones stop reading.
   const control = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
@@ -121,12 +146,35 @@ export async function verifyRanges(path: string, ranges: readonly ByteRange[], o
         if (r.cancelled) throw new Error(`internal: range ${next} was cancelled before the result was decided`);
         if (r.first === undefined) continue; // no whole line in it (only the last range, read to EOF)
         const f = r.first;
-        // The first line, checked as verifyLines checks it: sequence, own hash, link, in that order.
-        const why = f.ok ? cursor.advanceChecked(f.sequence, f.hash, f.computed, f.previous_hash) : f.reason;
+        // The first line, checked as verifyLines checks it: sequence, own hash, link, streams, id, in that order.
+        const why = f.ok ? cursor.advanceChecked(f.sequence, f.hash, f.computed, f.previous_hash, f) : f.reason;
+        takeSuspect();
         if (why !== undefined) decided = { result: { valid: false, break_at: cursor.next, count: cursor.next - start, reason: why } };
-        // Accepted: the cursor is now where the worker's own cursor began, so its failure is verifyLines'.
-        else if (r.failure) decided = { result: { valid: false, break_at: r.failure.break_at, count: r.failure.break_at - start, reason: r.failure.reason } };
-        else cursor = new ChainCursor(r.lastSequence + 1, r.lastHash);
+        else {
+          // Accepted: the cursor is now where the worker's own cursor began, so its failure is
+          // verifyLines' unless a stream of the range does not continue the ranges before it.
+          let at = r.failure ? r.failure.break_at : Infinity;
+          let reason = r.failure?.reason;
+          for (const [stream, span] of r.spans) {
+            const broken = span.firstSequence < at ? checks.spanBreak(stream, span.firstVersion) : undefined;
+            if (broken !== undefined) {
+              at = span.firstSequence;
+              reason = broken;
+            }
+          }
+          // Ids of the lines before the break (all of them if none), in order.
+          const base = f.ok ? f.sequence + 1 : 0;
+          const n = Math.min(r.prints.length / 2, at - base);
+          for (let k = 0; k < n; k++) {
+            checks.addFingerprint(base + k, r.prints[2 * k]!, r.prints[2 * k + 1]!);
+            takeSuspect();
+          }
+          if (reason !== undefined) decided = { result: { valid: false, break_at: at, count: at - start, reason } };
+          else {
+            for (const [stream, span] of r.spans) checks.setVersion(stream, span.lastVersion);
+            cursor = new ChainCursor(r.lastSequence + 1, r.lastHash, checks);
+          }
+        }
       }
       if (decided !== undefined) cut(next);
     }
@@ -136,7 +184,7 @@ export async function verifyRanges(path: string, ranges: readonly ByteRange[], o
   let reported = 0;
   const onProgress = options.onProgress;
   const runs = ranges.map((range, index) =>
-    runRange({ path, start: range.start, end: range.end, index, progressEvery: onProgress ? every : 0 }, control, (n) => {
+    runRange({ path, start: range.start, end: range.end, index, key, progressEvery: onProgress ? every : 0 }, control, (n) => {
       lines[index] = n;
       const total = lines.reduce((a, b) => a + b, 0);
       if (total > reported) onProgress?.((reported = total));
@@ -156,10 +204,16 @@ export async function verifyRanges(path: string, ranges: readonly ByteRange[], o
   await Promise.all(runs);
   stitch();
 
-  if (decided !== undefined) {
-    if ('error' in decided) throw decided.error;
-    return decided.result;
+  if (decided !== undefined && 'error' in decided) throw decided.error;
+  // A confirmed repeat before the decided break (or anywhere, if none) is the first failure.
+  const limit = decided === undefined ? Infinity : decided.result.break_at!;
+  const lineAt = options.lineAt ?? fileLineAt(path);
+  for (const suspect of suspects) {
+    if (suspect.sequence >= limit) break;
+    const repeat = await confirmSuspect(suspect, lineAt);
+    if (repeat !== undefined) return { valid: false, break_at: suspect.sequence, count: suspect.sequence - start, reason: repeat };
   }
+  if (decided !== undefined) return decided.result;
   const result = endOfChain(cursor, start, options.expectTip);
   const last = outcomes.at(-1);
   const torn = last && 'ok' in last ? last.ok.torn_bytes : 0;

@@ -6,6 +6,7 @@
 // from a cursor at the first line's sequence + 1 and hash.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ChainCursor } from './chainCursor.js';
+import { EventChecks, type StreamSpan } from './eventChecks.js';
 import { checkLineBytes, type LineCheck } from '../contract/eventLine.js';
 import { readLineBatches } from '../contract/lineReader.js';
 
@@ -18,6 +19,8 @@ export interface RangeTask {
   readonly end: number;
   /** The range's index: the worker stops once `control[0]` (the cutoff) is below it. */
   readonly index: number;
+  /** The fingerprint key of this verification (the same in every range). */
+  readonly key: Uint32Array;
   /** Post a progress message every this many lines (0: none). */
   readonly progressEvery: number;
 }
@@ -43,6 +46,10 @@ export interface RangeResult {
   readonly torn_bytes: number;
   /** Stopped on request (a range before this one already decides the result). */
   readonly cancelled?: boolean;
+  /** Per stream, its first and last version among the lines after the first that extended the chain. */
+  readonly spans: Map<string, StreamSpan>;
+  /** The event_id fingerprints of those lines, two words each, in order (the first line's is its `first.id`). */
+  readonly prints: Uint32Array;
 }
 
 /**
@@ -55,17 +62,22 @@ export async function verifyRange(task: RangeTask, cancelled: () => boolean = ()
   let cursor: ChainCursor | undefined;
   let count = 0;
   const every = task.progressEvery;
+  // Streams continue from where the range's first line left them; ids go to the main thread.
+  const checks = new EventChecks('range', task.key);
   const partial = (): Omit<RangeResult, 'torn_bytes'> => ({
     first, count, lastSequence: cursor ? cursor.next - 1 : -1, lastHash: cursor ? cursor.lastHash : '',
+    spans: checks.spans!, prints: checks.fingerprints(),
   });
   for await (const batch of readLineBatches(task.path, task.start, task.end, (bytes) => (torn = bytes))) {
     for (const line of batch) {
       if (cancelled()) return { ...partial(), torn_bytes: 0, cancelled: true };
       if (cursor === undefined) {
         first = checkLineBytes(line, undefined, true);
+        // A copy: a view would clone the reader's whole buffer into the message.
+        if (first.ok) first = { ...first, id: Uint8Array.from(first.id) };
         // A first line that is not even self-consistent breaks the chain here whatever precedes it.
         if (!first.ok || first.computed !== first.hash) return { ...partial(), torn_bytes: 0 };
-        cursor = new ChainCursor(first.sequence + 1, first.hash);
+        cursor = new ChainCursor(first.sequence + 1, first.hash, checks);
         count = 1;
       } else {
         const why = cursor.advanceBytes(line, undefined, true);

@@ -9,12 +9,17 @@ verifier, and the hostile suite checks that both give the same answer for every 
 - each line is strict UTF-8 (invalid bytes are invalid at that line);
 - json.loads refuses duplicate keys (compared after unescaping), non-integer numbers, NaN and
   Infinity;
-- the top-level object has exactly the base event's fields; sequence is an int (not a bool)
+- the top-level object has the base event's fields and may have the optional ones of issue 13
+  (metadata, stream_id, stream_version) and no others; sequence is an int (not a bool)
   equal to the line's position; hash and previous_hash are strings;
+- metadata, when present, is an object; stream_id and stream_version come together: stream_id a
+  non-empty string, stream_version an int (not a bool) in [0, 2^53 - 1];
 - hash = "sha256:" + sha256(canonical JSON of the event without "hash"), where canonical JSON
   is json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False) encoded as
   UTF-8 (a lone surrogate from an escape cannot be encoded: invalid);
-- previous_hash is genesis (sha256: + 64 zeros) for line 0, the hash of line n-1 after that.
+- previous_hash is genesis (sha256: + 64 zeros) for line 0, the hash of line n-1 after that;
+- each stream's versions run 0, 1, 2... in line order (no gap, no repeat), and no event_id
+  (compared as canonical JSON) repeats in the file.
 
 The first line that fails is break_at; count is how many lines verified before it (all of them
 when valid). Nesting depth never decides the answer: the work runs on a thread with a large
@@ -33,6 +38,8 @@ import threading
 GENESIS = "sha256:" + "0" * 64
 FIELDS = frozenset(["event_id", "event_type", "hash", "payload", "previous_hash", "provenance",
                     "schema_version", "sequence", "timestamp"])
+OPTIONAL = frozenset(["metadata", "stream_id", "stream_version"])
+MAX_SAFE = 2 ** 53 - 1
 
 
 class Invalid(Exception):
@@ -56,8 +63,20 @@ def _no_constant(name):
     raise Invalid("%s is not JSON the contract allows" % name)
 
 
-def check_line(raw, position, previous):
-    """The hash of the line at `position` (bytes, newline excluded), or raises Invalid."""
+def _canonical(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _natural(value):
+    return type(value) is int and 0 <= value <= MAX_SAFE
+
+
+def check_line(raw, position, previous, ledger):
+    """The hash of the line at `position` (bytes, newline excluded), or raises Invalid.
+
+    `ledger` holds what the ledger-wide rules need: "versions" (stream -> last version) and
+    "ids" (canonical event_id -> first position); it is updated only for a valid line.
+    """
     try:
         text = raw.decode("utf-8")  # strict: overlong forms, surrogates, stray bytes all fail
     except UnicodeDecodeError as e:
@@ -69,8 +88,9 @@ def check_line(raw, position, previous):
         raise Invalid("not JSON: %s" % e)
     if type(event) is not dict:
         raise Invalid("not a JSON object")
-    if frozenset(event) != FIELDS:
-        raise Invalid("fields are not exactly the base event's")
+    keys = frozenset(event)
+    if not FIELDS <= keys or not keys <= FIELDS | OPTIONAL:
+        raise Invalid("fields are not the base event's plus optional metadata/stream_id/stream_version")
     sequence = event["sequence"]
     if type(sequence) is not int or sequence != position:
         raise Invalid("sequence %r at position %d" % (sequence, position))
@@ -86,6 +106,26 @@ def check_line(raw, position, previous):
         raise Invalid("stored hash %s, content hashes to %s" % (stored, computed))
     if event["previous_hash"] != previous:
         raise Invalid("previous_hash does not link")
+    if "metadata" in event and type(event["metadata"]) is not dict:
+        raise Invalid("metadata is not an object")
+    if ("stream_id" in event) != ("stream_version" in event):
+        raise Invalid("stream_id and stream_version come together")
+    stream = event.get("stream_id")
+    if "stream_id" in event:
+        version = event["stream_version"]
+        if type(stream) is not str or stream == "":
+            raise Invalid("stream_id is not a non-empty string")
+        if not _natural(version):
+            raise Invalid("stream_version %r is not a non-negative safe integer" % (version,))
+        expected = ledger["versions"].get(stream, -1) + 1
+        if version != expected:
+            raise Invalid("stream %r: version %d, expected %d" % (stream, version, expected))
+    key = _canonical(event["event_id"])
+    if key in ledger["ids"]:
+        raise Invalid("event_id %s repeats (first at %d)" % (key.decode("utf-8"), ledger["ids"][key]))
+    ledger["ids"][key] = position
+    if stream is not None:
+        ledger["versions"][stream] = event["stream_version"]
     return stored
 
 
@@ -93,13 +133,14 @@ def verify(path):
     previous = GENESIS
     count = 0
     torn = 0
+    ledger = {"versions": {}, "ids": {}}
     with open(path, "rb") as f:
         for raw in f:  # binary iteration splits on b"\n" only
             if not raw.endswith(b"\n"):
                 torn = len(raw)  # the last piece, without its newline: an unfinished write
                 break
             try:
-                previous = check_line(raw[:-1], count, previous)
+                previous = check_line(raw[:-1], count, previous, ledger)
             except Invalid as e:
                 return {"valid": False, "break_at": count, "count": count, "reason": str(e)}
             count += 1

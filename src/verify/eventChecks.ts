@@ -1,0 +1,224 @@
+// The ledger-wide rules of issue 13 that a single line cannot prove: each stream's versions run
+// 0, 1, 2... in ledger order with no gap or repeat, and no event_id repeats. Memory stays flat
+// in the number of events: streams are a Map (a stream count is usually far below the event
+// count), and event ids are kept as 64-bit keyed fingerprints in a typed-array open-addressing
+// table (16 bytes a slot) instead of a Set of strings (~80 bytes an id). A fingerprint match is
+// only a suspect: the verifier confirms it exactly by re-reading the first line holding it, so
+// the verdict never rests on the fingerprint.
+import { randomFillSync } from 'node:crypto';
+
+/** What the ledger-wide rules need of one event: its event_id (canonical JSON bytes) and stream. */
+export interface EventKeys {
+  /** Canonical JSON of the event_id value, as UTF-8 bytes (a view, read at once). */
+  readonly id: Uint8Array;
+  readonly stream_id?: string;
+  readonly stream_version?: number;
+}
+
+/** A fingerprint match to confirm: the event at `sequence` may repeat the id first held at `first`. */
+export interface IdSuspect {
+  readonly sequence: number;
+  readonly first: number;
+  /** Canonical JSON of the event_id at `sequence` (a copy). */
+  readonly id: Uint8Array;
+}
+
+/** A fresh random key for fingerprints: an attacker who cannot read it cannot aim collisions at it. */
+export function fingerprintKey(): Uint32Array {
+  return randomFillSync(new Uint32Array(2));
+}
+
+/** fingerprint() writes its two 32-bit halves here (no allocation per event). */
+export const fp = new Uint32Array(2);
+
+/** 64-bit keyed fingerprint of `bytes` into fp[0], fp[1]; never 0:0 (the table's empty slot). */
+export function fingerprint(bytes: Uint8Array, key: Uint32Array): void {
+  let a = key[0]! ^ bytes.length;
+  let b = key[1]! ^ Math.imul(bytes.length, 0x9e3779b1);
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul((b ^ c) + (a >>> 15), 0x5bd1e995);
+  }
+  // Murmur3's finaliser on each half, each mixed with the other.
+  a ^= b >>> 13;
+  a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+  a = Math.imul(a ^ (a >>> 13), 0xc2b2ae35);
+  a ^= a >>> 16;
+  b ^= a >>> 11;
+  b = Math.imul(b ^ (b >>> 16), 0x85ebca6b);
+  b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
+  b ^= b >>> 16;
+  fp[0] = a;
+  fp[1] = b === 0 && a === 0 ? 1 : b;
+}
+
+/** Open-addressing table of (fingerprint, first sequence); a fingerprint may be held more than once. */
+export class FingerprintTable {
+  // Small at first: many cursors check one line or a short range.
+  private hi = new Uint32Array(16);
+  private lo = new Uint32Array(16);
+  private seq = new Float64Array(16);
+  private size = 0;
+
+  /** Sequences already holding fp (the current fingerprint), then adds fp at `sequence`. */
+  addAndMatch(sequence: number): number[] | undefined {
+    if ((this.size + 1) * 10 > this.hi.length * 7) this.grow();
+    const a = fp[0]!;
+    const b = fp[1]!;
+    const mask = this.hi.length - 1;
+    let i = (a ^ Math.imul(b, 0x27d4eb2d)) & mask;
+    let found: number[] | undefined;
+    for (;;) {
+      const h = this.hi[i]!;
+      const l = this.lo[i]!;
+      if (h === 0 && l === 0) break;
+      if (h === a && l === b) (found ??= []).push(this.seq[i]!);
+      i = (i + 1) & mask;
+    }
+    this.hi[i] = a;
+    this.lo[i] = b;
+    this.seq[i] = sequence;
+    this.size++;
+    return found;
+  }
+
+  private grow(): void {
+    const { hi, lo, seq } = this;
+    const n = hi.length * 2;
+    this.hi = new Uint32Array(n);
+    this.lo = new Uint32Array(n);
+    this.seq = new Float64Array(n);
+    const mask = n - 1;
+    for (let k = 0; k < hi.length; k++) {
+      const a = hi[k]!;
+      const b = lo[k]!;
+      if (a === 0 && b === 0) continue;
+      let i = (a ^ Math.imul(b, 0x27d4eb2d)) & mask;
+      while (this.hi[i] !== 0 || this.lo[i] !== 0) i = (i + 1) & mask;
+      this.hi[i] = a;
+      this.lo[i] = b;
+      this.seq[i] = seq[k]!;
+    }
+  }
+}
+
+/** Per stream, in one range of a parallel verification: the first and last version seen there. */
+export interface StreamSpan {
+  readonly firstVersion: number;
+  readonly firstSequence: number;
+  lastVersion: number;
+}
+
+const decoder = new TextDecoder();
+
+/** An event_id's canonical JSON bytes as text, for a message. */
+export const idText = (id: Uint8Array): string => decoder.decode(id);
+
+/**
+ * The stream and event-id rules over events given in ledger order.
+ * - 'genesis' (the chain is read from sequence 0): a stream's first event must be version 0.
+ * - 'suffix' (the chain is read from a later sequence, e.g. after a snapshot): a stream's first
+ *   event seen fixes where it stands; only continuity after it is checked, and ids only repeat
+ *   within what was read.
+ * - 'range' (a worker's slice of a parallel verification): as 'suffix', and the per-stream
+ *   spans and the id fingerprints are collected for the main thread, which checks them against
+ *   the ranges before (no id table here: the main thread holds the only one).
+ */
+export class EventChecks {
+  private readonly versions = new Map<string, number>();
+  private readonly table: FingerprintTable | undefined;
+  /** 'range' only: per stream, its span in this range. */
+  readonly spans: Map<string, StreamSpan> | undefined;
+  /** 'range' only: fingerprints (two words per event) in order. */
+  private prints: Uint32Array | undefined;
+  private printed = 0;
+  /** A fingerprint match found by the last check(); the caller confirms it exactly (see verifyChain). */
+  suspect: IdSuspect | undefined;
+
+  /**
+   * `ids: false` checks streams only (replay and live reads, which cannot re-read a line to
+   * confirm a suspect and should not grow with the events they see; cold verification and
+   * verifyChain check ids).
+   */
+  constructor(
+    readonly mode: 'genesis' | 'suffix' | 'range',
+    readonly key: Uint32Array = fingerprintKey(),
+    readonly ids = true,
+  ) {
+    this.table = mode === 'range' || !ids ? undefined : new FingerprintTable();
+    this.spans = mode === 'range' ? new Map() : undefined;
+    this.prints = mode === 'range' ? new Uint32Array(2048) : undefined;
+  }
+
+  /**
+   * The stream rule for the event at `sequence`: why it breaks it, or undefined (and the
+   * event is recorded). An id fingerprint match sets `suspect` but is not a failure.
+   */
+  check(sequence: number, k: EventKeys): string | undefined {
+    const stream = k.stream_id;
+    if (stream !== undefined) {
+      const version = k.stream_version!;
+      const why = this.spanBreak(stream, version);
+      if (why !== undefined) return why;
+      this.versions.set(stream, version);
+      if (this.spans) {
+        const span = this.spans.get(stream);
+        if (span) span.lastVersion = version;
+        else this.spans.set(stream, { firstVersion: version, firstSequence: sequence, lastVersion: version });
+      }
+    }
+    if (!this.ids) return undefined;
+    fingerprint(k.id, this.key);
+    if (this.table) {
+      const found = this.table.addAndMatch(sequence);
+      if (found) this.suspect = { sequence, first: Math.min(...found), id: Uint8Array.from(k.id) };
+    } else this.record();
+    return undefined;
+  }
+
+  /**
+   * The main thread, stitching a range: why a stream's first version in the range breaks the
+   * rule given the ranges before, or undefined.
+   */
+  spanBreak(stream: string, firstVersion: number): string | undefined {
+    const last = this.versions.get(stream);
+    if (last === undefined) {
+      return this.mode === 'genesis' && firstVersion !== 0 ? `stream ${JSON.stringify(stream)} starts at stream_version ${firstVersion}, expected 0` : undefined;
+    }
+    return firstVersion === last + 1 ? undefined : `stream ${JSON.stringify(stream)}: stream_version ${firstVersion} follows ${last}, expected ${last + 1} (${firstVersion <= last ? 'a repeat' : 'a gap'})`;
+  }
+
+  /** Sets a stream's last version (the main thread, after stitching a range). */
+  setVersion(stream: string, version: number): void {
+    this.versions.set(stream, version);
+  }
+
+  /**
+   * Adds a fingerprint (from a worker) at `sequence`; sets `suspect` on a match. The id bytes
+   * are not at hand: the suspect's `id` is empty and the confirmer reads both lines.
+   */
+  addFingerprint(sequence: number, hi: number, lo: number): void {
+    fp[0] = hi;
+    fp[1] = lo;
+    const found = this.table!.addAndMatch(sequence);
+    if (found) this.suspect = { sequence, first: Math.min(...found), id: new Uint8Array(0) };
+  }
+
+  /** 'range' only: the fingerprints recorded so far (two words per event, in order). */
+  fingerprints(): Uint32Array {
+    return this.prints ? this.prints.slice(0, this.printed * 2) : new Uint32Array(0);
+  }
+
+  private record(): void {
+    let p = this.prints!;
+    if ((this.printed + 1) * 2 > p.length) {
+      const bigger = new Uint32Array(p.length * 2);
+      bigger.set(p);
+      this.prints = p = bigger;
+    }
+    p[this.printed * 2] = fp[0]!;
+    p[this.printed * 2 + 1] = fp[1]!;
+    this.printed++;
+  }
+}
