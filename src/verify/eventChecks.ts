@@ -53,53 +53,58 @@ export function fingerprint(bytes: Uint8Array, key: Uint32Array): void {
   fp[1] = b === 0 && a === 0 ? 1 : b;
 }
 
-/** Open-addressing table of (fingerprint, first sequence); a fingerprint may be held more than once. */
+/**
+ * Open-addressing table of (fingerprint, first sequence), a fingerprint possibly held more than
+ * once. One slot is four 32-bit words side by side (fingerprint high, low; sequence low, high),
+ * so a probe touches one cache line.
+ */
 export class FingerprintTable {
   // Small at first: many cursors check one line or a short range.
-  private hi = new Uint32Array(16);
-  private lo = new Uint32Array(16);
-  private seq = new Float64Array(16);
+  private slots = new Uint32Array(16 * 4);
+  private capacity = 16;
   private size = 0;
 
   /** Sequences already holding fp (the current fingerprint), then adds fp at `sequence`. */
   addAndMatch(sequence: number): number[] | undefined {
-    if ((this.size + 1) * 10 > this.hi.length * 7) this.grow();
+    if ((this.size + 1) * 10 > this.capacity * 7) this.grow();
     const a = fp[0]!;
     const b = fp[1]!;
-    const mask = this.hi.length - 1;
+    const t = this.slots;
+    const mask = this.capacity - 1;
     let i = (a ^ Math.imul(b, 0x27d4eb2d)) & mask;
     let found: number[] | undefined;
     for (;;) {
-      const h = this.hi[i]!;
-      const l = this.lo[i]!;
+      const w = i << 2;
+      const h = t[w]!;
+      const l = t[w + 1]!;
       if (h === 0 && l === 0) break;
-      if (h === a && l === b) (found ??= []).push(this.seq[i]!);
+      if (h === a && l === b) (found ??= []).push(t[w + 2]! + t[w + 3]! * 0x100000000);
       i = (i + 1) & mask;
     }
-    this.hi[i] = a;
-    this.lo[i] = b;
-    this.seq[i] = sequence;
+    const w = i << 2;
+    t[w] = a;
+    t[w + 1] = b;
+    t[w + 2] = sequence >>> 0;
+    t[w + 3] = Math.floor(sequence / 0x100000000);
     this.size++;
     return found;
   }
 
   private grow(): void {
-    const { hi, lo, seq } = this;
-    const n = hi.length * 2;
-    this.hi = new Uint32Array(n);
-    this.lo = new Uint32Array(n);
-    this.seq = new Float64Array(n);
+    const old = this.slots;
+    const n = this.capacity * 2;
+    const t = new Uint32Array(n * 4);
     const mask = n - 1;
-    for (let k = 0; k < hi.length; k++) {
-      const a = hi[k]!;
-      const b = lo[k]!;
+    for (let w = 0; w < old.length; w += 4) {
+      const a = old[w]!;
+      const b = old[w + 1]!;
       if (a === 0 && b === 0) continue;
       let i = (a ^ Math.imul(b, 0x27d4eb2d)) & mask;
-      while (this.hi[i] !== 0 || this.lo[i] !== 0) i = (i + 1) & mask;
-      this.hi[i] = a;
-      this.lo[i] = b;
-      this.seq[i] = seq[k]!;
+      while (t[i << 2] !== 0 || t[(i << 2) + 1] !== 0) i = (i + 1) & mask;
+      t.set(old.subarray(w, w + 4), i << 2);
     }
+    this.slots = t;
+    this.capacity = n;
   }
 }
 
