@@ -31,15 +31,28 @@ export function fingerprintKey(): Uint32Array {
 /** fingerprint() writes its two 32-bit halves here (no allocation per event). */
 export const fp = new Uint32Array(2);
 
-/** 64-bit keyed fingerprint of `bytes` into fp[0], fp[1]; never 0:0 (the table's empty slot). */
+/**
+ * 64-bit keyed fingerprint of `bytes` into fp[0], fp[1]; never 0:0 (the table's empty slot).
+ * Two Murmur3-style lanes over 4-byte words, each seeded from the key and fed by the other.
+ */
 export function fingerprint(bytes: Uint8Array, key: Uint32Array): void {
-  let a = key[0]! ^ bytes.length;
-  let b = key[1]! ^ Math.imul(bytes.length, 0x9e3779b1);
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]!;
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul((b ^ c) + (a >>> 15), 0x5bd1e995);
+  const n = bytes.length;
+  let a = key[0]! ^ n;
+  let b = key[1]! ^ Math.imul(n, 0x9e3779b1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let x = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    x = Math.imul(x, 0xcc9e2d51);
+    x = Math.imul((x << 15) | (x >>> 17), 0x1b873593);
+    a ^= x;
+    a = (Math.imul((a << 13) | (a >>> 19), 5) + 0xe6546b64) | 0;
+    b = Math.imul(b ^ x ^ (a >>> 7), 0x85ebca6b);
   }
+  let x = 0;
+  for (let s = 0; i < n; i++, s += 8) x |= bytes[i]! << s;
+  x = Math.imul(x, 0xcc9e2d51);
+  a ^= Math.imul((x << 15) | (x >>> 17), 0x1b873593);
+  b ^= x;
   // Murmur3's finaliser on each half, each mixed with the other.
   a ^= b >>> 13;
   a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
@@ -101,7 +114,11 @@ export class FingerprintTable {
       if (a === 0 && b === 0) continue;
       let i = (a ^ Math.imul(b, 0x27d4eb2d)) & mask;
       while (t[i << 2] !== 0 || t[(i << 2) + 1] !== 0) i = (i + 1) & mask;
-      t.set(old.subarray(w, w + 4), i << 2);
+      const v = i << 2;
+      t[v] = a;
+      t[v + 1] = b;
+      t[v + 2] = old[w + 2]!;
+      t[v + 3] = old[w + 3]!;
     }
     this.slots = t;
     this.capacity = n;
