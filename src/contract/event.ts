@@ -76,25 +76,31 @@ export function closedObject<P extends t.Props, O extends t.Props = {}>(
   name: string,
   optional?: O,
 ): t.Type<t.TypeOf<t.TypeC<P>> & t.TypeOf<t.PartialC<O>>, t.OutputOf<t.TypeC<P>> & t.OutputOf<t.PartialC<O>>, unknown> {
-  const open = optional ? t.intersection([t.type(props), t.partial(optional)]) : t.intersection([t.type(props), t.partial({} as O)]);
+  // Two codecs validated in the same context (not t.intersection, whose member index would
+  // show up in every failure's path as `["0"].sequence`).
+  const required = t.type(props);
+  const partial = t.partial((optional ?? {}) as O);
   const known = [...Object.keys(props), ...Object.keys(optional ?? {})];
   const isKnown = (k: string) => Object.prototype.hasOwnProperty.call(props, k) || (optional !== undefined && Object.prototype.hasOwnProperty.call(optional, k));
-  return new t.Type(
+  type A = t.TypeOf<t.TypeC<P>> & t.TypeOf<t.PartialC<O>>;
+  type Out = t.OutputOf<t.TypeC<P>> & t.OutputOf<t.PartialC<O>>;
+  return new t.Type<A, Out, unknown>(
     name,
-    (u): u is t.TypeOf<t.TypeC<P>> & t.TypeOf<t.PartialC<O>> => open.is(u) && Object.keys(u as object).every(isKnown),
+    (u): u is A => required.is(u) && partial.is(u) && Object.keys(u as object).every(isKnown),
     (u, c) => {
-      // The intersection stands in for this type in the context, so error paths skip its member index ("0").
-      const r = open.validate(u, [...c.slice(0, -1), { ...c[c.length - 1]!, type: open }]);
+      const r = required.validate(u, c);
       if (r._tag === 'Left') return r;
+      const o = partial.validate(u, c);
+      if (o._tag === 'Left') return o;
       for (const k of Object.keys(u as object)) {
         if (!isKnown(k)) {
           const value = (u as Record<string, unknown>)[k];
           return t.failure(value, t.appendContext(c, k, t.unknown, value), `unknown field (expected ${known.join(', ')})`);
         }
       }
-      return r;
+      return t.success({ ...(o.right as object), ...(r.right as object) } as A);
     },
-    open.encode,
+    (a) => ({ ...(partial.encode(a) as object), ...(required.encode(a) as object) }) as Out,
   );
 }
 

@@ -31,15 +31,28 @@ export function fingerprintKey(): Uint32Array {
 /** fingerprint() writes its two 32-bit halves here (no allocation per event). */
 export const fp = new Uint32Array(2);
 
-/** 64-bit keyed fingerprint of `bytes` into fp[0], fp[1]; never 0:0 (the table's empty slot). */
+/**
+ * 64-bit keyed fingerprint of `bytes` into fp[0], fp[1]; never 0:0 (the table's empty slot).
+ * Two Murmur3-style lanes over 4-byte words, each seeded from the key and fed by the other.
+ */
 export function fingerprint(bytes: Uint8Array, key: Uint32Array): void {
-  let a = key[0]! ^ bytes.length;
-  let b = key[1]! ^ Math.imul(bytes.length, 0x9e3779b1);
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]!;
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul((b ^ c) + (a >>> 15), 0x5bd1e995);
+  const n = bytes.length;
+  let a = key[0]! ^ n;
+  let b = key[1]! ^ Math.imul(n, 0x9e3779b1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let x = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    x = Math.imul(x, 0xcc9e2d51);
+    x = Math.imul((x << 15) | (x >>> 17), 0x1b873593);
+    a ^= x;
+    a = (Math.imul((a << 13) | (a >>> 19), 5) + 0xe6546b64) | 0;
+    b = Math.imul(b ^ x ^ (a >>> 7), 0x85ebca6b);
   }
+  let x = 0;
+  for (let s = 0; i < n; i++, s += 8) x |= bytes[i]! << s;
+  x = Math.imul(x, 0xcc9e2d51);
+  a ^= Math.imul((x << 15) | (x >>> 17), 0x1b873593);
+  b ^= x;
   // Murmur3's finaliser on each half, each mixed with the other.
   a ^= b >>> 13;
   a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
@@ -53,53 +66,62 @@ export function fingerprint(bytes: Uint8Array, key: Uint32Array): void {
   fp[1] = b === 0 && a === 0 ? 1 : b;
 }
 
-/** Open-addressing table of (fingerprint, first sequence); a fingerprint may be held more than once. */
+/**
+ * Open-addressing table of (fingerprint, first sequence), a fingerprint possibly held more than
+ * once. One slot is four 32-bit words side by side (fingerprint high, low; sequence low, high),
+ * so a probe touches one cache line.
+ */
 export class FingerprintTable {
   // Small at first: many cursors check one line or a short range.
-  private hi = new Uint32Array(16);
-  private lo = new Uint32Array(16);
-  private seq = new Float64Array(16);
+  private slots = new Uint32Array(16 * 4);
+  private capacity = 16;
   private size = 0;
 
   /** Sequences already holding fp (the current fingerprint), then adds fp at `sequence`. */
   addAndMatch(sequence: number): number[] | undefined {
-    if ((this.size + 1) * 10 > this.hi.length * 7) this.grow();
+    if ((this.size + 1) * 10 > this.capacity * 7) this.grow();
     const a = fp[0]!;
     const b = fp[1]!;
-    const mask = this.hi.length - 1;
+    const t = this.slots;
+    const mask = this.capacity - 1;
     let i = (a ^ Math.imul(b, 0x27d4eb2d)) & mask;
     let found: number[] | undefined;
     for (;;) {
-      const h = this.hi[i]!;
-      const l = this.lo[i]!;
+      const w = i << 2;
+      const h = t[w]!;
+      const l = t[w + 1]!;
       if (h === 0 && l === 0) break;
-      if (h === a && l === b) (found ??= []).push(this.seq[i]!);
+      if (h === a && l === b) (found ??= []).push(t[w + 2]! + t[w + 3]! * 0x100000000);
       i = (i + 1) & mask;
     }
-    this.hi[i] = a;
-    this.lo[i] = b;
-    this.seq[i] = sequence;
+    const w = i << 2;
+    t[w] = a;
+    t[w + 1] = b;
+    t[w + 2] = sequence >>> 0;
+    t[w + 3] = Math.floor(sequence / 0x100000000);
     this.size++;
     return found;
   }
 
   private grow(): void {
-    const { hi, lo, seq } = this;
-    const n = hi.length * 2;
-    this.hi = new Uint32Array(n);
-    this.lo = new Uint32Array(n);
-    this.seq = new Float64Array(n);
+    const old = this.slots;
+    const n = this.capacity * 2;
+    const t = new Uint32Array(n * 4);
     const mask = n - 1;
-    for (let k = 0; k < hi.length; k++) {
-      const a = hi[k]!;
-      const b = lo[k]!;
+    for (let w = 0; w < old.length; w += 4) {
+      const a = old[w]!;
+      const b = old[w + 1]!;
       if (a === 0 && b === 0) continue;
       let i = (a ^ Math.imul(b, 0x27d4eb2d)) & mask;
-      while (this.hi[i] !== 0 || this.lo[i] !== 0) i = (i + 1) & mask;
-      this.hi[i] = a;
-      this.lo[i] = b;
-      this.seq[i] = seq[k]!;
+      while (t[i << 2] !== 0 || t[(i << 2) + 1] !== 0) i = (i + 1) & mask;
+      const v = i << 2;
+      t[v] = a;
+      t[v + 1] = b;
+      t[v + 2] = old[w + 2]!;
+      t[v + 3] = old[w + 3]!;
     }
+    this.slots = t;
+    this.capacity = n;
   }
 }
 

@@ -3,6 +3,7 @@
 // Merkle root differs) and a cut tail (fewer events than the checkpoint covers).
 
 import { readLineBatches } from '../contract/lineReader.js';
+import { fileLineAt } from './verifyFileParallel.js';
 import { verifyLineBatches, type VerifyResult } from '../verify/verifyChain.js';
 import { openCheckpoint, type Checkpoint } from '../proofs/checkpoint.js';
 import { EMPTY_ROOT, leafHash, nodeHash } from '../proofs/merkle.js';
@@ -62,7 +63,7 @@ export async function verifyFileAgainstCheckpoint(file: string, checkpointText: 
       yield batch;
     }
   }
-  const chain = await verifyLineBatches(tee());
+  const chain = await verifyLineBatches(tee(), { lineAt: fileLineAt(file) });
   if (!chain.valid) return { ...chain, checkpoint };
   if (chain.count < checkpoint.size) {
     return { valid: false, break_at: chain.count, count: chain.count, reason: `the file holds ${chain.count} events but the checkpoint of ${checkpoint.origin} covers ${checkpoint.size}: events were cut from the end`, checkpoint };

@@ -8,7 +8,8 @@ import { GENESIS_HASH } from '../contract/hash.js';
 import { parseVerifierKey, type NoteVerifier } from '../proofs/note.js';
 import { eventSignatureProblem } from '../proofs/signedEvent.js';
 import { ChainCursor } from './chainCursor.js';
-import type { VerifyResult } from './verifyChain.js';
+import { confirmSuspect, type VerifyOptions, type VerifyResult } from './verifyChain.js';
+import { fileLineAt } from './verifyFileParallel.js';
 
 /** Which events must be signed (verifySignedEvents). */
 export interface SignedEventsOptions {
@@ -25,7 +26,12 @@ export interface LineSource {
 const asVerifier = (k: string | NoteVerifier): NoteVerifier => (typeof k === 'string' ? parseVerifierKey(k) : k);
 
 /** verifySignedEvents over lines given in order from sequence 0. */
-export async function verifySignedLines(lines: AsyncIterable<string>, trusted: readonly (string | NoteVerifier)[], options: SignedEventsOptions = {}): Promise<VerifyResult> {
+export async function verifySignedLines(
+  lines: AsyncIterable<string>,
+  trusted: readonly (string | NoteVerifier)[],
+  options: SignedEventsOptions = {},
+  lineAt?: VerifyOptions['lineAt'],
+): Promise<VerifyResult> {
   const keys = trusted.map(asVerifier);
   const only = options.eventTypes === undefined ? undefined : new Set(options.eventTypes);
   const cursor = new ChainCursor(0, GENESIS_HASH);
@@ -33,6 +39,12 @@ export async function verifySignedLines(lines: AsyncIterable<string>, trusted: r
     const at = cursor.next;
     const chain = cursor.advance(line);
     if (chain !== undefined) return { valid: false, break_at: at, count: at, reason: chain };
+    const suspect = cursor.checks.suspect;
+    if (suspect !== undefined) {
+      cursor.checks.suspect = undefined;
+      const repeat = await confirmSuspect(suspect, lineAt);
+      if (repeat !== undefined) return { valid: false, break_at: at, count: at, reason: repeat };
+    }
     let problem: string | undefined;
     try {
       const event = readEventLine(line, at);
@@ -56,9 +68,13 @@ export async function verifySignedLines(lines: AsyncIterable<string>, trusted: r
  * if (!r.valid) console.error(`sequence ${r.break_at}: ${r.reason}`);
  */
 export async function verifySignedEvents(source: string | LineSource, trusted: readonly (string | NoteVerifier)[], options: SignedEventsOptions = {}): Promise<VerifyResult> {
-  if (typeof source === 'string') return verifySignedLines(readLines(source), trusted, options);
+  if (typeof source === 'string') return verifySignedLines(readLines(source), trusted, options, fileLineAt(source));
   async function* lines(): AsyncGenerator<string> {
     for await (const { line } of (source as LineSource).readLines(0)) yield line;
   }
-  return verifySignedLines(lines(), trusted, options);
+  const lineAt = async (sequence: number): Promise<string | undefined> => {
+    for await (const { line } of (source as LineSource).readLines(sequence)) return line;
+    return undefined;
+  };
+  return verifySignedLines(lines(), trusted, options, lineAt);
 }

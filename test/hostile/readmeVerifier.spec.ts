@@ -16,6 +16,10 @@ interface Vectors {
 }
 const vectors = JSON.parse(readFileSync(new URL('../../../test/vectors/canonical-vectors.json', import.meta.url), 'utf8')) as Vectors;
 const SIMPLE = (i: number) => `{"session_id":"s-${i}"}`;
+interface StreamVectors {
+  ledgers: Array<{ name: string; lines: string[]; valid: boolean; break_at: number | null; count: number }>;
+}
+const streamVectors = JSON.parse(readFileSync(new URL('../../../test/vectors/stream-vectors.json', import.meta.url), 'utf8')) as StreamVectors;
 
 describe('hostile: the README Python verifier', function () {
   this.timeout(120_000);
@@ -56,6 +60,12 @@ describe('hostile: the README Python verifier', function () {
     expect(await verdict(toFile(vectors.events.map((e) => e.line)), 'vector events')).to.deep.equal({ valid: true, break_at: null, count: 2 });
     for (const v of vectors.lines) expect(await verdict(toFile([v.line]), v.name), v.name).to.deep.equal({ valid: true, break_at: null, count: 1 });
     expect(await verdict(Buffer.alloc(0), 'empty file')).to.deep.equal({ valid: true, break_at: null, count: 0 });
+  });
+
+  it('gives the committed verdict on every stream vector (issue 13: streams, metadata, unique event ids)', async () => {
+    for (const v of streamVectors.ledgers) {
+      expect(await verdict(toFile(v.lines), v.name), v.name).to.deep.equal({ valid: v.valid, break_at: v.break_at, count: v.count });
+    }
   });
 
   it("refuses each of the vectors' rejected values as a payload, hashed as a lax reader would read it", async () => {
