@@ -7,7 +7,7 @@ import {
   LedgerCorruptionError, LedgerEventIdConflictError, LedgerNotFoundError, LedgerSequenceError, LedgerStreamConflictError, LedgerValidationError, isLedgerError,
 } from '../errors/errors.js';
 import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type AppendResult, type LedgerEvent } from '../contract/event.js';
-import { buildEventLine, parseEventLine, readEventLine } from '../contract/eventLine.js';
+import { buildEventLine, checkLine, checkLineBytes, parseEventLine, readEventLine } from '../contract/eventLine.js';
 import {
   EventTypeRegistry, type AppendInputUnion, type CodecMap, type EventUnion, type ReservedTypeCapability, type SeedCodecs,
 } from './eventTypeRegistry.js';
@@ -393,19 +393,71 @@ export class Ledger<M extends CodecMap = any> {
   // ---- index-served reads (issue 13): cost grows with the events returned -----------------
 
   /**
-   * The event an index entry names, read from the store and checked: its sequence, its hash
-   * recomputed from its content, the hash the index holds, and `matches` (what the index
-   * claimed of it). Any mismatch is LedgerCorruptionError naming the sequence.
+   * The event an index entry names, read from the store and checked (checkIndexed). One
+   * entry: for point lookups (by hash, event id, stream head).
    */
   private async readIndexed(entry: IndexEntry, matches: (e: LedgerEvent) => boolean, what: string): Promise<EventUnion<M>> {
-    const line = await this.store.readLine(entry.sequence);
-    if (line === undefined) throw new LedgerCorruptionError(entry.sequence, `the index names it for ${what}, but ${this.store.description} holds no such event`);
-    const event = this.parse(line, entry.sequence) as LedgerEvent;
-    const computed = eventHash(event, entry.sequence);
-    if (computed !== event.hash) throw new LedgerCorruptionError(entry.sequence, `stored hash ${event.hash} does not match the content's hash ${computed}`);
-    if (event.hash !== entry.hash) throw new LedgerCorruptionError(entry.sequence, `the index holds hash ${entry.hash} for ${what}, the event's hash is ${event.hash}`);
-    if (!matches(event)) throw new LedgerCorruptionError(entry.sequence, `the index names it for ${what}, but the stored event does not match`);
+    const [stored] = await this.readStoredLines([entry.sequence]);
+    return this.checkIndexed(entry, stored, matches, what);
+  }
+
+  /** The stored lines of `sequences`: one batched store call where the store has one. */
+  private async readStoredLines(sequences: readonly number[]): Promise<Array<Uint8Array | string | undefined>> {
+    if (this.store.readLineBytes) return this.store.readLineBytes(sequences);
+    const out: Array<string | undefined> = [];
+    for (const s of sequences) out.push(await this.store.readLine(s));
+    return out;
+  }
+
+  /**
+   * An event an index names, checked from its stored line: the line is an event (the contract's
+   * line check, which on a canonical line hashes its bytes as they are: no parse and
+   * re-serialisation), of the entry's sequence, whose hash its content gives, equal to the hash
+   * the index holds, and `matches` (what the index claimed of it). Any mismatch is
+   * LedgerCorruptionError naming the sequence.
+   */
+  private checkIndexed(entry: IndexEntry, stored: Uint8Array | string | undefined, matches: (e: LedgerEvent) => boolean, what: string): EventUnion<M> {
+    const { sequence } = entry;
+    if (stored === undefined) throw new LedgerCorruptionError(sequence, `the index names it for ${what}, but ${this.store.description} holds no such event`);
+    const facts = { exact: false };
+    const c = typeof stored === 'string' ? checkLine(stored, facts) : checkLineBytes(Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength), facts);
+    if (!c.ok) throw new LedgerCorruptionError(sequence, `the stored line is not an event: ${c.reason}`);
+    if (c.sequence !== sequence) throw new LedgerCorruptionError(sequence, `stored event carries sequence ${c.sequence}`);
+    if (c.computed !== c.hash) throw new LedgerCorruptionError(sequence, `stored hash ${c.hash} does not match the content's hash ${c.computed}`);
+    if (c.hash !== entry.hash) throw new LedgerCorruptionError(sequence, `the index holds hash ${entry.hash} for ${what}, the event's hash is ${c.hash}`);
+    // The check proved the bytes valid UTF-8; `exact`: canonical with safe integers, so JSON.parse reads it exactly.
+    const line = typeof stored === 'string' ? stored : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).toString('utf8');
+    const event = facts.exact ? (JSON.parse(line) as LedgerEvent) : readEventLine(line, sequence);
+    if (!matches(event)) throw new LedgerCorruptionError(sequence, `the index names it for ${what}, but the stored event does not match`);
     return event as EventUnion<M>;
+  }
+
+  /**
+   * The events `entries` name, read in pages (one store call per page: the directory store reads
+   * a page's lines in a few reads) and checked; `accept` checks each entry as it comes from the
+   * index (order, range) before any read. Pages grow from small, so a caller that wants only the
+   * first events does not wait for a large read; at most `limit` entries are taken.
+   */
+  private async *readIndexedPages<T extends IndexEntry>(
+    entries: AsyncIterable<T>, limit: number | undefined, accept: (entry: T) => void,
+    matches: (e: LedgerEvent, entry: T) => boolean, what: (entry: T) => string,
+  ): AsyncGenerator<EventUnion<M>> {
+    let left = limit ?? Infinity;
+    let size = 16;
+    let page: T[] = [];
+    const flush = async function* (this: Ledger<M>): AsyncGenerator<EventUnion<M>> {
+      const stored = await this.readStoredLines(page.map((e) => e.sequence));
+      for (let i = 0; i < page.length; i++) yield this.checkIndexed(page[i]!, stored[i], (e) => matches(e, page[i]!), what(page[i]!));
+      page = [];
+      size = Math.min(size * 2, 256);
+    };
+    for await (const entry of entries) {
+      accept(entry);
+      page.push(entry);
+      if (--left <= 0) break;
+      if (page.length >= size) yield* flush.call(this);
+    }
+    if (page.length > 0) yield* flush.call(this);
   }
 
   /**
@@ -422,19 +474,22 @@ export class Ledger<M extends CodecMap = any> {
     if (r.limit === 0) return;
     const backward = r.direction === 'backward';
     let previous: number | undefined;
-    let n = 0;
-    for await (const entry of this.store.index.streamEntries(streamId, r)) {
-      const v = entry.stream_version;
-      // The index must give consecutive versions inside the range: a gap is a lost entry.
-      const inRange = (r.from === undefined || (backward ? v <= r.from : v >= r.from)) && (r.to === undefined || (backward ? v >= r.to : v <= r.to));
-      const next = previous === undefined || v === (backward ? previous - 1 : previous + 1);
-      if (!inRange || !next || (previous === undefined && !backward && v !== (r.from ?? 0))) {
-        throw new LedgerCorruptionError(entry.sequence, `the stream index of ${JSON.stringify(streamId)} gives version ${v} ${previous === undefined ? 'first' : `after ${previous}`}`);
-      }
-      yield await this.readIndexed(entry, (e) => e.stream_id === streamId && e.stream_version === v, `stream ${JSON.stringify(streamId)} version ${v}`);
-      previous = v;
-      if (r.limit !== undefined && ++n >= r.limit) return;
-    }
+    yield* this.readIndexedPages(
+      this.store.index.streamEntries(streamId, r),
+      r.limit,
+      (entry) => {
+        const v = entry.stream_version;
+        // The index must give consecutive versions inside the range: a gap is a lost entry.
+        const inRange = (r.from === undefined || (backward ? v <= r.from : v >= r.from)) && (r.to === undefined || (backward ? v >= r.to : v <= r.to));
+        const next = previous === undefined || v === (backward ? previous - 1 : previous + 1);
+        if (!inRange || !next || (previous === undefined && !backward && v !== (r.from ?? 0))) {
+          throw new LedgerCorruptionError(entry.sequence, `the stream index of ${JSON.stringify(streamId)} gives version ${v} ${previous === undefined ? 'first' : `after ${previous}`}`);
+        }
+        previous = v;
+      },
+      (e, entry) => e.stream_id === streamId && e.stream_version === entry.stream_version,
+      (entry) => `stream ${JSON.stringify(streamId)} version ${entry.stream_version}`,
+    );
   }
 
   /** The stream's newest event (its version, sequence and hash), checked against the store; undefined if no event carries `streamId`. */
@@ -496,15 +551,18 @@ export class Ledger<M extends CodecMap = any> {
     if (q.limit === 0) return;
     const backward = q.direction === 'backward';
     let previous: number | undefined;
-    let n = 0;
-    for await (const entry of this.store.index.query(q)) {
-      if (previous !== undefined && (backward ? entry.sequence >= previous : entry.sequence <= previous)) {
-        throw new LedgerCorruptionError(entry.sequence, `the query index gives sequence ${entry.sequence} after ${previous}`);
-      }
-      yield await this.readIndexed(entry, (e) => matchesQuery(e, q), 'a query');
-      previous = entry.sequence;
-      if (q.limit !== undefined && ++n >= q.limit) return;
-    }
+    yield* this.readIndexedPages(
+      this.store.index.query(q),
+      q.limit,
+      (entry) => {
+        if (previous !== undefined && (backward ? entry.sequence >= previous : entry.sequence <= previous)) {
+          throw new LedgerCorruptionError(entry.sequence, `the query index gives sequence ${entry.sequence} after ${previous}`);
+        }
+        previous = entry.sequence;
+      },
+      (e) => matchesQuery(e, q),
+      () => 'a query',
+    );
   }
 
   /**

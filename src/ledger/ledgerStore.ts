@@ -140,6 +140,15 @@ export interface LedgerStore {
   readLine(sequence: number): Promise<string | undefined>;
 
   /**
+   * Optional: the stored bytes of the lines of `sequences` (no newline), in the order given,
+   * undefined where the store holds none; not checked (the ledger checks every line). For
+   * index-served reads, whose events are scattered: a store that can batch its reads (the
+   * directory store: one read per run of nearby lines) implements it; without it the ledger
+   * calls readLine per event.
+   */
+  readLineBytes?(sequences: readonly number[]): Promise<Array<Uint8Array | undefined>>;
+
+  /**
    * Lines from `from` to `to` inclusive (to the tip if omitted), in order, streamed in pages
    * so memory stays flat. Stops at the tip as it was when iteration started.
    */

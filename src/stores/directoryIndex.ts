@@ -114,8 +114,12 @@ export function rowOfLine(bytes: Buffer, sequence: number, offset: number): Inde
   };
 }
 
-/** The sequence a line claims (cheap path for canonical base events), or undefined. */
-function sequenceOf(bytes: Buffer): number | undefined {
+/**
+ * The sequence a line claims (the verification fast path's scan, else a lenient parse), or
+ * undefined: only to steer or check a position, never to judge the line (the verifier does).
+ * Shared by the store's reads and the index's offset checks.
+ */
+export function lineSequence(bytes: Buffer): number | undefined {
   const fast = scanCanonicalEventBytes(bytes);
   if (fast) return fast.sequence;
   try {
@@ -125,6 +129,23 @@ function sequenceOf(bytes: Buffer): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * The hash, event id and stream fields a stored line holds, as rowOfLine would read them: from
+ * the fast path's one scan when the line is canonical (no decode, no JSON.parse: this is on the
+ * append path, for the stream head), else from rowOfLine.
+ */
+function identityOfLine(bytes: Buffer): Pick<IndexRow, 'hash' | 'event_id' | 'stream_id' | 'stream_version'> {
+  const c = scanCanonicalEventBytes(bytes);
+  const id = c && bytes.subarray(c.idFrom, c.idTo);
+  // A canonical string id is its text in quotes; any other id (an escape inside, not a string) is left to the parse.
+  if (c && id![0] === QUOTE && id!.indexOf(BACKSLASH) < 0) {
+    return { hash: c.hash, event_id: id!.toString('utf8', 1, id!.length - 1), stream_id: c.stream_id ?? null, stream_version: c.stream_version ?? null };
+  }
+  return rowOfLine(bytes, 0, 0);
+}
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 /** The smallest string greater than every string starting with `prefix` (undefined: none). */
 export function prefixUpperBound(prefix: string): string | undefined {
@@ -298,7 +319,7 @@ export class DirectoryIndex implements LedgerIndex {
     // (a line cut out) positions and claims differ, and naming that is the verifier's job.
     const bytes = await this.lineAt(row, end);
     if (!bytes) return false;
-    const r = rowOfLine(bytes, row.sequence, row.offset);
+    const r = identityOfLine(bytes);
     return r.hash === row.hash && r.event_id === row.event_id;
   }
 
@@ -325,6 +346,18 @@ export class DirectoryIndex implements LedgerIndex {
     if (r) return r;
     const t = this.tailRows;
     return t.length > 0 && sequence >= t[0]!.sequence ? t[sequence - t[0]!.sequence] : undefined;
+  }
+
+  /** The rows of `sequences`, in the order given (one sync for all: a page of an index-served read). */
+  async rows(sequences: readonly number[]): Promise<Array<IndexRow | undefined>> {
+    await this.sync();
+    const get = this.db && this.stmt(`SELECT ${COLUMNS} FROM events WHERE sequence = ?`);
+    const t = this.tailRows;
+    return sequences.map((sequence) => {
+      const r = get?.get(sequence) as IndexRow | undefined;
+      if (r) return r;
+      return t.length > 0 && sequence >= t[0]!.sequence ? t[sequence - t[0]!.sequence] : undefined;
+    });
   }
 
   private lastRow(db: Db): IndexRow | undefined {
@@ -454,7 +487,7 @@ export class DirectoryIndex implements LedgerIndex {
     const { end } = await this.view.current();
     const bytes = await this.lineAt(row, end);
     if (!bytes) return false;
-    const r = rowOfLine(bytes, row.sequence, row.offset);
+    const r = identityOfLine(bytes);
     return (
       r.hash === row.hash && r.event_id === row.event_id &&
       r.stream_id === row.stream_id && r.stream_version === row.stream_version

@@ -14,7 +14,7 @@ import { checkLine, checkLineBytes, type LineCheck } from '../contract/eventLine
 import { fsyncDirectory } from './fsyncDirectory.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import type { AppendRecord, LedgerIndex, LedgerStore, MerkleLog, StoredLine, Tip } from '../ledger/ledgerStore.js';
-import { DirectoryIndex, type LedgerFileView } from './directoryIndex.js';
+import { DirectoryIndex, lineSequence, type IndexRow, type LedgerFileView } from './directoryIndex.js';
 import { decodeLine, readLineBatches, readLines } from '../contract/lineReader.js';
 import { WriterLock } from './writerLock.js';
 import { openDirectoryMerkleLog } from './merkleLog.js';
@@ -23,6 +23,9 @@ import { verifyLineBatches, verifyLines } from '../verify/verifyChain.js';
 export const LEDGER_FILE = 'ledger.jsonl';
 export const LOCK_FILE = 'ledger.lock';
 const NEWLINE = 0x0a;
+/** readLineBytes: lines at most this far apart are read in one run, of at most RUN_MAX bytes. */
+const RUN_GAP = 16 * 1024;
+const RUN_MAX = 1024 * 1024;
 const EMPTY_TIP: Tip = { sequence_number: -1, hash: GENESIS_HASH };
 
 /** How a directory store is opened (for writing, the default, or read-only). */
@@ -92,18 +95,6 @@ async function readTail(fh: FileHandle, file: string): Promise<Tail> {
     throw new LedgerCorruptionError(r.break_at ?? r.count, `${file}: ${what}${r.reason ? `; verification: ${r.reason}` : ''}`);
   }
   return { tip: { sequence_number: check.sequence, hash: check.hash }, end, tornBytes: size - end };
-}
-
-/** The sequence a line claims, read only to steer or check a position (the verifier judges the line). */
-function lineSequence(bytes: Buffer): number | undefined {
-  const fast = scanCanonicalEventBytes(bytes);
-  if (fast) return fast.sequence;
-  try {
-    const s = (JSON.parse(bytes.toString('utf8')) as { sequence?: unknown }).sequence;
-    return Number.isSafeInteger(s) ? (s as number) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Offset of the last newline before `pos`, or -1: scans backwards in chunks. */
@@ -386,6 +377,56 @@ export class DirectoryStore implements LedgerStore {
     return at && decodeLine(at.bytes, sequence);
   }
 
+  /**
+   * The bytes of the lines of `sequences` (index-served reads): their index rows, sorted by
+   * offset and grouped into runs of nearby lines, each run one read; a line is taken from a run
+   * only if the row frames one whole line claiming its sequence, otherwise (no row, a stale or
+   * tampered row) the binary search over the file decides, as for readLine.
+   */
+  async readLineBytes(sequences: readonly number[]): Promise<Array<Uint8Array | undefined>> {
+    const { tip, end } = this.lock ? this.tail : await readTail(this.fh, this.file);
+    const out = new Array<Uint8Array | undefined>(sequences.length).fill(undefined);
+    const valid = (s: number) => Number.isSafeInteger(s) && s >= 0 && s <= tip.sequence_number;
+    let rows: Array<IndexRow | undefined> = [];
+    try {
+      rows = await this.idx.rows(sequences);
+    } catch {
+      /* the index is an accelerator here: the file search below is the answer */
+    }
+    const framed = (r: IndexRow | undefined): r is IndexRow =>
+      r !== undefined && Number.isSafeInteger(r.offset) && Number.isSafeInteger(r.length) && r.offset >= 0 && r.length >= 0 && r.offset + r.length + 1 <= end;
+    const order = sequences.map((_, i) => i).filter((i) => valid(sequences[i]!) && framed(rows[i])).sort((a, b) => rows[a]!.offset - rows[b]!.offset);
+    for (let k = 0; k < order.length; ) {
+      // A run: from the byte before its first line (the newline that must precede it) to the
+      // newline after its last; lines closer than RUN_GAP join it, up to RUN_MAX bytes.
+      const first = rows[order[k]!]!;
+      const from = first.offset === 0 ? 0 : first.offset - 1;
+      let to = first.offset + first.length + 1;
+      let j = k + 1;
+      for (; j < order.length; j++) {
+        const r = rows[order[j]!]!;
+        const stop = r.offset + r.length + 1;
+        if (r.offset - to > RUN_GAP || stop - from > RUN_MAX) break;
+        to = Math.max(to, stop);
+      }
+      const buf = Buffer.allocUnsafe(to - from);
+      const { bytesRead } = await this.fh.read(buf, 0, buf.length, from);
+      for (; k < j; k++) {
+        const i = order[k]!;
+        const r = rows[i]!;
+        const a = r.offset - from;
+        const b = a + r.length;
+        if (b >= bytesRead || buf[b] !== NEWLINE || (r.offset > 0 && buf[a - 1] !== NEWLINE)) continue;
+        const bytes = buf.subarray(a, b);
+        if (bytes.indexOf(NEWLINE) < 0 && lineSequence(bytes) === sequences[i]) out[i] = bytes;
+      }
+    }
+    for (let i = 0; i < sequences.length; i++) {
+      if (out[i] === undefined && valid(sequences[i]!)) out[i] = (await this.findLine(sequences[i]!, end))?.bytes;
+    }
+    return out;
+  }
+
   async *scanLines(from: number, to?: number): AsyncIterable<StoredLine> {
     const { tip, end } = this.lock ? this.tail : await readTail(this.fh, this.file);
     const last = Math.min(to ?? tip.sequence_number, tip.sequence_number);
@@ -424,15 +465,8 @@ export class DirectoryStore implements LedgerStore {
       }
       // Only to steer the search: a damaged line elsewhere must not stop a read here. The line
       // found is then decoded strictly and read strictly (its sequence checked) by the caller.
-      let seq = scanCanonicalEventBytes(at.bytes)?.sequence;
-      if (seq === undefined) {
-        try {
-          seq = (JSON.parse(at.bytes.toString('utf8')) as { sequence?: unknown }).sequence as number;
-        } catch {
-          throw new LedgerCorruptionError(sequence, `${this.file}: unreadable line at byte ${at.start} while locating sequence ${sequence}`);
-        }
-      }
-      if (typeof seq !== 'number') throw new LedgerCorruptionError(sequence, `${this.file}: line at byte ${at.start} has no sequence`);
+      const seq = lineSequence(at.bytes);
+      if (seq === undefined) throw new LedgerCorruptionError(sequence, `${this.file}: line at byte ${at.start} has no readable sequence (while locating sequence ${sequence})`);
       if (seq === sequence) return at;
       if (seq < sequence) lo = at.next;
       else hi = mid;
