@@ -695,6 +695,8 @@ export class Ledger<M extends CodecMap = any> {
         start,
         previousHash,
         expectTip: last === tip.sequence_number ? tip : undefined,
+        // An event_id fingerprint match is confirmed on the stored lines, not taken as a repeat.
+        lineAt: (sequence) => store.readLine(sequence),
       }).then((r) =>
         r.valid && r.count !== last - start + 1
           ? { valid: false, break_at: start + r.count, count: r.count, reason: `sequence ${start + r.count} is missing` }

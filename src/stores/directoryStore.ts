@@ -90,11 +90,28 @@ async function readTail(fh: FileHandle, file: string): Promise<Tail> {
   if (!check.ok || check.computed !== check.hash) {
     // Name the sequence that verification of the file names (the line's own sequence field may
     // be the damaged part): a full pass, only on this error path.
-    const r = await verifyLineBatches(readLineBatches(fh, 0, end));
+    const r = await verifyLineBatches(readLineBatches(fh, 0, end), { lineAt: lineAtPosition(fh, end) });
     const what = check.ok ? `the last event's stored hash does not match its content` : `the last complete line is not a valid event (${check.reason})`;
     throw new LedgerCorruptionError(r.break_at ?? r.count, `${file}: ${what}${r.reason ? `; verification: ${r.reason}` : ''}`);
   }
   return { tip: { sequence_number: check.sequence, hash: check.hash }, end, tornBytes: size - end };
+}
+
+/**
+ * The line at a position of the file (the verifier's sequence when it reads from byte 0), for
+ * verifyLines' exact confirmation of an event_id fingerprint match. A scan from the start: it
+ * runs only on a match, on an error path, where the file may be too damaged for the index or
+ * the binary search.
+ */
+function lineAtPosition(fh: FileHandle, end: number): (position: number) => Promise<Uint8Array | undefined> {
+  return async (position) => {
+    let i = 0;
+    for await (const batch of readLineBatches(fh, 0, end)) {
+      if (position < i + batch.length) return Uint8Array.from(batch[position - i]!);
+      i += batch.length;
+    }
+    return undefined;
+  };
 }
 
 /** Offset of the last newline before `pos`, or -1: scans backwards in chunks. */
@@ -152,7 +169,7 @@ async function checkTailLinks(fh: FileHandle, file: string, tail: Tail): Promise
   }
   if (problem === undefined) return;
   // Name the sequence that verification of the file names: a full pass, on this error path only.
-  const r = await verifyLines(readLines(fh, 0, tail.end));
+  const r = await verifyLines(readLines(fh, 0, tail.end), { lineAt: lineAtPosition(fh, tail.end) });
   const at = r.break_at ?? (last.ok ? last.sequence : r.count);
   throw new LedgerCorruptionError(at, `${file}: ${problem}; a fork or damage at the tail is never built upon${r.reason ? `; verification: ${r.reason}` : ''}`);
 }
