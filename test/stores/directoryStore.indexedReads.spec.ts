@@ -4,7 +4,7 @@
 // verifyChain and the store's own verification confirm an event_id fingerprint match on the
 // stored lines (lineAt) instead of reporting it unconfirmed.
 import { expect } from 'chai';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DirectoryStore } from '../../src/stores/directoryStore.js';
@@ -177,5 +177,66 @@ describe('verification confirms an event_id fingerprint match on the stored line
     expect(error).to.satisfy((e: unknown) => e instanceof LedgerCorruptionError || e instanceof LedgerConnectionError);
     expect((error as Error).message).to.match(/repeats: sequence 1 holds it first/);
     expect((error as Error).message).to.not.match(/no re-read/);
+  });
+});
+
+describe('DirectoryStore index upkeep after the performance pass', function () {
+  this.timeout(60_000);
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir('fmwk-ledger-upkeep-')));
+  afterEach(() => t.remove());
+
+  it('more of the file unindexed than indexed: the writer rebuilds instead of catching up, with the same answers', async () => {
+    const lines = writeLedger(t.dir, 3000, 3);
+    // Index only the first 1000 lines, then put the rest back behind the index's back.
+    writeFileSync(join(t.dir, 'ledger.jsonl'), `${lines.slice(0, 1000).join('\n')}\n`);
+    await (await DirectoryStore.open(t.dir)).close();
+    const before = statSync(join(t.dir, INDEX_FILE)).ino;
+    appendFileSync(join(t.dir, 'ledger.jsonl'), `${lines.slice(1000).join('\n')}\n`);
+    const ledger = await Ledger.open(await DirectoryStore.open(t.dir));
+    try {
+      expect(statSync(join(t.dir, INDEX_FILE)).ino).to.not.equal(before); // a new file renamed in
+      expect((await collect(ledger.readStream('s'))).map((e) => e.stream_version)).to.deep.equal([...Array(1000).keys()]);
+      expect(await collect(ledger.query({ event_type: 'rare' }))).to.have.length(429);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('a little behind: caught up in place (the same file), every row present', async () => {
+    const lines = writeLedger(t.dir, 3000, 3);
+    writeFileSync(join(t.dir, 'ledger.jsonl'), `${lines.slice(0, 2500).join('\n')}\n`);
+    await (await DirectoryStore.open(t.dir)).close();
+    const before = statSync(join(t.dir, INDEX_FILE)).ino;
+    appendFileSync(join(t.dir, 'ledger.jsonl'), `${lines.slice(2500).join('\n')}\n`);
+    const ledger = await Ledger.open(await DirectoryStore.open(t.dir));
+    try {
+      expect(statSync(join(t.dir, INDEX_FILE)).ino).to.equal(before);
+      expect((await collect(ledger.readStream('s', { from: 990 }))).map((e) => e.sequence)).to.deep.equal([2970, 2973, 2976, 2979, 2982, 2985, 2988, 2991, 2994, 2997]);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  // Attack: the stream head is confirmed by a streamHead lookup, then its row is rewritten in
+  // index.sqlite (its version raised) before the next append. The confirmation is of the row as
+  // it was: the changed row is checked again, found false, the index rebuilt, and the append
+  // lands at the true next version.
+  it('a head row rewritten after it was confirmed is checked again: the append takes the true next version', async () => {
+    writeLedger(t.dir, 30, 3); // stream "s": versions 0..9
+    const ledger = await Ledger.open(await DirectoryStore.open(t.dir));
+    try {
+      expect((await ledger.streamHead('s'))!.version).to.equal(9);
+      const db = new Database(join(t.dir, INDEX_FILE));
+      db.exec(`UPDATE events SET stream_version = 12 WHERE stream_id = 's' AND stream_version = 9`);
+      db.close();
+      const input = { event_type: 'session_start', schema_version: '1.0.0', provenance: { framework_id: 'FMWK-T', pack_id: 'PC-T', actor: 'system' }, payload: { session_id: 'x' }, stream_id: 's' } as const;
+      const r = await ledger.append(input as never);
+      expect(r.stream_version).to.equal(10);
+      expect((await collect(ledger.readStream('s'))).map((e) => e.stream_version)).to.deep.equal([...Array(11).keys()]);
+      expect((await ledger.verifyChain()).valid).to.equal(true);
+    } finally {
+      await ledger.close();
+    }
   });
 });
