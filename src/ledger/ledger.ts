@@ -452,7 +452,13 @@ export class Ledger<M extends CodecMap = any> {
       size = Math.min(size * 2, 256);
     };
     for await (const entry of entries) {
-      accept(entry);
+      try {
+        accept(entry);
+      } catch (e) {
+        // The events before a bad entry are delivered first, as when each was read on its own.
+        yield* flush.call(this);
+        throw e;
+      }
       page.push(entry);
       if (--left <= 0) break;
       if (page.length >= size) yield* flush.call(this);

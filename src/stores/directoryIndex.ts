@@ -82,6 +82,9 @@ const COLUMNS = 'sequence, hash, event_id, event_type, actor, framework_id, time
 const INSERT = `INSERT INTO events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 /** Rebuild and catch-up commit once per this many rows: each commit rewrites the pages it touched. */
 const ROWS_PER_TRANSACTION = 32_768;
+/** The writer's appended rows are committed at most this many at a time, and within PENDING_MS. */
+const PENDING_MAX = 256;
+const PENDING_MS = 20;
 const valuesOf = (r: IndexRow): unknown[] => [r.sequence, r.hash, r.event_id, r.event_type, r.actor, r.framework_id, r.timestamp, r.stream_id, r.stream_version, r.offset, r.length];
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -220,6 +223,17 @@ export class DirectoryIndex implements LedgerIndex {
    * append's check ends: it never outlives one append.
    */
   private confirmed: IndexRow | undefined;
+  /**
+   * Writer: rows of lines already durable, not yet in the database. An insert is a commit (a WAL
+   * write of every page it touched): rows go in together, PENDING_MAX at a time, or at the next
+   * lookup that needs the database, a short timer, or close. The append path's own lookups (the
+   * event-id and stream-head checks) consult them first. A crash loses only rows whose lines the
+   * next writer catches up, as before.
+   */
+  private pending: IndexRow[] = [];
+  private pendingIds = new Map<string, IndexRow>();
+  private pendingHeads = new Map<string, IndexRow>();
+  private flushTimer: NodeJS.Timeout | undefined;
   /** Reader: the inode of index.sqlite last opened and checked (a writer's rebuild renames a new one in). */
   private checkedIno: number | undefined;
 
@@ -457,6 +471,7 @@ export class DirectoryIndex implements LedgerIndex {
 
   /** Writer: indexes the lines past the database's last row. */
   private async catchUp(): Promise<void> {
+    this.dropPending(); // their lines are past the last row: indexed below
     const db = this.db!;
     const { end } = await this.view.current();
     await this.insertLinesAfter(db, this.lastRow(db), end);
@@ -464,8 +479,9 @@ export class DirectoryIndex implements LedgerIndex {
   }
 
   /** Reader: the rows past the database's last row, refreshed from the file's new lines. */
-  private async sync(): Promise<void> {
+  private async sync(flush = true): Promise<void> {
     if (!this.readOnly) {
+      if (flush) this.flush();
       if (this.behind) await this.catchUp();
       this.bound = { tip: (await this.view.current()).tip.sequence_number, split: Number.MAX_SAFE_INTEGER };
       return;
@@ -520,11 +536,11 @@ export class DirectoryIndex implements LedgerIndex {
 
   private async findConflict(record: AppendRecord): Promise<{ error: Error; row?: IndexRow } | undefined> {
     const db = this.db!;
-    const held = this.stmt(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`).get(record.event_id) as IndexRow | undefined;
+    const held = this.pendingIds.get(record.event_id) ?? (this.stmt(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`).get(record.event_id) as IndexRow | undefined);
     if (held) return { row: held, error: new LedgerEventIdConflictError(record.event_id, held.sequence, 'the ledger already holds this event id; nothing was written') };
     const { stream_id, stream_version } = record.fields;
     if (stream_id === undefined) return undefined;
-    const head = this.stmt(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`).get(stream_id) as IndexRow | undefined;
+    const head = this.headRow(stream_id);
     const actual = head?.stream_version ?? -1;
     const expected = (stream_version ?? 0) - 1;
     if (actual !== expected) return { row: head, error: new LedgerStreamConflictError(stream_id, expected, actual) };
@@ -547,15 +563,43 @@ export class DirectoryIndex implements LedgerIndex {
 
   /** Writer, after the line is durable: its row. A failure leaves the index behind, caught up before its next use. */
   recordAppended(record: AppendRecord, offset: number, length: number): void {
+    const f = record.fields;
+    const row: IndexRow = {
+      sequence: record.sequence, hash: record.hash, event_id: record.event_id, event_type: f.event_type, actor: f.actor,
+      framework_id: f.framework_id, timestamp: f.timestamp, stream_id: f.stream_id ?? null,
+      stream_version: f.stream_id === undefined ? null : (f.stream_version ?? null), offset, length,
+    };
+    this.pending.push(row);
+    this.pendingIds.set(row.event_id!, row);
+    if (row.stream_id !== null) this.pendingHeads.set(row.stream_id, row);
+    if (this.pending.length >= PENDING_MAX) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), PENDING_MS).unref();
+  }
+
+  /** Writer: the pending rows into the database, one transaction. A failure leaves the index behind, caught up before its next use. */
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    this.dropPending();
+    if (!this.db) return;
     try {
-      const f = record.fields;
-      this.stmt(INSERT).run(
-        record.sequence, record.hash, record.event_id, f.event_type, f.actor, f.framework_id, f.timestamp,
-        f.stream_id ?? null, f.stream_id === undefined ? null : (f.stream_version ?? null), offset, length,
-      );
+      this.insertRows(this.db, rows);
     } catch {
       this.behind = true;
     }
+  }
+
+  private dropPending(): void {
+    this.pending = [];
+    this.pendingIds.clear();
+    this.pendingHeads.clear();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+  }
+
+  /** Writer: the stream's newest row, pending or in the database. */
+  private headRow(streamId: string): IndexRow | undefined {
+    return this.pendingHeads.get(streamId) ?? (this.db && (this.stmt(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`).get(streamId) as IndexRow | undefined));
   }
 
   /**
@@ -563,8 +607,8 @@ export class DirectoryIndex implements LedgerIndex {
    * id and stream fields. A row that does not is tampering: a writer rebuilds the index and asks
    * again; a reader refuses (it never writes the index).
    */
-  private async checkedLookup(find: () => IndexRow | undefined): Promise<IndexRow | undefined> {
-    await this.sync();
+  private async checkedLookup(find: () => IndexRow | undefined, flush = true): Promise<IndexRow | undefined> {
+    await this.sync(flush);
     for (let attempt = 0; ; attempt++) {
       const row = find();
       if (!row || (await this.rowDescribes(row))) return row;
@@ -581,10 +625,13 @@ export class DirectoryIndex implements LedgerIndex {
   }
 
   async streamHead(streamId: string): Promise<StreamHead | undefined> {
+    // On the append path (the ledger asks before every stream append): the writer's pending rows
+    // answer without a commit; a reader's tail rows are newer than its database.
     const r = await this.checkedLookup(() => {
+      if (!this.readOnly) return this.headRow(streamId);
       for (let i = this.tailRows.length - 1; i >= 0; i--) if (this.tailRows[i]!.stream_id === streamId) return this.tailRows[i];
       return this.db && (this.stmt(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`).get(streamId) as IndexRow | undefined);
-    });
+    }, false);
     return r && { stream_id: streamId, version: r.stream_version!, sequence: r.sequence, hash: r.hash ?? '' };
   }
 
@@ -670,6 +717,7 @@ export class DirectoryIndex implements LedgerIndex {
    */
   async rebuild(): Promise<number> {
     if (this.readOnly) throw new LedgerConnectionError(`${this.path}: the store is open read-only; rebuild the index from a writer`);
+    this.dropPending(); // the lines are the source: the rebuild indexes them all
     await this.checkPaths();
     this.db?.close();
     this.db = undefined;
@@ -713,6 +761,7 @@ export class DirectoryIndex implements LedgerIndex {
   }
 
   close(): void {
+    this.flush();
     this.db?.close();
     this.db = undefined;
   }

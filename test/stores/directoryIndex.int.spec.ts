@@ -26,9 +26,11 @@ describe('DirectoryStore indexes across processes', function () {
     const child = startChild(process.execPath, [script('indexChild'), 'append', dir, id, 's', '0', 's', '1'], { env: { ...process.env, FMWK_LEDGER_TEST_KILL_AFTER_SYNC: '5' } });
     expect(await child.exited).to.equal('SIGKILL');
     expect(child.lines).to.deep.equal(['ack 0', 'ack 1', 'ack 2', 'ack 3']); // the 5th never acknowledged
-    // The line is in the file, its row is not.
+    // The line is in the file, its row is not (nor, maybe, the rows of the acknowledged appends
+    // before it: a writer commits its rows in groups; the lines are the truth either way).
     const db = new Database(join(dir, INDEX_FILE), { readonly: true });
-    expect((db.prepare('SELECT max(sequence) AS m FROM events').get() as { m: number }).m).to.equal(3);
+    const m = (db.prepare('SELECT max(sequence) AS m FROM events').get() as { m: number | null }).m;
+    expect(m === null || m < 4, `rows up to ${m}`).to.equal(true);
     db.close();
     const store = await DirectoryStore.open(dir);
     try {

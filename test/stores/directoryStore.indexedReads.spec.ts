@@ -11,8 +11,8 @@ import { DirectoryStore } from '../../src/stores/directoryStore.js';
 import { INDEX_FILE } from '../../src/stores/directoryIndex.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { GENESIS_HASH } from '../../src/contract/hash.js';
-import { LedgerCorruptionError, LedgerConnectionError } from '../../src/errors/errors.js';
-import { buildRecord, collect, type RecordSpec } from '../support/indexRecords.js';
+import { LedgerCorruptionError, LedgerConnectionError, LedgerEventIdConflictError, LedgerStreamConflictError } from '../../src/errors/errors.js';
+import { appendSpec, buildRecord, collect, type RecordSpec } from '../support/indexRecords.js';
 import { tempDir } from '../support/tempDir.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -238,5 +238,53 @@ describe('DirectoryStore index upkeep after the performance pass', function () {
     } finally {
       await ledger.close();
     }
+  });
+});
+
+describe('DirectoryStore rows committed in groups (pending rows)', function () {
+  this.timeout(60_000);
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir('fmwk-ledger-pending-')));
+  afterEach(() => t.remove());
+
+  const rowsInFile = (): number => {
+    const db = new Database(join(t.dir, INDEX_FILE), { readonly: true });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+
+  // Abuse: a producer retries an event id, or a second writer path reuses a stream version,
+  // while the first append's row is not yet committed: the checks see pending rows too.
+  it('a held event id and a taken stream version are refused while their rows are pending', async () => {
+    const store = await DirectoryStore.open(t.dir);
+    try {
+      const first = await appendSpec(store, { stream_id: 'p', stream_version: 0 });
+      await appendSpec(store, { stream_id: 'p', stream_version: 1 });
+      const dup = await appendSpec(store, { event_id: first.event_id }).then(() => undefined, (e: unknown) => e);
+      expect(dup).to.be.instanceOf(LedgerEventIdConflictError).and.include({ sequence: 0 });
+      const stale = await appendSpec(store, { stream_id: 'p', stream_version: 1 }).then(() => undefined, (e: unknown) => e);
+      expect(stale).to.be.instanceOf(LedgerStreamConflictError);
+      expect((await store.index.streamHead('p'))?.version).to.equal(1);
+      await appendSpec(store, { stream_id: 'p', stream_version: 2 });
+      expect((await store.tip()).sequence_number).to.equal(2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('pending rows reach index.sqlite within the timer, at a lookup, and at close', async () => {
+    const store = await DirectoryStore.open(t.dir);
+    await appendSpec(store, {});
+    await new Promise((r) => setTimeout(r, 200));
+    expect(rowsInFile()).to.equal(1);
+    await appendSpec(store, {});
+    await collect(store.index.query({})); // a lookup that needs the database commits first
+    expect(rowsInFile()).to.equal(2);
+    await appendSpec(store, {});
+    await store.close();
+    expect(rowsInFile()).to.equal(3);
   });
 });
