@@ -85,6 +85,7 @@ const ROWS_PER_TRANSACTION = 32_768;
 /** The writer's appended rows are committed at most this many at a time, and within PENDING_MS. */
 const PENDING_MAX = 256;
 const PENDING_MS = 20;
+const HEADS_MAX = 10_000;
 const valuesOf = (r: IndexRow): unknown[] => [r.sequence, r.hash, r.event_id, r.event_type, r.actor, r.framework_id, r.timestamp, r.stream_id, r.stream_version, r.offset, r.length];
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -232,7 +233,12 @@ export class DirectoryIndex implements LedgerIndex {
    */
   private pending: IndexRow[] = [];
   private pendingIds = new Map<string, IndexRow>();
-  private pendingHeads = new Map<string, IndexRow>();
+  /**
+   * Writer: the head row of each stream this writer appended to (at most HEADS_MAX, oldest
+   * dropped), kept across commits: a stream append then asks the database nothing about its
+   * stream. Cleared when the index is caught up or rebuilt from the lines.
+   */
+  private heads = new Map<string, IndexRow>();
   private flushTimer: NodeJS.Timeout | undefined;
   /** Reader: the inode of index.sqlite last opened and checked (a writer's rebuild renames a new one in). */
   private checkedIno: number | undefined;
@@ -571,7 +577,11 @@ export class DirectoryIndex implements LedgerIndex {
     };
     this.pending.push(row);
     this.pendingIds.set(row.event_id!, row);
-    if (row.stream_id !== null) this.pendingHeads.set(row.stream_id, row);
+    if (row.stream_id !== null) {
+      this.heads.delete(row.stream_id); // re-inserted last: the oldest entry is the first
+      this.heads.set(row.stream_id, row);
+      if (this.heads.size > HEADS_MAX) this.heads.delete(this.heads.keys().next().value!);
+    }
     if (this.pending.length >= PENDING_MAX) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), PENDING_MS).unref();
   }
@@ -580,26 +590,30 @@ export class DirectoryIndex implements LedgerIndex {
   private flush(): void {
     if (this.pending.length === 0) return;
     const rows = this.pending;
-    this.dropPending();
+    this.pending = [];
+    this.pendingIds.clear();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     if (!this.db) return;
     try {
       this.insertRows(this.db, rows);
     } catch {
       this.behind = true;
+      this.heads.clear();
     }
   }
 
   private dropPending(): void {
     this.pending = [];
     this.pendingIds.clear();
-    this.pendingHeads.clear();
+    this.heads.clear();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
   }
 
   /** Writer: the stream's newest row, pending or in the database. */
   private headRow(streamId: string): IndexRow | undefined {
-    return this.pendingHeads.get(streamId) ?? (this.db && (this.stmt(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`).get(streamId) as IndexRow | undefined));
+    return this.heads.get(streamId) ?? (this.db && (this.stmt(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`).get(streamId) as IndexRow | undefined));
   }
 
   /**

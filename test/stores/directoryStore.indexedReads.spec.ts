@@ -275,6 +275,25 @@ describe('DirectoryStore rows committed in groups (pending rows)', function () {
     }
   });
 
+  // Attack: once a stream's rows are committed, an index writer removes the stream's newest
+  // row from index.sqlite (making the stream look one version shorter). The writer's own record
+  // of the heads it appended still refuses a repeat of that version.
+  it("a stream's newest row deleted from index.sqlite after commit: the writer still refuses its version again", async () => {
+    const store = await DirectoryStore.open(t.dir);
+    try {
+      for (let v = 0; v < 3; v++) await appendSpec(store, { stream_id: 'q', stream_version: v });
+      await collect(store.index.query({})); // commits the rows
+      const db = new Database(join(t.dir, INDEX_FILE));
+      db.exec(`UPDATE events SET stream_id = NULL, stream_version = NULL WHERE stream_id = 'q' AND stream_version = 2`);
+      db.close();
+      const again = await appendSpec(store, { stream_id: 'q', stream_version: 2 }).then(() => undefined, (e: unknown) => e);
+      expect(again).to.be.instanceOf(LedgerStreamConflictError);
+      await appendSpec(store, { stream_id: 'q', stream_version: 3 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('pending rows reach index.sqlite within the timer, at a lookup, and at close', async () => {
     const store = await DirectoryStore.open(t.dir);
     await appendSpec(store, {});
