@@ -413,23 +413,26 @@ export class DirectoryStore implements LedgerStore {
     const framed = (r: IndexRow | undefined): r is IndexRow =>
       r !== undefined && Number.isSafeInteger(r.offset) && Number.isSafeInteger(r.length) && r.offset >= 0 && r.length >= 0 && r.offset + r.length + 1 <= end;
     const order = sequences.map((_, i) => i).filter((i) => valid(sequences[i]!) && framed(rows[i])).sort((a, b) => rows[a]!.offset - rows[b]!.offset);
+    const runs: Array<{ from: number; to: number; members: number[] }> = [];
     for (let k = 0; k < order.length; ) {
       // A run: from the byte before its first line (the newline that must precede it) to the
       // newline after its last; lines closer than RUN_GAP join it, up to RUN_MAX bytes.
       const first = rows[order[k]!]!;
-      const from = first.offset === 0 ? 0 : first.offset - 1;
-      let to = first.offset + first.length + 1;
-      let j = k + 1;
-      for (; j < order.length; j++) {
-        const r = rows[order[j]!]!;
+      const run = { from: first.offset === 0 ? 0 : first.offset - 1, to: first.offset + first.length + 1, members: [order[k]!] };
+      for (k++; k < order.length; k++) {
+        const r = rows[order[k]!]!;
         const stop = r.offset + r.length + 1;
-        if (r.offset - to > RUN_GAP || stop - from > RUN_MAX) break;
-        to = Math.max(to, stop);
+        if (r.offset - run.to > RUN_GAP || stop - run.from > RUN_MAX) break;
+        run.to = Math.max(run.to, stop);
+        run.members.push(order[k]!);
       }
+      runs.push(run);
+    }
+    // The runs' reads go out together: the thread pool overlaps them instead of one round trip each.
+    await Promise.all(runs.map(async ({ from, to, members }) => {
       const buf = Buffer.allocUnsafe(to - from);
       const { bytesRead } = await this.fh.read(buf, 0, buf.length, from);
-      for (; k < j; k++) {
-        const i = order[k]!;
+      for (const i of members) {
         const r = rows[i]!;
         const a = r.offset - from;
         const b = a + r.length;
@@ -437,7 +440,7 @@ export class DirectoryStore implements LedgerStore {
         const bytes = buf.subarray(a, b);
         if (bytes.indexOf(NEWLINE) < 0 && lineSequence(bytes) === sequences[i]) out[i] = bytes;
       }
-    }
+    }));
     for (let i = 0; i < sequences.length; i++) {
       if (out[i] === undefined && valid(sequences[i]!)) out[i] = (await this.findLine(sequences[i]!, end))?.bytes;
     }
