@@ -397,15 +397,15 @@ export class Ledger<M extends CodecMap = any> {
    * entry: for point lookups (by hash, event id, stream head).
    */
   private async readIndexed(entry: IndexEntry, matches: (e: LedgerEvent) => boolean, what: string): Promise<EventUnion<M>> {
-    const [stored] = await this.readStoredLines([entry.sequence]);
+    const [stored] = await this.readStoredLines([entry]);
     return this.checkIndexed(entry, stored, matches, what);
   }
 
   /** The stored lines of `sequences`: one batched store call where the store has one. */
-  private async readStoredLines(sequences: readonly number[]): Promise<Array<Uint8Array | string | undefined>> {
-    if (this.store.readLineBytes) return this.store.readLineBytes(sequences);
+  private async readStoredLines(entries: readonly IndexEntry[]): Promise<Array<Uint8Array | string | undefined>> {
+    if (this.store.readLineBytes) return this.store.readLineBytes(entries);
     const out: Array<string | undefined> = [];
-    for (const s of sequences) out.push(await this.store.readLine(s));
+    for (const e of entries) out.push(await this.store.readLine(e.sequence));
     return out;
   }
 
@@ -446,7 +446,7 @@ export class Ledger<M extends CodecMap = any> {
     let size = 16;
     let page: T[] = [];
     const flush = async function* (this: Ledger<M>): AsyncGenerator<EventUnion<M>> {
-      const stored = await this.readStoredLines(page.map((e) => e.sequence));
+      const stored = await this.readStoredLines(page);
       for (let i = 0; i < page.length; i++) yield this.checkIndexed(page[i]!, stored[i], (e) => matches(e, page[i]!), what(page[i]!));
       page = [];
       size = Math.min(size * 2, 256);

@@ -140,13 +140,13 @@ export interface LedgerStore {
   readLine(sequence: number): Promise<string | undefined>;
 
   /**
-   * Optional: the stored bytes of the lines of `sequences` (no newline), in the order given,
+   * Optional: the stored bytes of the lines of `entries` (no newline), in the order given,
    * undefined where the store holds none; not checked (the ledger checks every line). For
    * index-served reads, whose events are scattered: a store that can batch its reads (the
-   * directory store: one read per run of nearby lines) implements it; without it the ledger
-   * calls readLine per event.
+   * directory store: one read per run of nearby lines, placed by the entries its own index
+   * gave) implements it; without it the ledger calls readLine per event.
    */
-  readLineBytes?(sequences: readonly number[]): Promise<Array<Uint8Array | undefined>>;
+  readLineBytes?(entries: readonly IndexEntry[]): Promise<Array<Uint8Array | undefined>>;
 
   /**
    * Lines from `from` to `to` inclusive (to the tip if omitted), in order, streamed in pages

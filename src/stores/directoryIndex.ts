@@ -185,7 +185,21 @@ function sameRow(a: IndexRow, b: IndexRow): boolean {
   );
 }
 
-const entry = (r: IndexRow): IndexEntry => ({ sequence: r.sequence, hash: r.hash ?? '' });
+/**
+ * Where the line of an entry this index gave is (offset, length), so the store reads a page of
+ * lines without a lookup per event; kept beside the entry, which stays a plain
+ * { sequence, hash } for callers. A hint, never trusted: the store checks that the bytes there
+ * frame one whole line claiming the sequence, else searches the file.
+ */
+const PLACES = new WeakMap<IndexEntry, Pick<IndexRow, 'offset' | 'length'>>();
+function placed<E extends IndexEntry>(e: E, r: Pick<IndexRow, 'offset' | 'length'>): E {
+  PLACES.set(e, { offset: r.offset, length: r.length });
+  return e;
+}
+const entry = (r: IndexRow): IndexEntry => placed({ sequence: r.sequence, hash: r.hash ?? '' }, r);
+
+/** Where the line of `e` is, if this index gave it. */
+export const placeOf = (e: IndexEntry): Pick<IndexRow, 'offset' | 'length'> | undefined => PLACES.get(e);
 
 /** Refuses an index path that is not a regular file (a planted symlink, a directory, a fifo). */
 async function assertRegularOrAbsent(path: string): Promise<boolean> {
@@ -656,11 +670,11 @@ export class DirectoryIndex implements LedgerIndex {
     const hi = backward ? (range.from ?? Number.MAX_SAFE_INTEGER) : (range.to ?? Number.MAX_SAFE_INTEGER);
     let left = range.limit ?? Infinity;
     const tail = this.tailRows.filter((r) => r.stream_id === streamId && r.stream_version! >= lo && r.stream_version! <= hi && r.sequence <= this.bound.tip);
-    const out = (r: IndexRow) => ({ sequence: r.sequence, hash: r.hash ?? '', stream_version: r.stream_version! });
+    const out = (r: IndexRow) => placed({ sequence: r.sequence, hash: r.hash ?? '', stream_version: r.stream_version! }, r);
     if (backward) for (const r of tail.reverse()) { if (left-- <= 0) return; yield out(r); }
     const db = this.db;
     if (db) {
-      const sql = `SELECT sequence, hash, stream_version FROM events WHERE stream_id = ? AND stream_version >= ? AND stream_version <= ? AND sequence <= ? AND sequence < ? ORDER BY stream_version ${backward ? 'DESC' : 'ASC'} LIMIT ${PAGE}`;
+      const sql = `SELECT sequence, hash, stream_version, offset, length FROM events WHERE stream_id = ? AND stream_version >= ? AND stream_version <= ? AND sequence <= ? AND sequence < ? ORDER BY stream_version ${backward ? 'DESC' : 'ASC'} LIMIT ${PAGE}`;
       const { tip, split } = this.bound;
       let [a, b] = [lo, hi];
       for (;;) {
@@ -713,7 +727,7 @@ export class DirectoryIndex implements LedgerIndex {
       params.tip = tip;
       params.split = split;
       where.push('sequence <= @tip', 'sequence < @split', backward ? 'sequence < @cursor' : 'sequence > @cursor');
-      const stmt = this.stmt(`SELECT sequence, hash FROM events WHERE ${where.join(' AND ')} ORDER BY sequence ${backward ? 'DESC' : 'ASC'} LIMIT ${PAGE}`);
+      const stmt = this.stmt(`SELECT sequence, hash, offset, length FROM events WHERE ${where.join(' AND ')} ORDER BY sequence ${backward ? 'DESC' : 'ASC'} LIMIT ${PAGE}`);
       let cursor = backward ? Number.MAX_SAFE_INTEGER : -1;
       for (;;) {
         const page = stmt.all({ ...params, cursor }) as IndexRow[];

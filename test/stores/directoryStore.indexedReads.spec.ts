@@ -48,7 +48,7 @@ describe('DirectoryStore index-served reads (batched, checked from bytes)', func
     const store = await DirectoryStore.open(t.dir);
     try {
       const asked = [2999, 0, 5, 6, 1500, 7, 2999, 3000, -1, 1.5];
-      const got = await store.readLineBytes(asked);
+      const got = await store.readLineBytes(asked.map((sequence) => ({ sequence, hash: '' })));
       expect(got.map((b) => (b === undefined ? undefined : Buffer.from(b).toString('utf8')))).to.deep.equal([
         lines[2999], lines[0], lines[5], lines[6], lines[1500], lines[7], lines[2999], undefined, undefined, undefined,
       ]);
