@@ -11,13 +11,17 @@ export interface LctBrand { readonly Lct: unique symbol }
 export const Lct = t.brand(t.string, (s): s is t.Branded<string, LctBrand> => /^lct(:[a-z0-9][a-z0-9._-]{0,63}){2,4}$/.test(s), 'Lct');
 export type Lct = t.TypeOf<typeof Lct>;
 
+export interface AtpBrand { readonly Atp: unique symbol }
+/** An ATP cost: an integer >= 0 (an io-ts brand, so a decoded cost carries its check). */
+export const Atp = t.brand(t.Int, (n): n is t.Branded<t.Int, AtpBrand> => n >= 0, 'Atp');
+
 const withActor = <P extends t.Props>(props: P, name: string) => t.type({ actor_lct: Lct, ...props }, name);
 
 export const ProposalCreated = withActor({ proposal_id: NonEmptyString, title: NonEmptyString, description: t.string }, 'gov_proposal_created payload');
 export const ProposalDecision = withActor({ proposal_id: NonEmptyString, comment: t.string }, 'gov_proposal decision payload');
 export const RoleAssigned = withActor({ subject_lct: Lct, role: NonEmptyString }, 'gov_role_assigned payload');
 export const ToolCall = withActor(
-  { action_type: NonEmptyString, target: NonEmptyString, result_hash: HashString, atp_cost: t.refinement(t.Int, (n) => n >= 0, 'ATP (integer >= 0)') },
+  { action_type: NonEmptyString, target: NonEmptyString, result_hash: HashString, atp_cost: Atp },
   'gov_tool_call payload',
 );
 

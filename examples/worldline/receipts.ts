@@ -6,7 +6,8 @@ import { EventTypeRegistry, HashString, NonEmptyString, type LedgerEvent, type P
 const Hash = HashString;
 /** The previous receipt of the same worldline (seed 001 `prev_receipt_hash`); null for the first. */
 const PrevReceipt = t.union([Hash, t.null], 'a receipt hash or null');
-const StreamVersion = t.refinement(t.Int, (n) => n >= 0, 'a stream version (integer >= 0)');
+export interface StreamVersionBrand { readonly StreamVersion: unique symbol }
+const StreamVersion = t.brand(t.Int, (n): n is t.Branded<t.Int, StreamVersionBrand> => n >= 0, 'StreamVersion');
 const JsonObject = t.record(t.string, t.unknown, 'a JSON object');
 
 /** The policy that evaluated a proposal, and its version (kept so a plan is read as it was decided). */

@@ -631,6 +631,16 @@ export class DirectoryIndex implements LedgerIndex {
   }
 
   close(): void {
+    // Back to a rollback journal when the writer leaves: SQLite then removes its -wal and -shm
+    // files, and a read-only opener (follow, serve, verify) creates none of its own. Busy (a
+    // reader mid-query) just leaves WAL on; the next writer sets it again either way.
+    if (this.db && !this.readOnly) {
+      try {
+        this.db.pragma('journal_mode = DELETE');
+      } catch {
+        /* WAL stays: harmless */
+      }
+    }
     this.db?.close();
     this.db = undefined;
   }

@@ -61,6 +61,8 @@ export class ReplicatedImmudbStore implements LedgerStore {
   readonly #pollMs: number;
   /** The highest sequence appended through this store: what read-your-writes must see. */
   #written = -1;
+  /** The highest tip the primary reported through tip(). */
+  #primaryTip = -1;
   #next = 0;
 
   private constructor(primary: ImmudbStore | undefined, replicas: readonly ImmudbStore[], options: ReplicatedImmudbStoreOptions) {
@@ -103,7 +105,11 @@ export class ReplicatedImmudbStore implements LedgerStore {
 
   /** The primary's tip (appends build on it); a read-only store's is its freshest replica's. */
   async tip(): Promise<Tip> {
-    if (this.#primary !== undefined) return this.#primary.tip();
+    if (this.#primary !== undefined) {
+      const tip = await this.#primary.tip();
+      if (tip.sequence_number > this.#primaryTip) this.#primaryTip = tip.sequence_number;
+      return tip;
+    }
     const tips = await Promise.all(this.#replicas.map((r) => r.tip()));
     return tips.reduce((a, b) => (b.sequence_number > a.sequence_number ? b : a));
   }
@@ -117,7 +123,11 @@ export class ReplicatedImmudbStore implements LedgerStore {
   }
 
   async readLine(sequence: number): Promise<string | undefined> {
-    return (await this.#reader(Math.min(sequence, this.#written))).readLine(sequence);
+    const line = await (await this.#reader(Math.min(sequence, this.#written))).readLine(sequence);
+    // An event this store reported as the primary's tip (or below) is never "not there": the
+    // ledger reads its tip's line to keep timestamps monotonic, whatever the read mode.
+    if (line === undefined && this.#primary !== undefined && sequence <= this.#primaryTip) return this.#primary.readLine(sequence);
+    return line;
   }
 
   async *scanLines(from: number, to?: number): AsyncIterable<StoredLine> {
