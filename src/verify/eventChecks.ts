@@ -4,7 +4,9 @@
 // count), and event ids are kept as 64-bit keyed fingerprints in a typed-array open-addressing
 // table (16 bytes a slot) instead of a Set of strings (~80 bytes an id). A fingerprint match is
 // only a suspect: the verifier confirms it exactly by re-reading the first line holding it, so
-// the verdict never rests on the fingerprint.
+// the verdict never rests on the fingerprint. Cold verification of a file (deferIds) keeps no
+// table: it records the fingerprints in order (8 bytes an event) and compares them once at the
+// end (equalPrints), confirming each group of equal fingerprints on the ids themselves.
 import { randomFillSync } from 'node:crypto';
 
 /** What the ledger-wide rules need of one event: its event_id (canonical JSON bytes) and stream. */
