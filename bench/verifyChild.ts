@@ -66,6 +66,10 @@ async function run(): Promise<{ count: number; valid: boolean }> {
 }
 
 const t0 = process.hrtime.bigint();
+const c0 = process.cpuUsage();
 const r = await run();
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-process.stdout.write(`${JSON.stringify({ mode, ...r, ms, maxRssKB: process.resourceUsage().maxRSS })}\n`);
+// CPU time (user + system, all threads): steadier than wall time on a shared machine.
+const cpu = process.cpuUsage(c0);
+const cpuMs = (cpu.user + cpu.system) / 1000;
+process.stdout.write(`${JSON.stringify({ mode, ...r, ms, cpuMs, maxRssKB: process.resourceUsage().maxRSS })}\n`);

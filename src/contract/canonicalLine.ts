@@ -285,18 +285,86 @@ function natural(v0: number, end: number): number {
   return Number.isSafeInteger(n) ? n : -1;
 }
 
-function scan(): CanonicalEventBytes | undefined {
+/** scanChainLine's findings on the last line it accepted (module state: no object per line). */
+export const chainLine = {
+  sequence: -1,
+  /** Byte span [hashFrom, hashTo) of `,"hash":"..."` (the member the SHA-256 input leaves out). */
+  hashFrom: -1,
+  hashTo: -1,
+  /** The stored hash's 32 bytes (its 64 hex digits, decoded). */
+  hash: new Uint8Array(32),
+  /** The stored previous_hash's 32 bytes. */
+  previous: new Uint8Array(32),
+  idFrom: -1,
+  idTo: -1,
+  /** The event_id is a lowercase UUID string: its 128 bits are in `uuid` (big-endian words). */
+  isUuid: false,
+  uuid: new Uint32Array(4),
+  safeIntegers: true,
+  streamId: undefined as string | undefined,
+  streamVersion: -1,
+};
+
+// Set by scan(): the hash and previous_hash values (the general scan only).
+let hashValue = '';
+let previousValue = '';
+
+/** 0-15 for a lowercase hex digit, else -1. */
+const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX[0x30 + i] = i;
+for (let i = 0; i < 6; i++) HEX[0x61 + i] = 10 + i;
+
+/**
+ * `"sha256:` + 64 lowercase hex digits + `"` at p (the only hash a line can verify with; it
+ * needs no escape, so it is canonical): its 32 bytes into `out`, the offset after it; else -1.
+ */
+function shaLiteral(p: number, out: Uint8Array): number {
+  const b = line;
+  if (p + 73 > b.length || b[p]! !== QUOTE || b[p + 1]! !== 0x73 || b[p + 2]! !== 0x68 || b[p + 3]! !== 0x61 || b[p + 4]! !== 0x32 || b[p + 5]! !== 0x35 || b[p + 6]! !== 0x36 || b[p + 7]! !== COLON) return -1;
+  for (let k = 0, i = p + 8; k < 32; k++, i += 2) {
+    const h = HEX[b[i]!]!;
+    const l = HEX[b[i + 1]!]!;
+    if ((h | l) < 0) return -1;
+    out[k] = (h << 4) | l;
+  }
+  return b[p + 72]! === QUOTE ? p + 73 : -1;
+}
+
+/**
+ * A lowercase UUID string (8-4-4-4-12 hex digits, what writers put in event_id) at p: its 128
+ * bits into chainLine.uuid, and the offset after its closing quote; else -1. Such a string
+ * needs no escape, so it is canonical as it stands.
+ */
+function uuidLiteral(p: number): number {
+  const b = line;
+  if (p + 38 > b.length || b[p]! !== QUOTE || b[p + 37]! !== QUOTE || b[p + 9]! !== 0x2d || b[p + 14]! !== 0x2d || b[p + 19]! !== 0x2d || b[p + 24]! !== 0x2d) return -1;
+  const u = chainLine.uuid;
+  let w = 0;
+  let k = 0;
+  for (let i = p + 1; i < p + 37; i++) {
+    if (i === p + 9 || i === p + 14 || i === p + 19 || i === p + 24) continue;
+    const h = HEX[b[i]!]!;
+    if (h < 0) return -1;
+    w = (w << 4) | h;
+    if ((++k & 7) === 0) u[(k >> 3) - 1] = w;
+  }
+  return p + 38;
+}
+
+/**
+ * The scan. `chain` (scanChainLine): hash and previous_hash must be `sha256:` + 64 lowercase
+ * hex digits (anything else declines: such a line cannot extend a chain, and the exact path
+ * says why) and are located, not decoded; a UUID event_id is read as its 128 bits.
+ */
+function scan(chain: boolean): boolean {
   // Well-formed UTF-8 (no overlongs, no surrogates): then byte order is code-point order.
   const b = line;
-  if (!isUtf8(b)) return undefined;
+  if (!isUtf8(b)) return false;
+  const out = chainLine;
   safe = true;
+  out.isUuid = false;
   let pos = 0;
   let hashFrom = -1;
-  let hashTo = -1;
-  let idFrom = -1;
-  let idTo = -1;
-  let hash = '';
-  let previousHash = '';
   let sequence = -1;
   let streamId: string | undefined;
   let streamVersion = -1;
@@ -306,47 +374,79 @@ function scan(): CanonicalEventBytes | undefined {
     const prefix = MEMBER_PREFIXES[f]!;
     if (!matchAt(prefix, pos)) {
       if (IS_OPTIONAL[f]) continue;
-      return undefined;
+      return false;
     }
     const memberStart = pos;
     pos += prefix.length;
     const v0 = pos;
     if (f === HASH_INDEX || f === PREVIOUS_HASH_INDEX || f === STREAM_ID_INDEX) {
-      if (b[pos]! !== QUOTE || (pos = str(pos)) < 0) return undefined;
+      if (chain && f !== STREAM_ID_INDEX) {
+        if ((pos = shaLiteral(pos, f === HASH_INDEX ? out.hash : out.previous)) < 0) return false;
+        if (f === HASH_INDEX) {
+          hashFrom = memberStart;
+          out.hashTo = pos;
+        }
+        continue;
+      }
+      if (b[pos]! !== QUOTE || (pos = str(pos)) < 0) return false;
       if (f === STREAM_ID_INDEX) {
-        if (pos - v0 === 2) return undefined; // stream_id is a non-empty string
+        if (pos - v0 === 2) return false; // stream_id is a non-empty string
         streamId = stringAt(v0, pos);
         continue;
       }
       const s = stringAt(v0, pos);
       if (f === HASH_INDEX) {
-        hash = s;
+        hashValue = s;
         hashFrom = memberStart;
-        hashTo = pos;
-      } else previousHash = s;
+        out.hashTo = pos;
+      } else previousValue = s;
     } else if (f === SEQUENCE_INDEX || f === STREAM_VERSION_INDEX) {
-      if ((pos = integer(pos)) < 0) return undefined;
+      if ((pos = integer(pos)) < 0) return false;
       const n = natural(v0, pos);
-      if (n < 0) return undefined;
+      if (n < 0) return false;
       if (f === SEQUENCE_INDEX) sequence = n;
       else streamVersion = n;
     } else {
       // metadata is a JSON object; every other member any canonical value.
-      if (f === METADATA_INDEX && b[pos]! !== 0x7b) return undefined;
-      if ((pos = value(pos)) < 0) return undefined;
+      if (f === METADATA_INDEX && b[pos]! !== 0x7b) return false;
+      if (f === EVENT_ID_INDEX && chain) {
+        const e = uuidLiteral(pos);
+        if (e >= 0) {
+          out.isUuid = true;
+          pos = e;
+        } else if ((pos = value(pos)) < 0) return false;
+      } else if ((pos = value(pos)) < 0) return false;
       if (f === EVENT_ID_INDEX) {
-        idFrom = v0;
-        idTo = pos;
+        out.idFrom = v0;
+        out.idTo = pos;
       }
     }
   }
-  if (pos !== b.length - 1 || b[pos]! !== 0x7d) return undefined;
+  if (pos !== b.length - 1 || b[pos]! !== 0x7d) return false;
   // A stream_id without its stream_version, or the reverse, is not an event.
-  if ((streamId === undefined) !== (streamVersion < 0)) return undefined;
+  if ((streamId === undefined) !== (streamVersion < 0)) return false;
   // `hash` is never first, so its member starts with the comma that the body drops with it.
-  return streamId === undefined
-    ? { sequence, hash, previous_hash: previousHash, hashFrom, hashTo, safeIntegers: safe, idFrom, idTo }
-    : { sequence, hash, previous_hash: previousHash, hashFrom, hashTo, safeIntegers: safe, idFrom, idTo, stream_id: streamId, stream_version: streamVersion };
+  out.hashFrom = hashFrom;
+  out.sequence = sequence;
+  out.safeIntegers = safe;
+  out.streamId = streamId;
+  out.streamVersion = streamVersion;
+  return true;
+}
+
+/**
+ * The chain verifier's scan (ChainCursor.advanceBytes): true if `bytes` are canonical JSON of
+ * an event whose hash and previous_hash are both `sha256:` + 64 lowercase hex digits, its
+ * findings then in `chainLine` (valid until the next call); false sends the caller to the
+ * general path. Allocates nothing unless the line has a stream_id. Never throws.
+ */
+export function scanChainLine(bytes: Buffer): boolean {
+  line = bytes;
+  try {
+    return scan(true);
+  } finally {
+    line = EMPTY;
+  }
 }
 
 /**
@@ -356,7 +456,10 @@ function scan(): CanonicalEventBytes | undefined {
 export function scanCanonicalEventBytes(bytes: Buffer): CanonicalEventBytes | undefined {
   line = bytes;
   try {
-    return scan();
+    if (!scan(false)) return undefined;
+    const c = chainLine;
+    const common = { sequence: c.sequence, hash: hashValue, previous_hash: previousValue, hashFrom: c.hashFrom, hashTo: c.hashTo, safeIntegers: c.safeIntegers, idFrom: c.idFrom, idTo: c.idTo };
+    return c.streamId === undefined ? common : { ...common, stream_id: c.streamId, stream_version: c.streamVersion };
   } finally {
     line = EMPTY; // do not keep the caller's buffer alive
   }

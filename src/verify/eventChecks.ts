@@ -4,7 +4,9 @@
 // count), and event ids are kept as 64-bit keyed fingerprints in a typed-array open-addressing
 // table (16 bytes a slot) instead of a Set of strings (~80 bytes an id). A fingerprint match is
 // only a suspect: the verifier confirms it exactly by re-reading the first line holding it, so
-// the verdict never rests on the fingerprint.
+// the verdict never rests on the fingerprint. Cold verification of a file (deferIds) keeps no
+// table: it records the fingerprints in order (8 bytes an event) and compares them once at the
+// end (equalPrints), confirming each group of equal fingerprints on the ids themselves.
 import { randomFillSync } from 'node:crypto';
 
 /** What the ledger-wide rules need of one event: its event_id (canonical JSON bytes) and stream. */
@@ -25,17 +27,71 @@ export interface IdSuspect {
 
 /** A fresh random key for fingerprints: an attacker who cannot read it cannot aim collisions at it. */
 export function fingerprintKey(): Uint32Array {
-  return randomFillSync(new Uint32Array(2));
+  return randomFillSync(new Uint32Array(KEY_WORDS));
 }
+
+/** Key words: two seed the general fingerprint; a UUID's takes all eight (see fingerprintUuid). */
+export const KEY_WORDS = 8;
 
 /** fingerprint() writes its two 32-bit halves here (no allocation per event). */
 export const fp = new Uint32Array(2);
 
+/** 0-15 for a lowercase hex digit, else -1. */
+const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX[0x30 + i] = i;
+for (let i = 0; i < 6; i++) HEX[0x61 + i] = 10 + i;
+const uuidWords = new Uint32Array(4);
+
 /**
- * 64-bit keyed fingerprint of `bytes` into fp[0], fp[1]; never 0:0 (the table's empty slot).
- * Two Murmur3-style lanes over 4-byte words, each seeded from the key and fed by the other.
+ * The 128 bits of a canonical event_id that is a lowercase UUID string (`"` 8-4-4-4-12 hex
+ * digits `"`, 38 bytes) into uuidWords; false for any other id.
+ */
+function uuidOf(bytes: Uint8Array): boolean {
+  if (bytes.length !== 38 || bytes[0] !== 0x22 || bytes[37] !== 0x22 || bytes[9] !== 0x2d || bytes[14] !== 0x2d || bytes[19] !== 0x2d || bytes[24] !== 0x2d) return false;
+  let w = 0;
+  let k = 0;
+  for (let i = 1; i < 37; i++) {
+    if (i === 9 || i === 14 || i === 19 || i === 24) continue;
+    const h = HEX[bytes[i]!]!;
+    if (h < 0) return false;
+    w = (w << 4) | h;
+    if ((++k & 7) === 0) uuidWords[(k >> 3) - 1] = w;
+  }
+  return true;
+}
+
+/**
+ * 64-bit keyed fingerprint of an id that is a lowercase UUID, from its four 32-bit words (as
+ * scanChainLine reads them): no bytes walked, no string. Each word is whitened and multiplied
+ * by key words of this run (odd: invertible), then two lanes mix them with Murmur3's
+ * finaliser. Not a cryptographic PRF: ids crafted to collide can only cost exact re-reads
+ * (the verdict is confirmed on the bytes), never a wrong answer.
+ */
+export function fingerprintUuid(w0: number, w1: number, w2: number, w3: number, key: Uint32Array): void {
+  let a = Math.imul(w0 ^ key[2]!, key[6]! | 1) ^ Math.imul(w2 ^ key[4]!, key[7]! | 1);
+  let b = Math.imul(w1 ^ key[3]!, key[7]! | 1) ^ Math.imul(w3 ^ key[5]!, key[6]! | 1);
+  a = Math.imul(a ^ (a >>> 16) ^ w1, 0x85ebca6b) ^ key[0]!;
+  b = Math.imul(b ^ (b >>> 16) ^ w2, 0xc2b2ae35) ^ key[1]!;
+  a = Math.imul(a ^ (a >>> 13) ^ w3, 0xc2b2ae35);
+  b = Math.imul(b ^ (b >>> 13) ^ w0, 0x85ebca6b);
+  a ^= b >>> 15;
+  b ^= a >>> 16;
+  a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+  a ^= a >>> 13;
+  b = Math.imul(b ^ (b >>> 16), 0xc2b2ae35);
+  b ^= b >>> 16;
+  fp[0] = a;
+  fp[1] = b === 0 && a === 0 ? 1 : b;
+}
+
+/**
+ * 64-bit keyed fingerprint of `bytes` (an event_id's canonical JSON) into fp[0], fp[1]; never
+ * 0:0 (the table's empty slot). A lowercase UUID goes by its 128 bits (fingerprintUuid: the
+ * same value the chain scan computes); any other id by two Murmur3-style lanes over 4-byte
+ * words, each seeded from the key and fed by the other.
  */
 export function fingerprint(bytes: Uint8Array, key: Uint32Array): void {
+  if (uuidOf(bytes)) return fingerprintUuid(uuidWords[0]!, uuidWords[1]!, uuidWords[2]!, uuidWords[3]!, key);
   const n = bytes.length;
   let a = key[0]! ^ n;
   let b = key[1]! ^ Math.imul(n, 0x9e3779b1);
@@ -77,6 +133,16 @@ export class FingerprintTable {
   private capacity = 16;
   private size = 0;
 
+  /**
+   * Room for `n` fingerprints in total without growing: cold verification sizes the table
+   * once from the file's size instead of doubling (and rehashing) its way up.
+   */
+  reserve(n: number): void {
+    let capacity = this.capacity;
+    while ((n + 1) * 10 > capacity * 7) capacity *= 2;
+    if (capacity > this.capacity) this.grow(capacity);
+  }
+
   /** Sequences already holding fp (the current fingerprint), then adds fp at `sequence`. */
   addAndMatch(sequence: number): number[] | undefined {
     if ((this.size + 1) * 10 > this.capacity * 7) this.grow();
@@ -103,9 +169,8 @@ export class FingerprintTable {
     return found;
   }
 
-  private grow(): void {
+  private grow(n = this.capacity * 2): void {
     const old = this.slots;
-    const n = this.capacity * 2;
     const t = new Uint32Array(n * 4);
     const mask = n - 1;
     for (let w = 0; w < old.length; w += 4) {
@@ -167,10 +232,18 @@ export class EventChecks {
     readonly mode: 'genesis' | 'suffix' | 'range',
     readonly key: Uint32Array = fingerprintKey(),
     readonly ids = true,
+    /**
+     * Cold verification of a whole file: ids are only recorded (8 bytes an event, written in
+     * order) and compared once at the end (repeatGroups), never a suspect on the way; the
+     * caller confirms the groups before any failure it reports. Cheaper than probing a table
+     * per event (a cache miss each), and half its memory.
+     */
+    readonly deferIds = false,
   ) {
-    this.table = mode === 'range' || !ids ? undefined : new FingerprintTable();
+    const recording = mode === 'range' || (ids && deferIds);
+    this.table = recording || !ids ? undefined : new FingerprintTable();
     this.spans = mode === 'range' ? new Map() : undefined;
-    this.prints = mode === 'range' ? new Uint32Array(2048) : undefined;
+    this.prints = recording ? new Uint32Array(2048) : undefined;
   }
 
   /**
@@ -178,9 +251,58 @@ export class EventChecks {
    * event is recorded). An id fingerprint match sets `suspect` but is not a failure.
    */
   check(sequence: number, k: EventKeys): string | undefined {
-    const stream = k.stream_id;
+    const why = this.checkStream(sequence, k.stream_id, k.stream_version);
+    if (why !== undefined || !this.ids) return why;
+    fingerprint(k.id, this.key);
+    this.checkPrint(sequence, k.id, 0, k.id.length);
+    return undefined;
+  }
+
+  /** About `n` events in all are coming: size the id table (or record) for them now. */
+  expect(n: number): void {
+    this.table?.reserve(n);
+    if (this.prints && this.prints.length < n * 2) this.resize(n * 2);
+  }
+
+  /**
+   * Deferred ids: the sequences (ascending, `base` + record index) of every group of recorded
+   * events whose fingerprints are equal, the first `limit` records only. Usually none.
+   */
+  repeatGroups(base: number, limit = this.printed): number[][] {
+    return equalPrints(this.prints ?? new Uint32Array(0), Math.min(limit, this.printed)).map((g) => g.map((i) => base + i));
+  }
+
+  /** Deferred ids: appends a worker's fingerprints (two words each, in sequence order). */
+  addFingerprints(prints: Uint32Array, n: number): void {
+    if ((this.printed + n) * 2 > this.prints!.length) this.resize(Math.max((this.printed + n) * 2, this.prints!.length * 2));
+    this.prints!.set(prints.subarray(0, n * 2), this.printed * 2);
+    this.printed += n;
+  }
+
+  /**
+   * check() for the chain scan, which has already put the id's fingerprint in `fp` (only when
+   * `ids`); `line[idFrom, idTo)` holds the id (copied only on a match).
+   */
+  checkScanned(sequence: number, stream: string | undefined, version: number, line: Uint8Array, idFrom: number, idTo: number): string | undefined {
     if (stream !== undefined) {
-      const version = k.stream_version!;
+      const why = this.checkStream(sequence, stream, version);
+      if (why !== undefined) return why;
+    }
+    if (this.ids) this.checkPrint(sequence, line, idFrom, idTo);
+    return undefined;
+  }
+
+  /** The fingerprint in fp, of the id at line[idFrom, idTo): into the table, or recorded for the main thread. */
+  private checkPrint(sequence: number, line: Uint8Array, idFrom: number, idTo: number): void {
+    if (this.table) {
+      const found = this.table.addAndMatch(sequence);
+      if (found) this.suspect = { sequence, first: Math.min(...found), id: Uint8Array.from(line.subarray(idFrom, idTo)) };
+    } else this.record();
+  }
+
+  private checkStream(sequence: number, stream: string | undefined, version: number | undefined): string | undefined {
+    if (stream !== undefined) {
+      version = version!;
       const why = this.spanBreak(stream, version);
       if (why !== undefined) return why;
       this.versions.set(stream, version);
@@ -190,12 +312,6 @@ export class EventChecks {
         else this.spans.set(stream, { firstVersion: version, firstSequence: sequence, lastVersion: version });
       }
     }
-    if (!this.ids) return undefined;
-    fingerprint(k.id, this.key);
-    if (this.table) {
-      const found = this.table.addAndMatch(sequence);
-      if (found) this.suspect = { sequence, first: Math.min(...found), id: Uint8Array.from(k.id) };
-    } else this.record();
     return undefined;
   }
 
@@ -232,15 +348,70 @@ export class EventChecks {
     return this.prints ? this.prints.slice(0, this.printed * 2) : new Uint32Array(0);
   }
 
+  private resize(words: number): void {
+    const bigger = new Uint32Array(words);
+    bigger.set(this.prints!.subarray(0, this.printed * 2));
+    this.prints = bigger;
+  }
+
   private record(): void {
     let p = this.prints!;
     if ((this.printed + 1) * 2 > p.length) {
-      const bigger = new Uint32Array(p.length * 2);
-      bigger.set(p);
-      this.prints = p = bigger;
+      this.resize(p.length * 2);
+      p = this.prints!;
     }
     p[this.printed * 2] = fp[0]!;
     p[this.printed * 2 + 1] = fp[1]!;
     this.printed++;
   }
+}
+
+/**
+ * Groups of entry indexes (each ascending, two or more) of `prints` (two words an entry, the
+ * first `n` entries) whose fingerprints are equal. A stable LSD radix sort of the indexes by
+ * the first word (two 16-bit passes, linear time), then runs of an equal first word are
+ * split by the second. Memory: two index arrays (8 bytes an entry), only while it runs.
+ */
+export function equalPrints(prints: Uint32Array, n: number): number[][] {
+  const count = new Uint32Array(65536);
+  const tmp = new Uint32Array(n);
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) count[prints[2 * i]! & 0xffff]!++;
+  for (let d = 0, sum = 0; d < 65536; d++) {
+    const c = count[d]!;
+    count[d] = sum;
+    sum += c;
+  }
+  for (let i = 0; i < n; i++) tmp[count[prints[2 * i]! & 0xffff]!++] = i;
+  count.fill(0);
+  for (let i = 0; i < n; i++) count[prints[2 * i]! >>> 16]!++;
+  for (let d = 0, sum = 0; d < 65536; d++) {
+    const c = count[d]!;
+    count[d] = sum;
+    sum += c;
+  }
+  for (let j = 0; j < n; j++) {
+    const i = tmp[j]!;
+    idx[count[prints[2 * i]! >>> 16]!++] = i;
+  }
+  const groups: number[][] = [];
+  for (let j = 0; j < n; ) {
+    const hi = prints[2 * idx[j]!]!;
+    let e = j + 1;
+    while (e < n && prints[2 * idx[e]!]! === hi) e++;
+    if (e - j > 1) {
+      // Stable: indexes within the run are ascending, and so within each group.
+      const byLow = new Map<number, number[]>();
+      for (let k = j; k < e; k++) {
+        const i = idx[k]!;
+        const lo = prints[2 * i + 1]!;
+        const g = byLow.get(lo);
+        if (g) g.push(i);
+        else byLow.set(lo, [i]);
+      }
+      for (const g of byLow.values()) if (g.length > 1) groups.push(g);
+    }
+    j = e;
+  }
+  return groups;
 }

@@ -5,7 +5,7 @@ import { checkLineBytes } from '../contract/eventLine.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import { isWellFormed } from '../contract/canonicalLine.js';
 import type { Tip } from '../contract/tip.js';
-import { idText, type IdSuspect } from './eventChecks.js';
+import { EventChecks, fingerprintKey, idText, type IdSuspect } from './eventChecks.js';
 
 /** The verdict on a chain: `{ valid, break_at, count }`, the same from every verifier. */
 export interface VerifyResult {
@@ -66,6 +66,39 @@ export async function confirmSuspect(s: IdSuspect, lineAt: VerifyOptions['lineAt
   return `event_id ${idText(id)} repeats: sequence ${s.first} holds it first`;
 }
 
+/**
+ * Deferred ids (EventChecks' deferIds): `result` unless an event before its break (anywhere,
+ * if valid) exactly repeats an earlier event_id; then the earliest such event is the failure.
+ * `groups`: sequences whose fingerprints match, each ascending. Internal.
+ */
+export async function withRepeats(result: VerifyResult, groups: readonly number[][], start: number, lineAt: VerifyOptions['lineAt']): Promise<VerifyResult> {
+  let at = result.valid ? Infinity : result.break_at!;
+  let reason: string | undefined;
+  for (const group of groups) {
+    const members = group.filter((s) => s < at);
+    if (members.length < 2) continue;
+    if (lineAt === undefined) {
+      at = members[1]!;
+      reason = `its event_id repeats the event_id of sequence ${members[0]} (their 64-bit keyed fingerprints match; no re-read to confirm)`;
+      continue;
+    }
+    // Exact: the ids themselves, each member read once (a group is two lines but by chance).
+    const seen = new Map<string, number>();
+    for (const s of members) {
+      const id = idOfLine(await lineAt(s));
+      if (id === undefined) continue;
+      const k = Buffer.from(id.buffer, id.byteOffset, id.length).toString('latin1');
+      const first = seen.get(k);
+      if (first !== undefined) {
+        at = s;
+        reason = `event_id ${idText(id)} repeats: sequence ${first} holds it first`;
+        break;
+      }
+      seen.set(k, s);
+    }
+  }
+  return reason === undefined ? result : { valid: false, break_at: at, count: at - start, reason };
+}
 
 /** Verifies lines in order; stops at the first failure. Memory stays flat. */
 export async function verifyLines(lines: AsyncIterable<string>, options: VerifyOptions = {}): Promise<VerifyResult> {
@@ -90,18 +123,31 @@ export async function verifyLines(lines: AsyncIterable<string>, options: VerifyO
 
 /**
  * verifyLines over lines given as bytes, in batches (readLineBatches): each line is judged and
- * hashed as the bytes it is, with no decode on the fast path.
+ * hashed as the bytes it is, with no decode on the fast path. `fileBytes`: the size of the
+ * file the batches come from, if known (the id table is sized from it). Internal parameter.
  */
-export async function verifyLineBatches(batches: AsyncIterable<readonly Buffer[]>, options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyLineBatches(batches: AsyncIterable<readonly Buffer[]>, options: VerifyOptions = {}, fileBytes?: number): Promise<VerifyResult> {
   const start = options.start ?? 0;
-  const cursor = new ChainCursor(start, options.previousHash ?? GENESIS_HASH);
+  // A whole file (verifyFile): ids are compared once at the end (deferIds), before any verdict.
+  const defer = fileBytes !== undefined;
+  const cursor = new ChainCursor(start, options.previousHash ?? GENESIS_HASH, defer ? new EventChecks(start === 0 ? 'genesis' : 'suffix', fingerprintKey(), true, true) : undefined);
+  const done = (result: VerifyResult): Promise<VerifyResult> | VerifyResult => (defer ? withRepeats(result, cursor.checks.repeatGroups(start), start, options.lineAt) : result);
   const every = options.progressEvery ?? 10_000;
   const onProgress = options.onProgress;
+  let sized = !defer;
   for await (const batch of batches) {
+    if (!sized && batch.length > 0) {
+      // `fileBytes` (internal: verifyFile): size the id table once for the whole file, from the
+      // mean line length of the first batch, instead of doubling it all the way up.
+      sized = true;
+      let bytes = 0;
+      for (const line of batch) bytes += line.length + 1;
+      cursor.checks.expect(Math.min(Math.ceil((fileBytes! / bytes) * batch.length * 1.05), 1 << 30));
+    }
     for (let i = 0; i < batch.length; i++) {
       // The reader's views are not read again: the hash input may be assembled in place.
       const why = cursor.advanceBytes(batch[i]!, undefined, true);
-      if (why !== undefined) return { valid: false, break_at: cursor.next, count: cursor.next - start, reason: why };
+      if (why !== undefined) return done({ valid: false, break_at: cursor.next, count: cursor.next - start, reason: why });
       const suspect = cursor.checks.suspect;
       if (suspect !== undefined) {
         // Re-reading may reuse nothing of this batch: the suspect holds a copy of the id.
@@ -112,7 +158,7 @@ export async function verifyLineBatches(batches: AsyncIterable<readonly Buffer[]
       if (onProgress && (cursor.next - start) % every === 0) onProgress(cursor.next - start);
     }
   }
-  return endOfChain(cursor, start, options.expectTip);
+  return done(endOfChain(cursor, start, options.expectTip));
 }
 
 /**

@@ -35,7 +35,8 @@ export async function verifyFile(path: string, options: VerifyFileOptions = {}):
       if (ranges.length > 1) return await verifyRanges(path, ranges, options);
     }
     let torn = 0;
-    const result = await verifyLineBatches(readLineBatches(fh, 0, Infinity, (bytes) => (torn = bytes)), { lineAt: fileLineAt(path), ...options });
+    const { size } = await fh.stat();
+    const result = await verifyLineBatches(readLineBatches(fh, 0, Infinity, (bytes) => (torn = bytes)), { lineAt: fileLineAt(path), ...options }, size);
     return torn > 0 && result.valid ? { ...result, torn_bytes: torn } : result;
   } finally {
     await fh.close();

@@ -11,7 +11,7 @@ import { ChainCursor } from './chainCursor.js';
 import { EventChecks, fingerprintKey, type IdSuspect } from './eventChecks.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import { openRegularFile, readLineBatches } from '../contract/lineReader.js';
-import { confirmSuspect, endOfChain, type VerifyOptions, type VerifyResult } from './verifyChain.js';
+import { confirmSuspect, endOfChain, withRepeats, type VerifyOptions, type VerifyResult } from './verifyChain.js';
 import { RANGE_WORKER_TAG, type RangeResult, type RangeTask, type RangeWorkerData, type RangeWorkerMessage } from './verifyRangeWorker.js';
 
 const WORKER_URL = new URL('./verifyRangeWorker.js', import.meta.url);
@@ -114,7 +114,7 @@ export async function verifyRanges(path: string, ranges: readonly ByteRange[], o
   const start = 0;
   // The stream versions and the only id table live here; workers report spans and fingerprints.
   const key = fingerprintKey();
-  const checks = new EventChecks('genesis', key);
+  const checks = new EventChecks('genesis', key, true, true); // ids compared once, at the end
   let cursor = new ChainCursor(start, GENESIS_HASH, checks);
   // Fingerprint matches in stitching order (ascending sequences), confirmed at the end.
   const suspects: IdSuspect[] = [];
@@ -165,10 +165,7 @@ export async function verifyRanges(path: string, ranges: readonly ByteRange[], o
           // Ids of the lines before the break (all of them if none), in order.
           const base = f.ok ? f.sequence + 1 : 0;
           const n = Math.min(r.prints.length / 2, at - base);
-          for (let k = 0; k < n; k++) {
-            checks.addFingerprint(base + k, r.prints[2 * k]!, r.prints[2 * k + 1]!);
-            takeSuspect();
-          }
+          checks.addFingerprints(r.prints, n);
           if (reason !== undefined) decided = { result: { valid: false, break_at: at, count: at - start, reason } };
           else {
             for (const [stream, span] of r.spans) checks.setVersion(stream, span.lastVersion);
@@ -213,8 +210,9 @@ export async function verifyRanges(path: string, ranges: readonly ByteRange[], o
     const repeat = await confirmSuspect(suspect, lineAt);
     if (repeat !== undefined) return { valid: false, break_at: suspect.sequence, count: suspect.sequence - start, reason: repeat };
   }
-  if (decided !== undefined) return decided.result;
-  const result = endOfChain(cursor, start, options.expectTip);
+  const groups = checks.repeatGroups(start);
+  if (decided !== undefined) return await withRepeats(decided.result, groups, start, lineAt);
+  const result = await withRepeats(endOfChain(cursor, start, options.expectTip), groups, start, lineAt);
   const last = outcomes.at(-1);
   const torn = last && 'ok' in last ? last.ok.torn_bytes : 0;
   return torn > 0 && result.valid ? { ...result, torn_bytes: torn } : result;
