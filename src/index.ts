@@ -9,7 +9,7 @@ export {
 } from './ledger/ledger.js';
 export type { StreamOptions } from './ledger/eventStream.js';
 export type {
-  LedgerStore, Tip, StoredLine, AppendRecord, IndexFields, IndexEntry, StreamHead, StreamRange, IndexQuery, LedgerIndex,
+  LedgerStore, Tip, StoredLine, AppendRecord, IndexFields, IndexEntry, StreamHead, StreamRange, IndexQuery, LedgerIndex, ReplicaLag,
 } from './ledger/ledgerStore.js';
 export { indexFieldsOf } from './ledger/ledgerStore.js';
 export {

@@ -12,7 +12,7 @@ import {
   EventTypeRegistry, type AppendInputUnion, type CodecMap, type EventUnion, type ReservedTypeCapability, type SeedCodecs,
 } from './eventTypeRegistry.js';
 import { GENESIS_HASH } from '../contract/hash.js';
-import type { IndexEntry, IndexQuery, LedgerStore, MerkleLog, StoredLine, StreamHead, StreamRange, Tip } from './ledgerStore.js';
+import type { IndexEntry, IndexQuery, LedgerStore, MerkleLog, ReplicaLag, StoredLine, StreamHead, StreamRange, Tip } from './ledgerStore.js';
 import { checkEventId, checkHash, checkIndexQuery, checkStreamId, checkStreamRange, eventHash, matchesQuery } from './indexedReads.js';
 import { streamEvents, type StreamOptions } from './eventStream.js';
 import { decode, orThrow } from '../contract/validation.js';
@@ -731,6 +731,14 @@ export class Ledger<M extends CodecMap = any> {
       },
       options,
     );
+  }
+
+  /**
+   * Each replica's tip and how far it is behind the primary, for a store that reads from
+   * replicas (ReplicatedImmudbStore); empty for a store that has none.
+   */
+  async replicaLag(): Promise<ReplicaLag[]> {
+    return this.store.replicaLag ? this.store.replicaLag() : [];
   }
 
   /** The newest event's sequence and hash; {-1, GENESIS_HASH} for an empty ledger. */

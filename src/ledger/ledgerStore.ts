@@ -115,6 +115,18 @@ export interface LedgerIndex {
   rebuild(): Promise<number>;
 }
 
+/** One replica's position and how far it is behind the primary (LedgerStore.replicaLag). */
+export interface ReplicaLag {
+  /** `immudb://HOST:PORT/DB` of the replica. */
+  readonly replica: string;
+  /** The replica's last sequence (-1: empty), or undefined when it could not be read. */
+  readonly tip: number | undefined;
+  /** Events the replica lacks compared with the primary (0: caught up); undefined as tip. */
+  readonly behind: number | undefined;
+  /** Why the replica could not be read, if it could not. */
+  readonly error?: string;
+}
+
 /** The store port: canonical lines in sequence order, appended atomically at tip + 1; every store passes `ledgerStoreConformance`. */
 export interface LedgerStore {
   /** Short name for messages, e.g. `directory:/var/ledger` or `immudb://host:3322/ledger`. */
@@ -177,6 +189,12 @@ export interface LedgerStore {
    * every durable append.
    */
   openMerkleLog?(): Promise<MerkleLog>;
+
+  /**
+   * Optional: for stores that read from replicas (ReplicatedImmudbStore), each replica's tip
+   * and how far it is behind the primary. Never throws: a replica it cannot read says why.
+   */
+  replicaLag?(): Promise<ReplicaLag[]>;
 
   /** Releases the store (files, locks, sessions); nothing is usable afterwards. */
   close(): Promise<void>;

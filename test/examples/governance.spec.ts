@@ -29,7 +29,10 @@ describe('examples/governance (seed 000 on queries)', () => {
 
   beforeEach(async () => {
     ({ dir, remove } = tempDir());
-    ledger = await Ledger.open(await DirectoryStore.open(join(dir, 'gov')), { registry: governanceRegistry() });
+    // A clock one millisecond per event: two records never share a timestamp, so a time window
+    // starting at record 2 holds exactly records 2.. (a real clock can give records 0-2 one ms).
+    let now = Date.parse('2026-03-01T09:00:00.000Z');
+    ledger = await Ledger.open(await DirectoryStore.open(join(dir, 'gov')), { registry: governanceRegistry(), clock: () => new Date(now++) });
     audit = new GovernanceAudit(ledger);
   });
   afterEach(async () => {

@@ -4,7 +4,7 @@
 // the replica has not yet reached this store's own last append (docs/immudb.md "Replicas").
 
 import { LedgerConnectionError, LedgerReadOnlyError, LedgerReplicaLagError, LedgerValidationError } from '../../errors/errors.js';
-import type { AppendRecord, LedgerIndex, LedgerStore, MerkleLog, StoredLine, Tip } from '../../ledger/ledgerStore.js';
+import type { AppendRecord, LedgerIndex, LedgerStore, MerkleLog, ReplicaLag, StoredLine, Tip } from '../../ledger/ledgerStore.js';
 import type { ImmudbConfig } from './immudbConfig.js';
 import { ImmudbStore, type ImmudbStoreOptions } from './immudbStore.js';
 
@@ -26,17 +26,7 @@ export interface ReplicatedImmudbStoreOptions extends ImmudbStoreOptions {
   readonly replicaPollMs?: number;
 }
 
-/** One replica's position, from {@link ReplicatedImmudbStore.replicaLag}. */
-export interface ReplicaLag {
-  /** `immudb://HOST:PORT/DB` of the replica. */
-  readonly replica: string;
-  /** The replica's last sequence (-1: empty), or undefined when it could not be read. */
-  readonly tip: number | undefined;
-  /** Events the replica lacks compared with the primary (0: caught up); undefined as tip. */
-  readonly behind: number | undefined;
-  /** Why the replica could not be read, if it could not. */
-  readonly error?: string;
-}
+export type { ReplicaLag };
 
 const DEFAULT_WAIT_MS = 5_000;
 const DEFAULT_POLL_MS = 50;

@@ -119,6 +119,7 @@ describe('immudb primary + asynchronous replica (two real servers)', function ()
       for (let i = 0; i < 5; i++) await ledger.append(sessionStart(`lag${i}`));
       const [lag] = await store.replicaLag();
       expect(lag).to.include({ tip: start, behind: 5 });
+      expect(await ledger.replicaLag(), 'the ledger reports what its store does').to.deep.equal(await store.replicaLag());
       // wait: bounded, then LedgerReplicaLagError naming replica, sequence and replica tip.
       const t0 = Date.now();
       const e = await rejection(store.readLine(start + 5));
