@@ -1,10 +1,9 @@
 // Seed 000's GovernanceAuditTrail over fmwk-ledger: record(), query() by type, actor and time
 // through the ledger's indexes, and a compliance export a third party verifies with nothing
 // but the export, its report and `fmwk-ledger/verify`.
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import type { EventTypeRegistry, Ledger, Provenance } from '../../src/index.js';
 import { GovernanceError, actorStream, type AuditRecord, type GovernanceRecords, type GovernanceType, type governanceRegistry } from './auditEvents.js';
 
@@ -97,7 +96,9 @@ export class GovernanceAudit {
   async exportCompliance(exportFile: string, reportFile: string, window: { since?: string; until?: string } = {}): Promise<ComplianceReport> {
     const tip = await this.ledger.getTip();
     if (tip.sequence_number < 0) throw new GovernanceError('ledger', 'nothing to export', tip.sequence_number);
-    const out = createWriteStream(exportFile, { flags: 'wx' });
+    // Opened (exclusively) before streaming, so an existing file rejects this call instead of
+    // surfacing later as an unhandled stream error.
+    const out = (await open(exportFile, 'wx')).createWriteStream();
     let count = 0;
     for await (const { line } of this.ledger.readLines(0, tip.sequence_number)) {
       if (!out.write(`${line}\n`)) await once(out, 'drain');
