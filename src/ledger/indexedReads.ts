@@ -2,12 +2,10 @@
 // an event read through an index must satisfy. Indexes are derived data and never trusted:
 // every event they name is read from the store and checked here before it is returned.
 import { canonicalJson } from '../contract/canonicalJson.js';
-import { Actor, EventType, Timestamp, type LedgerEvent } from '../contract/event.js';
-import { HASH_PATTERN, sha256 } from '../contract/hash.js';
+import { Actor, EventType, HashString, NonEmptyString, Timestamp, Uuid, type LedgerEvent } from '../contract/event.js';
+import { sha256 } from '../contract/hash.js';
 import { LedgerCorruptionError, LedgerValidationError } from '../errors/errors.js';
 import type { IndexQuery, StreamRange } from './ledgerStore.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function checkObject(name: string, value: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (value === undefined) return {};
@@ -30,17 +28,17 @@ function checkDirection(value: unknown): void {
 
 /** A stream id is a non-empty string. */
 export function checkStreamId(streamId: unknown): asserts streamId is string {
-  if (typeof streamId !== 'string' || streamId.length === 0) throw new LedgerValidationError('stream_id', 'expected a non-empty string', streamId);
+  if (!NonEmptyString.is(streamId)) throw new LedgerValidationError('stream_id', 'expected a non-empty string', streamId);
 }
 
 /** A hash in the ledger's format. */
 export function checkHash(hash: unknown): asserts hash is string {
-  if (typeof hash !== 'string' || !HASH_PATTERN.test(hash)) throw new LedgerValidationError('hash', 'expected sha256:<64 lowercase hex>', hash);
+  if (!HashString.is(hash)) throw new LedgerValidationError('hash', 'expected sha256:<64 lowercase hex>', hash);
 }
 
 /** An event id is a lowercase UUID. */
 export function checkEventId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || !UUID.test(id)) throw new LedgerValidationError('event_id', 'expected a lowercase UUID', id);
+  if (!Uuid.is(id)) throw new LedgerValidationError('event_id', 'expected a lowercase UUID', id);
 }
 
 /** The options of readStream, checked: versions and limit are non-negative integers. */
