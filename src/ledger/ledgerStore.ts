@@ -167,6 +167,16 @@ export interface LedgerStore {
   scanLines(from: number, to?: number): AsyncIterable<StoredLine>;
 
   /**
+   * Optional: scanLines as the stored bytes of the lines (no newline, not decoded, not
+   * checked), in batches; the fast path of Ledger.verifyChain (no decode and re-encode per
+   * line). Same bounds and the same lines as scanLines (stray lines past the tip included when
+   * `to` is omitted). The Buffers are views into the store's read buffer: valid only until the
+   * next batch is requested, and the consumer may overwrite them. A store whose lines are
+   * strings already leaves it out.
+   */
+  scanLineBatches?(from: number, to?: number): AsyncIterable<readonly Buffer[]>;
+
+  /**
    * Lines from `from` down to `to` inclusive (`from` >= `to`), newest first, streamed in pages
    * (issue 13: reading backwards). `from` must not be past the tip.
    */

@@ -475,6 +475,31 @@ export class DirectoryStore implements LedgerStore {
   }
 
   /**
+   * scanLines as the stored bytes, in batches of views into one reused buffer (valid until the
+   * next batch): same bounds, same stray-line rule (without `to`, every whole line to the end of
+   * the file), no decode. Invalid UTF-8 is left to the verifier, which fails it at its sequence
+   * with the reason decodeLine gives.
+   */
+  async *scanLineBatches(from: number, to?: number): AsyncIterable<readonly Buffer[]> {
+    const { tip, end } = this.lock ? this.tail : await readTail(this.fh, this.file);
+    const last = Math.min(to ?? tip.sequence_number, tip.sequence_number);
+    if (from > last) return;
+    // From sequence 0, start at byte 0 (see scanLines).
+    const at = from <= 0 ? { start: 0 } : await this.locate(from, end);
+    if (!at) throw new LedgerCorruptionError(from, `${this.file}: no line holds sequence ${from} although the tip is ${tip.sequence_number}`);
+    let left = to === undefined ? Infinity : last - Math.max(0, from) + 1;
+    for await (const batch of readLineBatches(this.fh, at.start, end)) {
+      if (batch.length < left) {
+        left -= batch.length;
+        yield batch;
+        continue;
+      }
+      yield batch.slice(0, left);
+      return;
+    }
+  }
+
+  /**
    * Binary search over byte offsets for the line holding `sequence` (lines are in sequence
    * order): O(log n) small reads, so reads and replays near the tip do not scan the file.
    */
