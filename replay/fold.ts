@@ -46,7 +46,17 @@ export async function foldLedger(ledger: Ledger, registry: ProjectionRegistry, s
   const chain = new ChainVerifier(from + 1, from < 0 ? GENESIS_HASH : start!.anchorHash);
   const onProgress = options.onProgress;
   const every = onProgress ? (options.progressEvery ?? 10_000) : 0;
-  if (target > from) {
+  const batches = target > from ? ledger.readLineBatches(from + 1, target) : undefined;
+  if (batches) {
+    // The byte path: each line checked as stored (no decode, re-encode, decode), then parsed.
+    for await (const batch of batches) {
+      for (const bytes of batch) {
+        const event = chain.acceptBytes(bytes);
+        runner.apply(event);
+        if (every > 0 && (event.sequence - from) % every === 0) onProgress!({ sequence: event.sequence, from: from + 1, to: target });
+      }
+    }
+  } else if (target > from) {
     for await (const { line } of ledger.readLines(from + 1, target)) {
       const event = chain.acceptLine(line);
       runner.apply(event);

@@ -657,6 +657,28 @@ export class Ledger<M extends CodecMap = any> {
   }
 
   /**
+   * readLines(from, to) as the stored bytes, in batches of views valid only until the next
+   * batch (the store's scanLineBatches), or undefined when the store has no byte scan: replay's
+   * fast path, which checks each line as the bytes it is. The same bounds and the same
+   * LedgerCorruptionError when the store ends before `to`. @internal
+   */
+  readLineBatches(from: number, to: number): AsyncIterable<readonly Buffer[]> | undefined {
+    checkInteger('from', from, 0);
+    checkInteger('to', to, -1);
+    const store = this.store;
+    if (!store.scanLineBatches) return undefined;
+    return (async function* () {
+      if (to < from) return;
+      let next = from;
+      for await (const batch of store.scanLineBatches!(from, to)) {
+        next += batch.length;
+        yield batch;
+      }
+      if (next <= to) throw new LedgerCorruptionError(next, `${store.description} ended before sequence ${to}`);
+    })();
+  }
+
+  /**
    * The stored event exactly: a canonical line with safe integers via JSON.parse, any other
    * line strictly (duplicate keys are LedgerCorruptionError, a number JavaScript cannot hold
    * exactly is LedgerUnreadableValueError naming the path), never a rounded value.

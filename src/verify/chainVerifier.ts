@@ -43,6 +43,18 @@ export class ChainVerifier {
     return readEventLine(line, sequence, facts.exact);
   }
 
+  /**
+   * acceptLine for a line given as its stored bytes (replay's byte path): checked as the bytes
+   * it is (no encode), decoded once for the fold. The bytes are not rearranged.
+   */
+  acceptBytes(bytes: Buffer): LedgerEvent {
+    const sequence = this.next;
+    const facts: LineFacts = { exact: false };
+    this.fail(this.cursor.advanceBytes(bytes, facts));
+    // Accepted bytes are valid UTF-8 (the check refuses any other), so this decode is exact.
+    return readEventLine(bytes.toString('utf8'), sequence, facts.exact);
+  }
+
   /** Checks an event object (from the live stream) by re-serialising it canonically. */
   acceptEvent<E extends LedgerEvent<unknown>>(event: E): E {
     const { hash, ...body } = event;

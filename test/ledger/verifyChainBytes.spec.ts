@@ -4,22 +4,12 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DirectoryStore, Ledger, canonicalJson, sha256, type LedgerStore } from '../../src/index.js';
+import { DirectoryStore, Ledger, canonicalJson, sha256 } from '../../src/index.js';
 import { verifyFile } from '../../src/verify/verifyFile.js';
 import { GENESIS_HASH } from '../../src/contract/hash.js';
 import { sessionStart } from '../support/fixtures.js';
+import { stringsOnly } from '../support/stringsOnlyStore.js';
 import { tempDir } from '../support/tempDir.js';
-
-/** The store as one without the optional byte scan: Ledger.verifyChain takes the string path. */
-function stringsOnly(store: LedgerStore): LedgerStore {
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'scanLineBatches') return undefined;
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 /** Lines re-linked and re-hashed from `from` on (a forger who recomputes every hash after an edit). */
 function rechain(lines: string[], from: number): string[] {
