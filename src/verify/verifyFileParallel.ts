@@ -12,12 +12,19 @@ import { EventChecks, fingerprintKey, type IdSuspect } from './eventChecks.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import { openRegularFile, readLineBatches } from '../contract/lineReader.js';
 import { confirmSuspect, endOfChain, withRepeats, type VerifyOptions, type VerifyResult } from './verifyChain.js';
-import { RANGE_WORKER_TAG, type RangeResult, type RangeTask, type RangeWorkerData, type RangeWorkerMessage } from './verifyRangeWorker.js';
+import { RANGE_WORKER_TAG, verifyRange, type RangeResult, type RangeTask, type RangeWorkerData, type RangeWorkerMessage } from './verifyRangeWorker.js';
 
 const WORKER_URL = new URL('./verifyRangeWorker.js', import.meta.url);
 
 /** Below this size a file is verified on the calling thread: workers would cost more than they save. */
 export const PARALLEL_MIN_BYTES = 1 << 20;
+
+/**
+ * The first range is verified on the calling thread, which starts at once, while each worker
+ * thread first spends ~50-100 ms starting and loading its modules (~10-20 MiB of lines at one
+ * thread's speed): the first range is longer by up to this much, so the threads end together.
+ */
+export const HEAD_START_BYTES = 16 << 20;
 
 /** A byte range [start, end) of the file; start is a line start, end is just past a newline or Infinity (EOF). */
 export interface ByteRange {
@@ -40,7 +47,8 @@ async function nextNewline(fh: FileHandle, from: number, size: number): Promise<
 
 /**
  * How verifyFile(path, { workers }) cuts the file: up to `workers` ranges, split where the
- * next newline after size*i/workers ends a line. One range (the whole file, read to EOF) means
+ * next newline after head + (size - head)*i/workers ends a line (head: the calling thread's
+ * head start, HEAD_START_BYTES at most). One range (the whole file, read to EOF) means
  * the sequential path: a file under `minBytes`, or too few lines to cut. Every range but the
  * last holds at least one whole line; the last runs to EOF (its torn tail, if any, is the file's).
  */
@@ -50,8 +58,10 @@ export async function planRanges(path: string, workers: number, minBytes = PARAL
     const { size } = await fh.stat();
     const starts = [0];
     if (workers > 1 && size >= minBytes) {
+      // At most half a range of head start: a small file is still cut evenly enough.
+      const head = Math.min(HEAD_START_BYTES, Math.floor(size / (2 * workers)));
       for (let i = 1; i < workers; i++) {
-        const nl = await nextNewline(fh, Math.max(Math.floor((size * i) / workers), starts.at(-1)!), size);
+        const nl = await nextNewline(fh, Math.max(head + Math.floor(((size - head) * i) / workers), starts.at(-1)!), size);
         // No newline left, or only the file's last line after it: the ranges so far cover the rest.
         if (nl < 0 || nl + 1 >= size) break;
         starts.push(nl + 1);
@@ -78,7 +88,7 @@ export function fileLineAt(path: string): (sequence: number) => Promise<Buffer |
   };
 }
 
-/** Runs one range in a worker thread; resolves with its result once the thread has exited. */
+/** Runs one range in a worker thread (the ranges after the first); resolves with its result once the thread has exited. */
 function runRange(task: RangeTask, control: Int32Array, onProgress: (lines: number) => void): Promise<RangeResult> {
   return new Promise((resolve, reject) => {
     const workerData: RangeWorkerData = { tag: RANGE_WORKER_TAG, task, control };
@@ -180,12 +190,18 @@ export async function verifyRanges(path: string, ranges: readonly ByteRange[], o
   const lines = new Array<number>(ranges.length).fill(0);
   let reported = 0;
   const onProgress = options.onProgress;
-  const runs = ranges.map((range, index) =>
-    runRange({ path, start: range.start, end: range.end, index, key, progressEvery: onProgress ? every : 0 }, control, (n) => {
+  const runs = ranges.map((range, index) => {
+    const task: RangeTask = { path, start: range.start, end: range.end, index, key, progressEvery: onProgress ? every : 0 };
+    const progress = (n: number) => {
       lines[index] = n;
       const total = lines.reduce((a, b) => a + b, 0);
       if (total > reported) onProgress?.((reported = total));
-    }).then(
+    };
+    // The first range on this thread, started once every worker is spawned (a microtask later):
+    // the calling thread verifies instead of idling, and one thread fewer is started. Range 0
+    // is always wanted (a cutoff never goes below it), so it is never cancelled.
+    const run = index === 0 ? Promise.resolve().then(() => verifyRange(task, () => false, progress)) : runRange(task, control, progress);
+    return run.then(
       (r) => {
         outcomes[index] = { ok: r };
         if (failsItself(r)) cut(index);
@@ -196,8 +212,8 @@ export async function verifyRanges(path: string, ranges: readonly ByteRange[], o
         cut(index);
         stitch();
       },
-    ),
-  );
+    );
+  });
   await Promise.all(runs);
   stitch();
 

@@ -112,5 +112,9 @@ if (!isMainThread && parentPort && data?.tag === RANGE_WORKER_TAG) {
     () => Atomics.load(control, 0) < task.index,
     (lines) => port.postMessage({ type: 'progress', lines } satisfies RangeWorkerMessage),
   );
-  port.postMessage({ type: 'done', result } satisfies RangeWorkerMessage);
+  // The fingerprints (8 bytes an event) and the first id are this range's own copies: moved, not copied.
+  const moved: ArrayBuffer[] = [];
+  if (result.prints.buffer instanceof ArrayBuffer) moved.push(result.prints.buffer);
+  if (result.first?.ok && result.first.id.buffer instanceof ArrayBuffer && result.first.id.buffer !== result.prints.buffer) moved.push(result.first.id.buffer);
+  port.postMessage({ type: 'done', result } satisfies RangeWorkerMessage, moved);
 }

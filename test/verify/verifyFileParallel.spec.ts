@@ -5,7 +5,7 @@
 // planRanges(file, N, 0); a file over 1 MiB takes it through verifyFile itself.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { GENESIS_HASH, LedgerValidationError, canonicalJson, sha256, verifyFile, type Tip, type VerifyResult } from '../../src/verify.js';
@@ -311,6 +311,19 @@ describe('parallel cold verification (verifyFile with workers) gives the sequent
       expect(seen.length).to.be.greaterThan(0);
       expect(seen.every((n, i) => i === 0 || n > seen[i - 1]!)).to.equal(true);
       expect(seen.at(-1)!).to.be.at.most(3000);
+    });
+
+    it('N workers start N - 1 threads: the calling thread verifies the first range itself', async () => {
+      // Linux: /proc/self/task lists the threads of this process.
+      const threads = () => readdirSync('/proc/self/task').length;
+      for (const w of [2, 3]) {
+        const before = threads();
+        let most = before;
+        const r = await verifyFile(file, { workers: w, progressEvery: 50, onProgress: () => (most = Math.max(most, threads())) });
+        expect(r).to.deep.equal({ valid: true, break_at: null, count: 3000 });
+        // A worker thread that is still starting or already gone is not counted: at most w - 1 more.
+        expect(most - before, `${w} workers`).to.be.within(1, w - 1);
+      }
     });
 
     it('tampered at every split point (and the line before), and far from them: verifyFile with workers equals sequential', async () => {
