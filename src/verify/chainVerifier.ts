@@ -45,14 +45,18 @@ export class ChainVerifier {
 
   /**
    * acceptLine for a line given as its stored bytes (replay's byte path): checked as the bytes
-   * it is (no encode), decoded once for the fold. The bytes are not rearranged.
+   * it is (no encode), decoded once for the fold. The caller's bytes may be rearranged (the
+   * line reader's views, not read again).
    */
   acceptBytes(bytes: Buffer): LedgerEvent {
     const sequence = this.next;
     const facts: LineFacts = { exact: false };
-    this.fail(this.cursor.advanceBytes(bytes, facts));
-    // Accepted bytes are valid UTF-8 (the check refuses any other), so this decode is exact.
-    return readEventLine(bytes.toString('utf8'), sequence, facts.exact);
+    // Decoded before the check may rearrange the bytes in place (no copy of the hash input);
+    // the text is used only if the check accepts the bytes, and accepted bytes are valid
+    // UTF-8 (the check refuses any other), so the decode is then exact.
+    const line = bytes.toString('utf8');
+    this.fail(this.cursor.advanceBytes(bytes, facts, true));
+    return readEventLine(line, sequence, facts.exact);
   }
 
   /** Checks an event object (from the live stream) by re-serialising it canonically. */
