@@ -36,12 +36,14 @@ int main(int argc, char **argv) {
   size_t cap = 1 << 20, len = 0;
   unsigned char *buf = malloc(cap);
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  const EVP_MD *md = EVP_sha256();
+  /* Fetched once: EVP_sha256() or SHA256() would look the algorithm up again on every line
+     (OpenSSL 3), ~30% of the time at ~500-byte lines. */
+  EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int dlen;
   unsigned long long count = 0;
   unsigned char live = 0; /* keeps the digests observable */
-  if (!buf || !ctx) return 1;
+  if (!buf || !ctx || !md) return 1;
   for (;;) {
     size_t got = fread(buf + len, 1, cap - len, f);
     if (got == 0) break;
@@ -74,6 +76,7 @@ int main(int argc, char **argv) {
   getrusage(RUSAGE_SELF, &ru);
   printf("{\"count\":%llu,\"ns\":%lld,\"maxRssKB\":%ld,\"live\":%u}\n", count, ns, ru.ru_maxrss, live);
   EVP_MD_CTX_free(ctx);
+  EVP_MD_free(md);
   free(buf);
   return 0;
 }
