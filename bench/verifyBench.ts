@@ -2,7 +2,7 @@
 // as bytes with readLineBatches, each run in its own child process (peak RSS from its maxRSS).
 // Rounds alternate the order; the printed ratios are the paired per-round ratios (median, min,
 // max), the events/s figures each side's best round.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,24 @@ import { formatRatio, summarise } from './paired.js';
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./verifyChild.js', import.meta.url));
+/** The C floor's source, from dist/bench/ back to the repository's bench/cfloor/. */
+const CFLOOR_SOURCE = fileURLToPath(new URL('../../bench/cfloor/sha_lines.c', import.meta.url));
+
+/**
+ * Compiles bench/cfloor/sha_lines.c into `dir` (cc -O2 ... -lcrypto). Without a compiler or
+ * OpenSSL's headers the reason comes back instead and the bench goes on without the C row.
+ */
+export function buildCFloor(dir: string): { binary: string } | { missing: string } {
+  const binary = join(dir, 'sha_lines');
+  try {
+    execFileSync('cc', ['-O2', '-o', binary, CFLOOR_SOURCE, '-lcrypto'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return { binary };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
+    const why = err.code === 'ENOENT' ? 'no C compiler (cc) on PATH' : `cc failed: ${String(err.stderr ?? err.message).trim().split('\n')[0]}`;
+    return { missing: `${why} (needs cc and OpenSSL headers, e.g. gcc and libssl-dev)` };
+  }
+}
 
 export interface ChildResult {
   mode: string;
@@ -67,8 +85,8 @@ export function generateLedger(dir: string, n: number): { bytes: number; ms: num
   return { bytes, ms: Date.now() - t0 };
 }
 
-export async function runChild(mode: string, dir: string): Promise<ChildResult> {
-  const { stdout } = await run(process.execPath, [CHILD, mode, dir], { maxBuffer: 1 << 20 });
+export async function runChild(mode: string, dir: string, ...extra: string[]): Promise<ChildResult> {
+  const { stdout } = await run(process.execPath, [CHILD, mode, dir, ...extra], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult;
 }
 
@@ -80,12 +98,15 @@ export async function verifyBench(o: BenchOptions): Promise<BenchRow[]> {
   o.shared.ledgerDir = dir;
   o.shared.ledgerEvents = o.events;
 
-  const results: Record<string, ChildResult[]> = { verify: [], 'verify-2w': [], sha: [], online: [], read: [] };
+  const cfloor = buildCFloor(o.dir);
+  if ('missing' in cfloor) o.log(`verify: no C floor: ${cfloor.missing}`);
+  const results: Record<string, ChildResult[]> = { verify: [], 'verify-2w': [], sha: [], online: [], read: [], csha: [] };
   // Warm the page cache once so every measured run reads the same (cached) file.
   results.read!.push(await runChild('read', dir));
   for (let r = 0; r < o.rounds; r++) {
-    for (const mode of r % 2 === 0 ? ['sha', 'verify', 'verify-2w', 'online'] : ['online', 'verify-2w', 'verify', 'sha']) {
-      const c = await runChild(mode, dir);
+    const modes = ['sha', 'verify', 'verify-2w', 'online', ...('binary' in cfloor ? ['csha'] : [])];
+    for (const mode of r % 2 === 0 ? modes : modes.reverse()) {
+      const c = mode === 'csha' && 'binary' in cfloor ? await runChild(mode, dir, cfloor.binary) : await runChild(mode, dir);
       if (c.count !== o.events || !c.valid) throw new Error(`${mode}: count ${c.count}, valid ${c.valid} (expected ${o.events}, true)`);
       results[mode]!.push(c);
       o.log(`verify round ${r + 1}/${o.rounds}: ${mode} ${((c.count * 1000) / c.ms).toFixed(0)} events/s, ${(c.ms / 1000).toFixed(2)} s, maxRSS ${(c.maxRssKB / 1024).toFixed(0)} MB`);
@@ -107,6 +128,22 @@ export async function verifyBench(o: BenchOptions): Promise<BenchRow[]> {
   const ratioOn = pairedRatio('online');
   const paired = (mode: string) => `paired per-round ratios ${formatRatio(pairedRatio(mode))}`;
   const rss = peak(results.verify!);
+  // verify against the C floor, paired the same way: round r's verify time over round r's C time.
+  const cRows: BenchRow[] = [];
+  if ('binary' in cfloor) {
+    const C = bestOf(results.csha!);
+    const cRatio = summarise(results.verify!.map((c, r) => results.csha![r]!.ms / c.ms));
+    cRows.push(
+      {
+        bench: 'verify', metric: 'cold verifyFile vs C/OpenSSL SHA-256 floor', value: perSec(V), unit: 'events/s',
+        baseline: { metric: 'C: OpenSSL SHA-256 per line (bench/cfloor/sha_lines.c)', value: perSec(C) }, ratio: cRatio.median, ratioSpread: cRatio, target: '>= 0.35', pass: cRatio.median >= 0.35,
+        note: `verify/csha paired per-round ratios ${formatRatio(cRatio)}; C ${(C.ms / 1000).toFixed(2)} s best, fread + memchr + EVP per line, peak RSS ${peak(results.csha!).toFixed(0)} MB`,
+      },
+      { bench: 'verify', metric: 'C/OpenSSL SHA-256 per line', value: perSec(C), unit: 'events/s', note: `x${(perSec(C) / perSec(H)).toFixed(2)} plain Node SHA-256 per line` },
+    );
+  } else {
+    cRows.push({ bench: 'verify', metric: 'cold verifyFile vs C/OpenSSL SHA-256 floor', value: perSec(V), unit: 'events/s', note: `not measured: ${cfloor.missing}` });
+  }
   const mb = (gen.bytes / 1e6).toFixed(0);
   return [
     {
@@ -130,5 +167,6 @@ export async function verifyBench(o: BenchOptions): Promise<BenchRow[]> {
       baseline: { metric: 'plain SHA-256 per line', value: perSec(H) }, ratio: ratioOn.median, ratioSpread: ratioOn, note: `peak RSS ${peak(results.online!).toFixed(0)} MB (info); ${paired('online')}`,
     },
     { bench: 'verify', metric: 'readLineBatches alone', value: perSec(Rd), unit: 'events/s', note: `${(Rd.ms / 1000).toFixed(2)} s, first (cache-warming) pass` },
+    ...cRows,
   ];
 }

@@ -7,14 +7,17 @@
 //   sha     baseline: plain SHA-256 of every line's bytes (src/hash.ts sha256), lines read the way
 //           verifyFile reads them (readLineBatches: Buffer views, no decode)
 //   read    readLineBatches alone (where the reading time goes)
+//   csha    the C floor: <binary> (bench/cfloor/sha_lines.c, built by verifyBench) hashes every
+//           line with OpenSSL; its own clock and maxRSS are reported (argument 3: the binary)
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DirectoryStore, Ledger, sha256 } from '../src/index.js';
 import { verifyFile } from '../src/verify.js';
 import { readLineBatches } from '../src/contract/lineReader.js';
 
-const [mode, dir] = process.argv.slice(2);
-if (!mode || !dir) {
-  process.stderr.write('usage: verifyChild.js verify|verify-2w|online|sha|read <store dir>\n');
+const [mode, dir, binary] = process.argv.slice(2);
+if (!mode || !dir || (mode === 'csha' && !binary)) {
+  process.stderr.write('usage: verifyChild.js verify|verify-2w|online|sha|read <store dir> | csha <store dir> <sha_lines binary>\n');
   process.exit(2);
 }
 const file = join(dir, 'ledger.jsonl');
@@ -63,6 +66,13 @@ async function run(): Promise<{ count: number; valid: boolean }> {
     default:
       throw new Error(`unknown mode ${mode}`);
   }
+}
+
+if (mode === 'csha') {
+  // The C program times itself (no Node start-up in its figure, as none is in the others').
+  const out = JSON.parse(execFileSync(binary!, [file], { encoding: 'utf8' })) as { count: number; ns: number; maxRssKB: number };
+  process.stdout.write(`${JSON.stringify({ mode, count: out.count, valid: true, ms: out.ns / 1e6, cpuMs: out.ns / 1e6, maxRssKB: out.maxRssKB })}\n`);
+  process.exit(0);
 }
 
 const t0 = process.hrtime.bigint();

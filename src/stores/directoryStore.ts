@@ -1,11 +1,11 @@
 // The embedded default store: <dir>/ledger.jsonl, one canonical event per line.
 //
-// Durability: a line is written with one write() on an O_APPEND descriptor and fdatasync'd
-// before append() resolves. Crash safety follows from the line format: a write interrupted by
+// Durability: a line is written with one write() on an O_APPEND | O_DSYNC descriptor, which
+// returns only once the line is durable, before append() resolves. Crash safety follows from the line format: a write interrupted by
 // a crash leaves a last line without its newline (a torn tail), which was never acknowledged.
 // Opening for write moves such a tail to <dir>/torn/ and truncates it away; readers ignore it.
 // A complete line that fails to parse, anywhere, is corruption and is reported, never dropped.
-import { fdatasync, fstatSync, ftruncateSync, readSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { constants, fstatSync, ftruncateSync, readSync, watch, write, type FSWatcher } from 'node:fs';
 import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerSequenceError } from '../errors/errors.js';
@@ -27,6 +27,13 @@ const NEWLINE = 0x0a;
 const RUN_GAP = 4096;
 const RUN_MAX = 1024 * 1024;
 const EMPTY_TIP: Tip = { sequence_number: -1, hash: GENESIS_HASH };
+/**
+ * The writer's descriptor: reads anywhere (pread), writes at the end, and every write() is
+ * synchronized. O_DSYNC is POSIX "synchronized I/O data integrity completion": write() returns
+ * only once the bytes and the metadata needed to read them back (the file size) are on stable
+ * storage, the guarantee of write() followed by fdatasync(), in one system call.
+ */
+const WRITER_FLAGS = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC;
 
 /** How a directory store is opened (for writing, the default, or read-only). */
 export interface DirectoryStoreOptions {
@@ -54,6 +61,11 @@ interface Tail {
   readonly tornBytes: number;
 }
 
+
+/** One write() of `bytes` from `from` on the thread pool; resolves with the count written. */
+function writeAt(fd: number, bytes: Buffer, from: number): Promise<number> {
+  return new Promise((resolve, reject) => write(fd, bytes, from, bytes.length - from, null, (err, n) => (err ? reject(err) : resolve(n))));
+}
 
 /** Reads backwards from the end of the file to the last complete line. */
 async function readTail(fh: FileHandle, file: string): Promise<Tail> {
@@ -182,12 +194,14 @@ function asConnectionError(e: unknown, path: string): unknown {
   return new LedgerConnectionError(`cannot open ${path} for writing: ${code ? `${code} at ${at}: ` : ''}${(e as Error).message ?? String(e)}`, { cause: e });
 }
 
-/** The embedded default store: `<dir>/ledger.jsonl`, one canonical line per event, fdatasync before an append resolves, one writer at a time. */
+/** The embedded default store: `<dir>/ledger.jsonl`, one canonical line per event, each line synchronized (O_DSYNC) before its append resolves, one writer at a time. */
 export class DirectoryStore implements LedgerStore {
   readonly description: string;
   private tail: Tail;
-  /** Set when an fdatasync failed: the file's durable state is unknown until reopened. */
+  /** Set when a synchronized write failed after copying bytes: the file's durable state is unknown until reopened. */
   private failed: Error | undefined;
+  /** An append's write is on the thread pool: a second append must not pass the checks meanwhile. */
+  private writing = false;
   private idx!: DirectoryIndex;
 
   private constructor(
@@ -235,7 +249,7 @@ export class DirectoryStore implements LedgerStore {
     const lock = WriterLock.acquire(join(dir, LOCK_FILE));
     let fh: FileHandle | undefined;
     try {
-      fh = await open(file, 'a+');
+      fh = await open(file, WRITER_FLAGS, 0o666);
       await fsyncDirectory(dir); // make the file's directory entry durable too
       let tail = await readTail(fh, file);
       await checkTailLinks(fh, file, tail);
@@ -341,10 +355,13 @@ export class DirectoryStore implements LedgerStore {
 
   async append(record: AppendRecord): Promise<void> {
     if (!this.lock) throw new LedgerConnectionError(`${this.description} is open read-only`);
-    if (this.failed) throw new LedgerConnectionError(`${this.description}: an earlier fdatasync failed; reopen the store`, { cause: this.failed });
+    if (this.failed) throw new LedgerConnectionError(`${this.description}: an earlier synchronized write failed; reopen the store`, { cause: this.failed });
     // The stream-version and event-id checks, against the index this writer keeps current; from
     // here to the write nothing yields, so the check and the write are one step under the lock.
     await this.idx.checkAppend(record);
+    // Appends are sequential (the Ledger queues them); a caller driving the store directly gets
+    // the second of two overlapping appends refused, as if another writer had moved the tip.
+    if (this.writing) throw new LedgerSequenceError(`${this.description}: append of sequence ${record.sequence} while another append is being written; appends to a store are sequential`);
     const expected = this.tail.tip.sequence_number + 1;
     if (record.sequence !== expected) {
       throw new LedgerSequenceError(`${this.description}: append of sequence ${record.sequence} but the next sequence is ${expected}`);
@@ -357,28 +374,38 @@ export class DirectoryStore implements LedgerStore {
     }
     this.lock.assertHeld(); // defence in depth: the lock file is still the one this writer linked
     const bytes = Buffer.from(`${record.line}\n`, 'utf8');
-    // One thread-pool hop per append, not two: the write goes synchronously (a copy into the
-    // page cache, microseconds; the line's page was just made durable, so no writeback waits on
-    // it), and only fdatasync, the slow part, leaves the event loop. The callback API skips the
-    // FileHandle promise machinery around that hop.
+    // One thread-pool hop per append, and nothing on the event loop for the disk: the write,
+    // synchronized by O_DSYNC (WRITER_FLAGS), goes to the pool and returns once the line is
+    // durable. The callback API skips the FileHandle promise machinery around that hop.
     const fd = this.fh.fd;
+    this.writing = true;
+    let written = 0;
     try {
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      while (written < bytes.length) written += await writeAt(fd, bytes, written);
     } catch (e) {
-      // Take back the partial line (never acknowledged) so the file stays whole lines.
+      // Two kinds of failure. Refused before any byte was copied (a full disk, a file size
+      // limit): the bytes of this line written so far are a partial line without its newline
+      // (never acknowledged), taken back so the file stays whole lines, and appends may go on.
+      // Copied but not synchronized (an I/O error at writeback): what is durable is unknown, so
+      // the store refuses further appends until it is reopened and its tail read again.
+      let size = -1;
+      try {
+        size = fstatSync(fd).size;
+      } catch {
+        /* unknown size: treated as the unknown case */
+      }
       try {
         ftruncateSync(fd, this.tail.end);
       } catch {
         /* the write's error is the one to report */
       }
+      if (size !== this.tail.end + written) {
+        this.failed = e as Error;
+        throw new LedgerConnectionError(`${this.description}: synchronized write of sequence ${record.sequence} failed after copying bytes (durable state unknown): ${(e as Error).message}`, { cause: e });
+      }
       throw new LedgerConnectionError(`${this.description}: write failed: ${(e as Error).message}`, { cause: e });
-    }
-    try {
-      await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-    } catch (e) {
-      this.failed = e as Error;
-      throw new LedgerConnectionError(`${this.description}: fdatasync failed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      this.writing = false;
     }
     if (killAfterSync > 0 && --killAfterSync === 0) process.kill(process.pid, 'SIGKILL');
     const offset = this.tail.end;
@@ -581,8 +608,16 @@ export class DirectoryStore implements LedgerStore {
 
   /** Closes the file and releases the writer lock if this instance holds it. */
   async close(): Promise<void> {
-    this.idx.close();
-    await this.fh.close();
-    this.lock?.releaseSync();
+    // The lock goes back even when the index or the file fails to close (an I/O error): a
+    // writer kept locked out by a dead handle could not reopen the store to recover.
+    try {
+      this.idx.close();
+    } finally {
+      try {
+        await this.fh.close();
+      } finally {
+        this.lock?.releaseSync();
+      }
+    }
   }
 }

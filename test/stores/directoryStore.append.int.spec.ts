@@ -1,5 +1,5 @@
-// The directory store's append path (issue 10 §2): the line is written synchronously and only
-// fdatasync leaves the event loop. These check what that must not cost: the event loop keeps
+// The directory store's append path (issue 10 §2): the line's one synchronized (O_DSYNC) write
+// runs on the thread pool, off the event loop. These check what that must not cost: the event loop keeps
 // turning while appends wait for the disk, and a write that fails part-way (a full disk) leaves
 // whole lines only, writes nothing that is acknowledged, and the store appends again once there
 // is room. The full disk is a real tmpfs (mount needs root; without it the test fails).
@@ -25,7 +25,7 @@ describe('DirectoryStore append path', function () {
     remove();
   });
 
-  it('the event loop turns while appends wait for fdatasync (an append that blocked it would starve setImmediate)', async () => {
+  it('the event loop turns while appends wait for the disk (an append that blocked it would starve setImmediate)', async () => {
     const ledger = await Ledger.open(await DirectoryStore.open(join(root, 'store')));
     const n = 40;
     let turns = 0;
