@@ -16,7 +16,7 @@ mkdir -p "$out"
 ld=()
 command -v wasm-ld >/dev/null 2>&1 || ld=(-fuse-ld="$(command -v wasm-ld-14)")
 # -fno-delete-null-pointer-checks: linear memory starts at address 0, a valid address here.
-"$clang" --target=wasm32 -O3 -nostdlib -mbulk-memory -Wall -Werror -fno-delete-null-pointer-checks "${ld[@]}" \
+"$clang" --target=wasm32 -O3 -nostdlib -mbulk-memory -msimd128 -Wall -Werror -fno-delete-null-pointer-checks "${ld[@]}" \
   -Wl,--no-entry -Wl,--export=__heap_base -Wl,--export-dynamic \
   -o "$out/chainScan.wasm.tmp" src/contract/wasm/chainScan.c
 mv "$out/chainScan.wasm.tmp" "$out/chainScan.wasm"

@@ -7,6 +7,8 @@
 // line it declines ends the call: JavaScript takes that line on its reference path, so every
 // verdict and reason comes from the same code as without this module.
 
+#include <wasm_simd128.h>
+
 typedef unsigned char u8;
 typedef unsigned int u32;
 typedef unsigned long long u64;
@@ -45,20 +47,20 @@ static int keyFrom[MAX_DEPTH];
 static int keyTo[MAX_DEPTH];
 static u8 keyEscaped[MAX_DEPTH];
 
-static int hexLower(u8 c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
+// Every byte -1, then the digits (a range default overridden on purpose).
+#pragma clang diagnostic ignored "-Winitializer-overrides"
+static const signed char HEX[256] = {
+  [0 ... 255] = -1, ['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5, ['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9,
+  ['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13, ['e'] = 14, ['f'] = 15,
+};
+static int hexLower(u8 c) { return HEX[c]; }
 
 // Well-formed UTF-8: no overlongs, no surrogates, nothing above U+10FFFF (as isUtf8).
 static int utf8(int i, int e) {
   while (i < e) {
-    if (i + 8 <= e) {
-      u64 w;
-      __builtin_memcpy(&w, B + i, 8);
-      if ((w & 0x8080808080808080ULL) == 0) {
-        i += 8;
+    if (i + 16 <= e) {
+      if (wasm_i8x16_bitmask(wasm_v128_load(B + i)) == 0) {
+        i += 16;
         continue;
       }
     }
@@ -91,34 +93,44 @@ static int utf8(int i, int e) {
 static int str(int p) {
   escaped = 0;
   int i = p + 1;
-  while (i < E) {
-    u8 c = B[i];
-    if (c == QUOTE) return i + 1;
-    if (c == BACKSLASH) {
-      escaped = 1;
-      if (i + 1 >= E) return -1;
-      u8 x = B[i + 1];
-      if (x == 0x22 || x == 0x5c || x == 'b' || x == 'f' || x == 'n' || x == 'r' || x == 't') {
-        i += 2;
+  const v128_t quote = wasm_i8x16_splat(QUOTE), backslash = wasm_i8x16_splat(BACKSLASH), space = wasm_i8x16_splat(0x20);
+  for (;;) {
+    // 16 bytes at a time to the next quote, backslash or control character.
+    if (i + 16 <= E) {
+      v128_t v = wasm_v128_load(B + i);
+      u32 bits = (u32)wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, quote), wasm_i8x16_eq(v, backslash)), wasm_u8x16_lt(v, space)));
+      if (bits == 0) {
+        i += 16;
         continue;
       }
-      if (x == 'u' && i + 5 < E && B[i + 2] == '0' && B[i + 3] == '0') {
-        u8 h = B[i + 4];
-        int low = hexLower(B[i + 5]);
-        if ((h == '0' || h == '1') && low >= 0) {
-          int code = (h - '0') * 16 + low;
-          if (code != 0x08 && code != 0x09 && code != 0x0a && code != 0x0c && code != 0x0d) {
-            i += 6;
-            continue;
-          }
+      i += __builtin_ctz(bits);
+    } else {
+      while (i < E && B[i] != QUOTE && B[i] != BACKSLASH && B[i] >= 0x20) i++;
+      if (i >= E) return -1;
+    }
+    u8 c = B[i];
+    if (c == QUOTE) return i + 1;
+    if (c != BACKSLASH) return -1;  // a raw control character
+    escaped = 1;
+    if (i + 1 >= E) return -1;
+    u8 x = B[i + 1];
+    if (x == 0x22 || x == 0x5c || x == 'b' || x == 'f' || x == 'n' || x == 'r' || x == 't') {
+      i += 2;
+      continue;
+    }
+    if (x == 'u' && i + 5 < E && B[i + 2] == '0' && B[i + 3] == '0') {
+      u8 h = B[i + 4];
+      int low = hexLower(B[i + 5]);
+      if ((h == '0' || h == '1') && low >= 0) {
+        int code = (h - '0') * 16 + low;
+        if (code != 0x08 && code != 0x09 && code != 0x0a && code != 0x0c && code != 0x0d) {
+          i += 6;
+          continue;
         }
       }
-      return -1;
     }
-    if (c < 0x20) return -1;
-    i++;
+    return -1;
   }
-  return -1;
 }
 
 // The next byte a validated string literal stands for, from *pi (escapes decoded).
@@ -253,14 +265,30 @@ static const u8 PREFIX_LEN[12] = {12, 14, 8, 12, 11, 17, 14, 18, 12, 13, 18, 13}
 static const u8 OPTIONAL[12] = {0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0};
 enum { EVENT_ID = 0, HASH = 2, METADATA = 3, PREVIOUS_HASH = 5, SEQUENCE = 8, STREAM_ID = 9, STREAM_VERSION = 10 };
 
+// 32 lowercase hex digits at q into 16 bytes at out; 0 if any is not one.
+static int hex32(int q, u8 *out) {
+  v128_t a = wasm_v128_load(B + q), b = wasm_v128_load(B + q + 16);
+  const v128_t zero = wasm_i8x16_splat('0' - 1), nine = wasm_i8x16_splat('9' + 1), la = wasm_i8x16_splat('a' - 1), lf = wasm_i8x16_splat('f' + 1);
+  v128_t okA = wasm_v128_or(wasm_v128_and(wasm_u8x16_gt(a, zero), wasm_u8x16_lt(a, nine)), wasm_v128_and(wasm_u8x16_gt(a, la), wasm_u8x16_lt(a, lf)));
+  v128_t okB = wasm_v128_or(wasm_v128_and(wasm_u8x16_gt(b, zero), wasm_u8x16_lt(b, nine)), wasm_v128_and(wasm_u8x16_gt(b, la), wasm_u8x16_lt(b, lf)));
+  if (!wasm_i8x16_all_true(wasm_v128_and(okA, okB))) return 0;
+  // Digit value: low nibble, plus 9 for a letter (bit 6 set).
+  const v128_t f = wasm_i8x16_splat(0x0f), nine9 = wasm_i8x16_splat(9);
+  a = wasm_i8x16_add(wasm_v128_and(a, f), wasm_v128_and(wasm_i8x16_shr(wasm_i8x16_shl(a, 1), 7), nine9));
+  b = wasm_i8x16_add(wasm_v128_and(b, f), wasm_v128_and(wasm_i8x16_shr(wasm_i8x16_shl(b, 1), 7), nine9));
+  // Each 16-bit lane holds (first digit, second digit): byte = first << 4 | second.
+  v128_t wa = wasm_v128_or(wasm_i16x8_shl(wasm_v128_and(a, wasm_i16x8_splat(0xff)), 4), wasm_u16x8_shr(a, 8));
+  v128_t wb = wasm_v128_or(wasm_i16x8_shl(wasm_v128_and(b, wasm_i16x8_splat(0xff)), 4), wasm_u16x8_shr(b, 8));
+  wasm_v128_store(out, wasm_u8x16_narrow_i16x8(wa, wb));
+  return 1;
+}
+
 static int shaLiteral(int p, u8 *out) {
   if (p + 73 > E) return -1;
   if (lit(p, "\"sha256:", 8) < 0) return -1;
-  for (int k = 0, i = p + 8; k < 32; k++, i += 2) {
-    int h = hexLower(B[i]), l = hexLower(B[i + 1]);
-    if ((h | l) < 0) return -1;
-    out[k] = (u8)((h << 4) | l);
-  }
+  u8 tmp[32];
+  if (!hex32(p + 8, tmp) || !hex32(p + 40, tmp + 16)) return -1;
+  __builtin_memcpy(out, tmp, 32);
   return B[p + 72] == QUOTE ? p + 73 : -1;
 }
 
