@@ -42,6 +42,7 @@ export class ChainCursor {
   private runAt = 0;
   private runEnd = 0;
   private runRecord = 0;
+  private runGeneration = -1;
 
   /** The sequence the next event must carry. */
   get next(): number {
@@ -128,7 +129,7 @@ export class ChainCursor {
     this.runFailure = undefined;
     const w = scanner();
     if (w === undefined) return 0;
-    if (this.runLines !== lines || this.runAt !== from || from >= this.runEnd) {
+    if (this.runLines !== lines || this.runAt !== from || from >= this.runEnd || this.runGeneration !== w.generation) {
       this.runLines = undefined;
       if (this.digest === undefined) {
         if (!SHA_SHAPE.test(this.text!)) return 0;
@@ -139,6 +140,7 @@ export class ChainCursor {
       this.runLines = lines;
       this.runEnd = from + n;
       this.runRecord = w.records;
+      this.runGeneration = w.generation;
     }
     const u8 = w.u8;
     const u32 = w.u32;

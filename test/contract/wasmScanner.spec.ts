@@ -11,6 +11,7 @@ import { GENESIS_HASH, canonicalJson, verifyFile, type VerifyResult } from '../.
 import { buildEventLine } from '../../src/contract/eventLine.js';
 import { chainLine, scanChainLine } from '../../src/contract/canonicalLine.js';
 import { F_SAFE, F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, F_UUID, MAX_RUN_BYTES, R_HASH, R_STREAM_VERSION, scanner, useWasmScanner } from '../../src/contract/wasm/chainScanner.js';
+import { verifyLineBatches } from '../../src/verify/verifyChain.js';
 import { streamVectors } from './streamVectors.spec.js';
 import { provenance } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
@@ -215,6 +216,29 @@ describe('WebAssembly chain scanner vs the JavaScript reference (issue 10 §1)',
     ls[299] = ls[299]!.replace('"sequence":299', '"sequence":300');
     writeFileSync(file, ls.map((x) => `${x}\n`).join(''));
     expect(await bothPaths(file, true)).to.deep.include({ valid: false, break_at: 299 });
+  });
+
+  it('two verifications interleaved at an id suspect: the one resuming does not read the other\'s records', async () => {
+    // One module memory serves every cursor: A stops its run at a fingerprint match (line 5
+    // repeats line 2's id), and while A awaits lineAt, B scans its own lines into that memory.
+    // lineAt then says line 2 holds another id (a caller may), so A resumes after line 5.
+    const views = (ls: readonly string[]): Buffer[] => {
+      const all = Buffer.from(ls.map((x) => `${x}\n`).join(''));
+      const out: Buffer[] = [];
+      for (let from = 0, nl = all.indexOf(10); nl !== -1; from = nl + 1, nl = all.indexOf(10, from)) out.push(all.subarray(from, nl));
+      return out;
+    };
+    const specs: Spec[] = Array.from({ length: 12 }, () => ({}));
+    specs[5] = { id: '01900000-0000-7000-8000-000000000002' };
+    const a = chain(specs);
+    const b = chain(Array.from({ length: 40 }, (_, i) => ({ payload: canonicalJson({ other: i }) })));
+    const bResult = async () => verifyLineBatches((async function* () { yield views(b); })());
+    const lineAt = async (s: number) => {
+      expect(await bResult()).to.deep.include({ valid: true, count: 40 });
+      return s === 2 ? a[3] : a[s];
+    };
+    const r = await verifyLineBatches((async function* () { yield views(a); })(), { lineAt });
+    expect(pick(r)).to.deep.equal({ valid: true, break_at: null, count: 12, reason: undefined });
   });
 
   it('a repeated event_id and a stream break found by the WebAssembly run: the reference\'s reasons', async () => {

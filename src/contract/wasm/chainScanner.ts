@@ -52,6 +52,11 @@ export class ChainScanner {
   f64: Float64Array;
   /** Address of the first record of the last scanRun. */
   records = 0;
+  /**
+   * Counts scanRun calls: records are valid only until the next call, by any cursor (two
+   * verifications may interleave at an await), so a cursor resumes its run only if unchanged.
+   */
+  generation = 0;
   private readonly base: number;
 
   constructor(private readonly x: Exports) {
@@ -112,6 +117,7 @@ export class ChainScanner {
     }
     for (let i = 0; i < 32; i++) u8[linkAt + i] = link.charCodeAt(i);
     this.records = records;
+    this.generation++;
     return this.x.scan_batch(0, table, n, expected, linkAt, records);
   }
 }
