@@ -5,6 +5,7 @@ import { hash as digest } from 'node:crypto';
 import { checkLine, checkLineBytes, type LineFacts } from '../contract/eventLine.js';
 import { chainLine, scanChainLine } from '../contract/canonicalLine.js';
 import { EventChecks, fingerprint, fingerprintUuid, type EventKeys } from './eventChecks.js';
+import { F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, F_UUID, R_HASH, RECORD, scanner } from '../contract/wasm/chainScanner.js';
 
 /** `sha256:` + 64 lowercase hex digits: the only hashes the byte fast path compares as bytes. */
 const SHA_SHAPE = /^sha256:[0-9a-f]{64}$/;
@@ -32,6 +33,16 @@ export class ChainCursor {
     this.checks = checks ?? new EventChecks(expected === 0 ? 'genesis' : 'suffix');
     this.text = previous;
   }
+
+  /** Set by advanceRun: why the line after those it accepted fails (undefined if none failed). */
+  runFailure: string | undefined;
+  // The lines scanned by the last WebAssembly call and not yet hashed: lines[runAt, runEnd),
+  // their records from runRecord (a caller may stop a run early, at an id suspect).
+  private runLines: readonly Uint8Array[] | undefined;
+  private runAt = 0;
+  private runEnd = 0;
+  private runRecord = 0;
+  private runGeneration = -1;
 
   /** The sequence the next event must carry. */
   get next(): number {
@@ -103,6 +114,91 @@ export class ChainCursor {
     }
     const c = checkLineBytes(bytes, facts, consume);
     return c.ok ? this.advanceChecked(c.sequence, c.hash, c.computed, c.previous_hash, c) : c.reason;
+  }
+
+  /**
+   * advanceBytes over lines[from...] on the WebAssembly path: one call scans a run of lines
+   * (the JavaScript scanner's checks, plus the sequence and the link to each line's stored
+   * hash) and lays out each hash input; here each is only hashed and compared, and the stream
+   * and id rules applied, as advanceBytes' fast path does. Returns how many lines extended the
+   * chain. It stops after a line that leaves `checks.suspect` set (the caller confirms it),
+   * and at a line that fails (`runFailure` says why, the reason advanceBytes gives). 0 without
+   * a failure: lines[from] takes advanceBytes (the reference), which gives its verdict.
+   */
+  advanceRun(lines: readonly Uint8Array[], from: number): number {
+    this.runFailure = undefined;
+    const w = scanner();
+    if (w === undefined) return 0;
+    if (this.runLines !== lines || this.runAt !== from || from >= this.runEnd || this.runGeneration !== w.generation) {
+      this.runLines = undefined;
+      if (this.digest === undefined) {
+        if (!SHA_SHAPE.test(this.text!)) return 0;
+        this.digest = Buffer.from(this.text!.slice(7), 'hex').toString('latin1');
+      }
+      const n = w.scanRun(lines, from, this.expected, this.digest);
+      if (n === 0) return 0;
+      this.runLines = lines;
+      this.runEnd = from + n;
+      this.runRecord = w.records;
+      this.runGeneration = w.generation;
+    }
+    const u8 = w.u8;
+    const u32 = w.u32;
+    const memory = u8.buffer;
+    const checks = this.checks;
+    const ids = checks.ids;
+    const key = checks.key;
+    const end = this.runEnd;
+    let expected = this.expected;
+    let last = this.digest!;
+    let at = this.runRecord;
+    let i = from;
+    while (i < end) {
+      const r = at >> 2;
+      const flags = u32[r + 4]!;
+      const idFrom = u32[r + 2]!;
+      const idTo = u32[r + 3]!;
+      if (ids) {
+        if (flags & F_UUID) fingerprintUuid(u32[r + 5]!, u32[r + 6]!, u32[r + 7]!, u32[r + 8]!, key);
+        else fingerprint(u8.subarray(idFrom, idTo), key);
+      }
+      const computed = digest('sha256', new Uint8Array(memory, u32[r]!, u32[r + 1]!), 'binary'); // 'binary' is latin1: the 32 bytes as 32 characters
+      const h = at + R_HASH;
+      for (let k = 0; k < 32; k++) {
+        if (u8[h + k] !== computed.charCodeAt(k)) {
+          this.runFailure = `stored hash sha256:${u8.toString('hex', h, h + 32)} but content hashes to sha256:${Buffer.from(computed, 'latin1').toString('hex')}`;
+          break;
+        }
+      }
+      if (this.runFailure !== undefined) break;
+      let stream: string | undefined;
+      let version = -1;
+      if (flags & F_STREAM) {
+        const s = u32[r + 9]!;
+        const e = u32[r + 10]!;
+        stream = flags & F_STREAM_ESCAPED ? (JSON.parse(u8.toString('utf8', s, e)) as string) : flags & F_STREAM_NONASCII ? u8.toString('utf8', s + 1, e - 1) : u8.toString('latin1', s + 1, e - 1);
+        version = w.f64[(at + 48) >> 3]!;
+      }
+      const why = checks.checkScanned(expected, stream, version, u8, idFrom, idTo);
+      if (why !== undefined) {
+        this.runFailure = why;
+        break;
+      }
+      last = computed;
+      expected++;
+      i++;
+      at += RECORD;
+      if (checks.suspect !== undefined) break;
+    }
+    if (this.runFailure !== undefined) this.runLines = undefined;
+    this.runAt = i;
+    this.runRecord = at;
+    if (expected !== this.expected) {
+      this.expected = expected;
+      this.digest = last;
+      this.text = undefined;
+    }
+    return i - from;
   }
 
   /**

@@ -144,10 +144,20 @@ export async function verifyLineBatches(batches: AsyncIterable<readonly Buffer[]
       for (const line of batch) bytes += line.length + 1;
       cursor.checks.expect(Math.min(Math.ceil((fileBytes! / bytes) * batch.length * 1.05), 1 << 30));
     }
-    for (let i = 0; i < batch.length; i++) {
-      // The reader's views are not read again: the hash input may be assembled in place.
-      const why = cursor.advanceBytes(batch[i]!, undefined, true);
-      if (why !== undefined) return done({ valid: false, break_at: cursor.next, count: cursor.next - start, reason: why });
+    for (let i = 0; i < batch.length; ) {
+      // A run of lines on the WebAssembly path; the line it leaves takes advanceBytes.
+      const before = cursor.next;
+      const run = cursor.advanceRun(batch, i);
+      let why = cursor.runFailure;
+      if (run > 0 || why !== undefined) i += run;
+      else {
+        // The reader's views are not read again: the hash input may be assembled in place.
+        why = cursor.advanceBytes(batch[i++]!, undefined, true);
+      }
+      if (why !== undefined) {
+        if (onProgress) progress(before, cursor.next, start, every, onProgress);
+        return done({ valid: false, break_at: cursor.next, count: cursor.next - start, reason: why });
+      }
       const suspect = cursor.checks.suspect;
       if (suspect !== undefined) {
         // Re-reading may reuse nothing of this batch: the suspect holds a copy of the id.
@@ -155,10 +165,15 @@ export async function verifyLineBatches(batches: AsyncIterable<readonly Buffer[]
         const repeat = await confirmSuspect(suspect, options.lineAt);
         if (repeat !== undefined) return { valid: false, break_at: suspect.sequence, count: suspect.sequence - start, reason: repeat };
       }
-      if (onProgress && (cursor.next - start) % every === 0) onProgress(cursor.next - start);
+      if (onProgress) progress(before, cursor.next, start, every, onProgress);
     }
   }
   return done(endOfChain(cursor, start, options.expectTip));
+}
+
+/** onProgress for each multiple of `every` events verified in (from, to] (sequences, from `start`). */
+function progress(from: number, to: number, start: number, every: number, onProgress: (count: number) => void): void {
+  for (let c = (Math.floor((from - start) / every) + 1) * every; c <= to - start; c += every) onProgress(c);
 }
 
 /**

@@ -69,8 +69,19 @@ export async function verifyRange(task: RangeTask, cancelled: () => boolean = ()
     spans: checks.spans!, prints: checks.fingerprints(),
   });
   for await (const batch of readLineBatches(task.path, task.start, task.end, (bytes) => (torn = bytes))) {
-    for (const line of batch) {
+    for (let i = 0; i < batch.length; ) {
       if (cancelled()) return { ...partial(), torn_bytes: 0, cancelled: true };
+      if (cursor !== undefined) {
+        // A run of lines on the WebAssembly path (ids are recorded, never suspects, in a range).
+        const run = cursor.advanceRun(batch, i);
+        const why = cursor.runFailure;
+        if (every > 0) for (let c = (Math.floor(count / every) + 1) * every; c <= count + run; c += every) onProgress?.(c);
+        count += run;
+        i += run;
+        if (why !== undefined) return { ...partial(), torn_bytes: 0, failure: { break_at: cursor.next, reason: why, count } };
+        if (run > 0) continue;
+      }
+      const line = batch[i++]!;
       if (cursor === undefined) {
         first = checkLineBytes(line, undefined, true);
         // A copy: a view would clone the reader's whole buffer into the message.

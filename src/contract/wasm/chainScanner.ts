@@ -1,0 +1,149 @@
+// Loader of the WebAssembly chain scanner (chainScan.c, built by scripts/build-wasm.sh into this
+// folder of dist). scanRun() copies a run of a batch's lines into the module's memory and scans
+// them in one call; the caller (ChainCursor.advanceRun) then only hashes each prepared input.
+// Absent module (no clang where it was built) or FMWK_LEDGER_WASM=0: scanner() is undefined and
+// verification takes the JavaScript scanner (canonicalLine.ts), the reference, alone.
+import { readFileSync } from 'node:fs';
+
+/** Byte offsets of a record's fields (chainScan.c's R_*). */
+export const R_IN_FROM = 0;
+export const R_IN_LEN = 4;
+export const R_ID_FROM = 8;
+export const R_ID_TO = 12;
+export const R_FLAGS = 16;
+export const R_UUID = 20;
+export const R_STREAM_FROM = 36;
+export const R_STREAM_TO = 40;
+export const R_STREAM_VERSION = 48;
+export const R_HASH = 64;
+export const RECORD = 96;
+export const F_UUID = 1;
+export const F_SAFE = 2;
+export const F_STREAM = 4;
+export const F_STREAM_ESCAPED = 8;
+export const F_STREAM_NONASCII = 16;
+
+/** Lines per call: bounds the record table whatever the line lengths. */
+const MAX_LINES = 4096;
+/**
+ * Bytes of lines per call: memory stays flat (a WebAssembly memory never shrinks). A longer
+ * line is left to the JavaScript scanner, whose verdict is the same.
+ */
+export const MAX_RUN_BYTES = 8 * 1024 * 1024;
+const PAGE = 65536;
+
+// The few WebAssembly declarations used (lib ES2022 without DOM declares none).
+interface Memory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+const WebAssembly = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object, imports: object) => { exports: unknown } } }).WebAssembly;
+
+interface Exports {
+  readonly memory: Memory;
+  readonly __heap_base: { readonly value: number };
+  scan_batch(memory: number, table: number, n: number, expected: number, link: number, records: number): number;
+}
+
+export class ChainScanner {
+  /** Views of the module's memory (re-taken when it grows). */
+  u8: Buffer;
+  u32: Uint32Array;
+  f64: Float64Array;
+  /** Address of the first record of the last scanRun. */
+  records = 0;
+  /**
+   * Counts scanRun calls: records are valid only until the next call, by any cursor (two
+   * verifications may interleave at an await), so a cursor resumes its run only if unchanged.
+   */
+  generation = 0;
+  private readonly base: number;
+
+  constructor(private readonly x: Exports) {
+    this.base = (x.__heap_base.value + 7) & ~7;
+    this.u8 = Buffer.alloc(0);
+    this.u32 = new Uint32Array(0);
+    this.f64 = new Float64Array(0);
+    this.views();
+  }
+
+  private views(): void {
+    const b = this.x.memory.buffer;
+    this.u8 = Buffer.from(b);
+    this.u32 = new Uint32Array(b);
+    this.f64 = new Float64Array(b);
+  }
+
+  /**
+   * Scans lines[from...] (at most MAX_LINES, MAX_RUN_BYTES, and only lines laid out in order in
+   * one ArrayBuffer, as a reader's batch is), the first of which must carry `expected` and link
+   * to `link` (the 32 digest bytes as a latin1 string). Returns how many leading lines the
+   * module accepted (0: the first takes the JavaScript path); their records start at `records`.
+   */
+  scanRun(lines: readonly Uint8Array[], from: number, expected: number, link: string): number {
+    const first = lines[from]!;
+    const ab = first.buffer;
+    const lo = first.byteOffset;
+    let end = lo;
+    let n = 0;
+    const limit = Math.min(lines.length - from, MAX_LINES);
+    for (; n < limit; n++) {
+      const l = lines[from + n]!;
+      const s = l.byteOffset;
+      const e = s + l.length;
+      if (l.buffer !== ab || s < end || e - lo > MAX_RUN_BYTES) break;
+      end = e;
+    }
+    if (n === 0) return 0;
+    const span = end - lo;
+    const linkAt = this.base;
+    const table = linkAt + 32;
+    const records = (table + 8 * n + 7) & ~7;
+    const input = records + RECORD * n;
+    const need = input + span;
+    const memory = this.x.memory;
+    if (need > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+      this.views();
+    }
+    const u8 = this.u8;
+    u8.set(new Uint8Array(ab, lo, span), input);
+    const u32 = this.u32;
+    for (let k = 0, t = table >> 2; k < n; k++, t += 2) {
+      const l = lines[from + k]!;
+      const s = input + (l.byteOffset - lo);
+      u32[t] = s;
+      u32[t + 1] = s + l.length;
+    }
+    for (let i = 0; i < 32; i++) u8[linkAt + i] = link.charCodeAt(i);
+    this.records = records;
+    this.generation++;
+    return this.x.scan_batch(0, table, n, expected, linkAt, records);
+  }
+}
+
+let loaded: ChainScanner | undefined;
+let tried = false;
+let enabled = process.env.FMWK_LEDGER_WASM !== '0';
+
+/** The scanner, or undefined (module absent, or disabled): then the JavaScript path is taken. */
+export function scanner(): ChainScanner | undefined {
+  if (!enabled) return undefined;
+  if (!tried) {
+    tried = true;
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(new URL('./chainScan.wasm', import.meta.url));
+    } catch {
+      return undefined; // not built here (no clang): the JavaScript scanner alone
+    }
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    loaded = new ChainScanner(instance.exports as unknown as Exports);
+  }
+  return loaded;
+}
+
+/** Turns the WebAssembly path off or back on (tests run every vector through both). @internal */
+export function useWasmScanner(on: boolean): void {
+  enabled = on && process.env.FMWK_LEDGER_WASM !== '0';
+}
