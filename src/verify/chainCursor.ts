@@ -4,8 +4,8 @@
 import { hash as digest } from 'node:crypto';
 import { checkLine, checkLineBytes, type LineFacts } from '../contract/eventLine.js';
 import { chainLine, scanChainLine } from '../contract/canonicalLine.js';
-import { EventChecks, fingerprint, fingerprintUuid, type EventKeys } from './eventChecks.js';
-import { F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, F_UUID, R_HASH, RECORD, scanner } from '../contract/wasm/chainScanner.js';
+import { EventChecks, fingerprint, fingerprintUuid, fp, type EventKeys } from './eventChecks.js';
+import { F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, R_HASH, RECORD, scanner } from '../contract/wasm/chainScanner.js';
 
 /** `sha256:` + 64 lowercase hex digits: the only hashes the byte fast path compares as bytes. */
 const SHA_SHAPE = /^sha256:[0-9a-f]{64}$/;
@@ -135,7 +135,7 @@ export class ChainCursor {
         if (!SHA_SHAPE.test(this.text!)) return 0;
         this.digest = Buffer.from(this.text!.slice(7), 'hex').toString('latin1');
       }
-      const n = w.scanRun(lines, from, this.expected, this.digest);
+      const n = w.scanRun(lines, from, this.expected, this.digest, this.checks.ids ? this.checks.key : undefined);
       if (n === 0) return 0;
       this.runLines = lines;
       this.runEnd = from + n;
@@ -147,7 +147,6 @@ export class ChainCursor {
     const memory = u8.buffer;
     const checks = this.checks;
     const ids = checks.ids;
-    const key = checks.key;
     const end = this.runEnd;
     let expected = this.expected;
     let last = this.digest!;
@@ -159,8 +158,9 @@ export class ChainCursor {
       const idFrom = u32[r + 2]!;
       const idTo = u32[r + 3]!;
       if (ids) {
-        if (flags & F_UUID) fingerprintUuid(u32[r + 5]!, u32[r + 6]!, u32[r + 7]!, u32[r + 8]!, key);
-        else fingerprint(u8.subarray(idFrom, idTo), key);
+        // Computed by the scan (R_PRINT), the value fingerprint() gives.
+        fp[0] = u32[r + 14]!;
+        fp[1] = u32[r + 15]!;
       }
       const computed = digest('sha256', new Uint8Array(memory, u32[r]!, u32[r + 1]!), 'binary'); // 'binary' is latin1: the 32 bytes as 32 characters
       const h = at + R_HASH;

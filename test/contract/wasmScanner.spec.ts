@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { GENESIS_HASH, canonicalJson, verifyFile, type VerifyResult } from '../../src/verify.js';
 import { buildEventLine } from '../../src/contract/eventLine.js';
 import { chainLine, scanChainLine } from '../../src/contract/canonicalLine.js';
-import { F_SAFE, F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, F_UUID, MAX_RUN_BYTES, R_HASH, R_STREAM_VERSION, scanner, useWasmScanner } from '../../src/contract/wasm/chainScanner.js';
+import { F_SAFE, F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, F_UUID, MAX_RUN_BYTES, R_HASH, R_PRINT, R_STREAM_VERSION, scanner, useWasmScanner } from '../../src/contract/wasm/chainScanner.js';
 import { verifyLineBatches } from '../../src/verify/verifyChain.js';
+import { fingerprint, fingerprintKey, fp } from '../../src/verify/eventChecks.js';
 import { streamVectors } from './streamVectors.spec.js';
 import { provenance } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
@@ -33,12 +34,15 @@ function chain(specs: readonly Spec[], previous = GENESIS_HASH): string[] {
   });
 }
 
-interface Found { hash: string; isUuid: boolean; uuid: number[]; id: string; input: string; safe: boolean; stream: string | undefined; version: number }
+interface Found { print: number[]; hash: string; isUuid: boolean; uuid: number[]; id: string; input: string; safe: boolean; stream: string | undefined; version: number }
 
 /** The WebAssembly scan of one line, expecting `sequence` and `link`; undefined if declined. */
+/** The fingerprint key of these scans (a fresh one per process, as per verification). */
+const key = fingerprintKey();
+
 function wasmScan(line: Buffer, sequence: number, link: Uint8Array): Found | undefined {
   const w = scanner()!;
-  if (w.scanRun([Buffer.from(line)], 0, sequence, Buffer.from(link).toString('latin1')) === 0) return undefined;
+  if (w.scanRun([Buffer.from(line)], 0, sequence, Buffer.from(link).toString('latin1'), key) === 0) return undefined;
   const at = w.records;
   const r = at >> 2;
   const flags = w.u32[r + 4]!;
@@ -46,6 +50,7 @@ function wasmScan(line: Buffer, sequence: number, link: Uint8Array): Found | und
   const e = w.u32[r + 10]!;
   const stream = flags & F_STREAM ? (flags & F_STREAM_ESCAPED ? (JSON.parse(w.u8.toString('utf8', s, e)) as string) : w.u8.toString(flags & F_STREAM_NONASCII ? 'utf8' : 'latin1', s + 1, e - 1)) : undefined;
   return {
+    print: Array.from(w.u32.subarray((at + R_PRINT) >> 2, (at + R_PRINT + 8) >> 2)),
     hash: w.u8.toString('hex', at + R_HASH, at + R_HASH + 32), isUuid: (flags & F_UUID) !== 0,
     uuid: flags & F_UUID ? Array.from(w.u32.subarray(r + 5, r + 9)) : [], id: w.u8.toString('latin1', w.u32[r + 2]!, w.u32[r + 3]!),
     input: w.u8.toString('latin1', w.u32[r]!, w.u32[r]! + w.u32[r + 1]!), safe: (flags & F_SAFE) !== 0,
@@ -57,7 +62,9 @@ function wasmScan(line: Buffer, sequence: number, link: Uint8Array): Found | und
 function jsScan(line: Buffer): Found | undefined {
   if (!scanChainLine(line)) return undefined;
   const c = chainLine;
+  fingerprint(line.subarray(c.idFrom, c.idTo), key);
   return {
+    print: Array.from(fp),
     hash: Buffer.from(c.hash).toString('hex'), isUuid: c.isUuid, uuid: c.isUuid ? Array.from(c.uuid) : [],
     id: line.toString('latin1', c.idFrom, c.idTo), input: Buffer.concat([line.subarray(0, c.hashFrom), line.subarray(c.hashTo)]).toString('latin1'),
     safe: c.safeIntegers, stream: c.streamId, version: c.streamId === undefined ? -1 : c.streamVersion,
@@ -120,6 +127,22 @@ describe('WebAssembly chain scanner vs the JavaScript reference (issue 10 §1)',
 
   it('the same findings on every seed line (both accept)', () => {
     for (const s of seeds) expect(agree(Buffer.from(s), 'seed')).to.equal(true);
+  });
+
+  it('event_id fingerprints computed by the scan equal fingerprint()\'s (both paths feed one table): random ids of every tail length, UUIDs, high bytes', () => {
+    const ids: string[] = [];
+    for (let n = 0; n < 80; n++) ids.push(randomBytes(n).toString('base64').slice(0, n), `\u00e9${'x'.repeat(n)}\u{1F600}`);
+    for (let i = 0; i < 50; i++) {
+      const h = randomBytes(16).toString('hex');
+      ids.push(`${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`);
+    }
+    let uuids = 0;
+    for (const line of chain(ids.map((id) => ({ id })))) {
+      const b = Buffer.from(line);
+      expect(agree(b, 'id')).to.equal(true);
+      if (jsScan(b)!.isUuid) uuids++;
+    }
+    expect(uuids).to.equal(50);
   });
 
   it('differential fuzz: mutated lines get the same findings or are declined by both', () => {

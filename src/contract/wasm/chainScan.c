@@ -28,6 +28,7 @@ typedef unsigned long long u64;
 #define R_STREAM_FROM 36
 #define R_STREAM_TO 40
 #define R_STREAM_VERSION 48
+#define R_PRINT 56
 #define R_HASH 64
 #define RECORD 96
 
@@ -396,13 +397,65 @@ static int scanLine(int s, int e, u8 *r) {
   return 1;
 }
 
+// The event_id's 64-bit keyed fingerprint, bit for bit eventChecks.ts' fingerprintUuid and
+// fingerprint (the two paths feed one table, so they must agree: wasmScanner.spec checks it).
+static u32 rotl(u32 x, int r) { return (x << r) | (x >> (32 - r)); }
+
+static void printUuid(const u32 *w, const u32 *key, u32 *out) {
+  u32 a = ((w[0] ^ key[2]) * (key[6] | 1)) ^ ((w[2] ^ key[4]) * (key[7] | 1));
+  u32 b = ((w[1] ^ key[3]) * (key[7] | 1)) ^ ((w[3] ^ key[5]) * (key[6] | 1));
+  a = ((a ^ (a >> 16) ^ w[1]) * 0x85ebca6bu) ^ key[0];
+  b = ((b ^ (b >> 16) ^ w[2]) * 0xc2b2ae35u) ^ key[1];
+  a = (a ^ (a >> 13) ^ w[3]) * 0xc2b2ae35u;
+  b = (b ^ (b >> 13) ^ w[0]) * 0x85ebca6bu;
+  a ^= b >> 15;
+  b ^= a >> 16;
+  a = (a ^ (a >> 16)) * 0x85ebca6bu;
+  a ^= a >> 13;
+  b = (b ^ (b >> 16)) * 0xc2b2ae35u;
+  b ^= b >> 16;
+  out[0] = a;
+  out[1] = b == 0 && a == 0 ? 1 : b;
+}
+
+static void printBytes(const u8 *p, u32 n, const u32 *key, u32 *out) {
+  u32 a = key[0] ^ n;
+  u32 b = key[1] ^ (n * 0x9e3779b1u);
+  u32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    u32 x = (u32)p[i] | ((u32)p[i + 1] << 8) | ((u32)p[i + 2] << 16) | ((u32)p[i + 3] << 24);
+    x *= 0xcc9e2d51u;
+    x = rotl(x, 15) * 0x1b873593u;
+    a ^= x;
+    a = rotl(a, 13) * 5 + 0xe6546b64u;
+    b = (b ^ x ^ (a >> 7)) * 0x85ebca6bu;
+  }
+  u32 x = 0;
+  for (int s = 0; i < n; i++, s += 8) x |= (u32)p[i] << s;
+  x *= 0xcc9e2d51u;
+  a ^= rotl(x, 15) * 0x1b873593u;
+  b ^= x;
+  a ^= b >> 13;
+  a = (a ^ (a >> 16)) * 0x85ebca6bu;
+  a = (a ^ (a >> 13)) * 0xc2b2ae35u;
+  a ^= a >> 16;
+  b ^= a >> 11;
+  b = (b ^ (b >> 16)) * 0x85ebca6bu;
+  b = (b ^ (b >> 13)) * 0xc2b2ae35u;
+  b ^= b >> 16;
+  out[0] = a;
+  out[1] = b == 0 && a == 0 ? 1 : b;
+}
+
 /**
+ * `key`: the run's fingerprint key (8 words), or 0 for none; with it, each accepted line's
+ * event_id fingerprint is at R_PRINT (two words).
  * `memory`: 0 (offsets in the table are addresses). Scans lines[k] = [table[2k], table[2k+1]) for k < n in order; line k must carry sequence
  * `expected + k` and link to `link` (32 bytes: the hash before the first line, then each
  * accepted line's stored hash, updated in place). Returns how many leading lines were accepted;
  * records[k] describes line k, whose hash input is then [R_IN_FROM, +R_IN_LEN).
  */
-__attribute__((export_name("scan_batch"))) u32 scan_batch(const u8 *memory, const u32 *table, u32 n, double expected, u8 *link, u8 *records) {
+__attribute__((export_name("scan_batch"))) u32 scan_batch(const u8 *memory, const u32 *table, u32 n, double expected, u8 *link, u8 *records, const u32 *key) {
   B = memory;
   u32 k = 0;
   for (; k < n; k++) {
@@ -414,6 +467,14 @@ __attribute__((export_name("scan_batch"))) u32 scan_batch(const u8 *memory, cons
     for (int i = 0; i < 32; i++) same &= previous[i] == link[i];
     if (!same) break;
     __builtin_memcpy(link, r + R_HASH, 32);
+    if (key) {
+      u32 flags = *(u32 *)(r + R_FLAGS);
+      if (flags & F_UUID) printUuid((const u32 *)(r + R_UUID), key, (u32 *)(r + R_PRINT));
+      else {
+        u32 f = *(u32 *)(r + R_ID_FROM);
+        printBytes(B + f, *(u32 *)(r + R_ID_TO) - f, key, (u32 *)(r + R_PRINT));
+      }
+    }
     // The head moves right over the hash member: the SHA-256 input is [s + cut, e).
     int cut = hashTo - hashFrom;
     __builtin_memmove((u8 *)B + s + cut, B + s, (u32)(hashFrom - s));

@@ -15,6 +15,7 @@ export const R_UUID = 20;
 export const R_STREAM_FROM = 36;
 export const R_STREAM_TO = 40;
 export const R_STREAM_VERSION = 48;
+export const R_PRINT = 56;
 export const R_HASH = 64;
 export const RECORD = 96;
 export const F_UUID = 1;
@@ -42,7 +43,7 @@ const WebAssembly = (globalThis as unknown as { WebAssembly: { Module: new (byte
 interface Exports {
   readonly memory: Memory;
   readonly __heap_base: { readonly value: number };
-  scan_batch(memory: number, table: number, n: number, expected: number, link: number, records: number): number;
+  scan_batch(memory: number, table: number, n: number, expected: number, link: number, records: number, key: number): number;
 }
 
 export class ChainScanner {
@@ -79,8 +80,10 @@ export class ChainScanner {
    * one ArrayBuffer, as a reader's batch is), the first of which must carry `expected` and link
    * to `link` (the 32 digest bytes as a latin1 string). Returns how many leading lines the
    * module accepted (0: the first takes the JavaScript path); their records start at `records`.
+   * `key` (eventChecks' fingerprint key): each record also holds its event_id's fingerprint at
+   * R_PRINT, the value fingerprint() gives (no fingerprint work per line left in JavaScript).
    */
-  scanRun(lines: readonly Uint8Array[], from: number, expected: number, link: string): number {
+  scanRun(lines: readonly Uint8Array[], from: number, expected: number, link: string, key?: Uint32Array): number {
     const first = lines[from]!;
     const ab = first.buffer;
     const lo = first.byteOffset;
@@ -97,7 +100,8 @@ export class ChainScanner {
     if (n === 0) return 0;
     const span = end - lo;
     const linkAt = this.base;
-    const table = linkAt + 32;
+    const keyAt = linkAt + 32;
+    const table = keyAt + 32;
     const records = (table + 8 * n + 7) & ~7;
     const input = records + RECORD * n;
     const need = input + span;
@@ -116,9 +120,10 @@ export class ChainScanner {
       u32[t + 1] = s + l.length;
     }
     for (let i = 0; i < 32; i++) u8[linkAt + i] = link.charCodeAt(i);
+    if (key !== undefined) u32.set(key, keyAt >> 2);
     this.records = records;
     this.generation++;
-    return this.x.scan_batch(0, table, n, expected, linkAt, records);
+    return this.x.scan_batch(0, table, n, expected, linkAt, records, key === undefined ? 0 : keyAt);
   }
 }
 
