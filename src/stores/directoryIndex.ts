@@ -403,10 +403,24 @@ export class DirectoryIndex implements LedgerIndex {
   /** The row of `sequence` (database or reader's tail), for a read by offset. */
   async row(sequence: number): Promise<IndexRow | undefined> {
     await this.sync();
+    return this.lookup(sequence);
+  }
+
+  /** The row of `sequence` in the database or the reader's in-memory rows, as they are now. */
+  private lookup(sequence: number): IndexRow | undefined {
     const r = this.db && (this.stmt(`SELECT ${COLUMNS} FROM events WHERE sequence = ?`).get(sequence) as IndexRow | undefined);
     if (r) return r;
     const t = this.tailRows;
     return t.length > 0 && sequence >= t[0]!.sequence ? t[sequence - t[0]!.sequence] : undefined;
+  }
+
+  /**
+   * The row of `sequence` as far as the index knows it already: a hint for locating one line.
+   * A reader indexes no new lines for it (that would read up to maxUnindexed lines to find one
+   * line the file's binary search finds in O(log n) small reads); the writer's index is current.
+   */
+  async knownRow(sequence: number): Promise<IndexRow | undefined> {
+    return this.readOnly ? this.lookup(sequence) : this.row(sequence);
   }
 
   /** The rows of `sequences`, in the order given (one sync for all: a page of an index-served read). */

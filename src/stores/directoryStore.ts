@@ -299,7 +299,7 @@ export class DirectoryStore implements LedgerStore {
    */
   private async locate(sequence: number, end: number): Promise<{ start: number; bytes: Buffer } | undefined> {
     try {
-      const row = await this.idx.row(sequence);
+      const row = await this.idx.knownRow(sequence);
       const bytes = row && (await this.idx.lineAt(row, end));
       if (bytes && lineSequence(bytes) === sequence) return { start: row!.offset, bytes };
     } catch {
