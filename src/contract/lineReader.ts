@@ -43,25 +43,40 @@ export async function openRegularFile(path: string): Promise<FileHandle> {
 }
 
 /**
- * The lines of a file between byte offsets [start, end), without their newline, in batches
- * (one per chunk read) of Buffer views. The views point into a reused buffer: they are valid
- * only until the next batch is requested. A line exists only once its newline does: bytes
- * after the last newline are an unfinished write, never yielded, and their count is passed to
- * `onTornTail` (the same rule the directory store applies). A line longer than MAX_LINE_BYTES
- * throws LedgerLineTooLongError. A path is opened with openRegularFile.
+ * A batch of lines as offsets into one buffer: line k is bytes[starts[k], ends[k]) (without its
+ * newline), k < count. No view per line: a verifier that reads the bytes where they lie (the
+ * WebAssembly scan) makes no object per line. Valid only until the next batch is requested.
  */
-export async function* readLineBatches(
+export interface LineRun {
+  readonly bytes: Buffer;
+  readonly starts: Uint32Array;
+  readonly ends: Uint32Array;
+  readonly count: number;
+}
+
+/**
+ * The lines of a file between byte offsets [start, end), without their newline, in batches
+ * (one per chunk read) of offsets into a reused buffer: valid only until the next batch is
+ * requested. A line exists only once its newline does: bytes after the last newline are an
+ * unfinished write, never yielded, and their count is passed to `onTornTail` (the same rule
+ * the directory store applies). A line longer than MAX_LINE_BYTES throws
+ * LedgerLineTooLongError. A path is opened with openRegularFile. readLineBatches is this, as views.
+ */
+export async function* readLineRuns(
   file: string | FileHandle,
   start = 0,
   end = Infinity,
   onTornTail?: (bytes: number) => void,
   chunkSize = 1 << 20,
   maxLineBytes = MAX_LINE_BYTES,
-): AsyncGenerator<Buffer[]> {
+): AsyncGenerator<LineRun> {
   const fh = typeof file === 'string' ? await openRegularFile(file) : file;
   const name = typeof file === 'string' ? file : `file descriptor ${fh.fd}`;
   try {
     let buf = Buffer.allocUnsafe(chunkSize);
+    // Reused offset tables, grown (doubled) when a chunk holds more lines.
+    let starts = new Uint32Array(1024);
+    let ends = new Uint32Array(1024);
     // buf[0, carry) holds the start of a line whose newline is not read yet.
     let carry = 0;
     let pos = start;
@@ -71,16 +86,25 @@ export async function* readLineBatches(
       pos += bytesRead;
       const filled = carry + bytesRead;
       const view = buf.subarray(0, filled);
-      const lines: Buffer[] = [];
+      let count = 0;
       let from = 0;
       // The carried bytes hold no newline: search only the new ones.
       for (let nl = view.indexOf(NEWLINE, carry); nl !== -1; nl = view.indexOf(NEWLINE, from)) {
         if (nl - from > maxLineBytes) throw new LedgerLineTooLongError(name, pos - filled + from, maxLineBytes);
-        lines.push(view.subarray(from, nl));
+        if (count === starts.length) {
+          const s = new Uint32Array(count * 2);
+          s.set(starts);
+          starts = s;
+          const e = new Uint32Array(count * 2);
+          e.set(ends);
+          ends = e;
+        }
+        starts[count] = from;
+        ends[count++] = nl;
         from = nl + 1;
       }
-      if (lines.length > 0) yield lines;
-      // The consumer is done with the views: the unfinished line moves to the front.
+      if (count > 0) yield { bytes: view, starts, ends, count };
+      // The consumer is done with the batch: the unfinished line moves to the front.
       carry = filled - from;
       if (carry > maxLineBytes) throw new LedgerLineTooLongError(name, pos - carry, maxLineBytes);
       if (carry > 0) buf.copyWithin(0, from, filled);
@@ -94,6 +118,25 @@ export async function* readLineBatches(
     if (carry > 0) onTornTail?.(carry);
   } finally {
     if (typeof file === 'string') await fh.close();
+  }
+}
+
+/**
+ * readLineRuns' lines as Buffer views (same rules, same bounds): valid only until the next
+ * batch is requested.
+ */
+export async function* readLineBatches(
+  file: string | FileHandle,
+  start = 0,
+  end = Infinity,
+  onTornTail?: (bytes: number) => void,
+  chunkSize = 1 << 20,
+  maxLineBytes = MAX_LINE_BYTES,
+): AsyncGenerator<Buffer[]> {
+  for await (const run of readLineRuns(file, start, end, onTornTail, chunkSize, maxLineBytes)) {
+    const lines: Buffer[] = new Array<Buffer>(run.count);
+    for (let k = 0; k < run.count; k++) lines[k] = run.bytes.subarray(run.starts[k]!, run.ends[k]!);
+    yield lines;
   }
 }
 

@@ -5,6 +5,7 @@ import { hash as digest } from 'node:crypto';
 import { checkLine, checkLineBytes, type LineFacts } from '../contract/eventLine.js';
 import { chainLine, scanChainLine } from '../contract/canonicalLine.js';
 import { EventChecks, fingerprint, fingerprintUuid, fp, type EventKeys } from './eventChecks.js';
+import type { LineRun } from '../contract/lineReader.js';
 import { F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, R_HASH, RECORD, scanner } from '../contract/wasm/chainScanner.js';
 
 /** `sha256:` + 64 lowercase hex digits: the only hashes the byte fast path compares as bytes. */
@@ -38,7 +39,7 @@ export class ChainCursor {
   runFailure: string | undefined;
   // The lines scanned by the last WebAssembly call and not yet hashed: lines[runAt, runEnd),
   // their records from runRecord (a caller may stop a run early, at an id suspect).
-  private runLines: readonly Uint8Array[] | undefined;
+  private runLines: readonly Uint8Array[] | LineRun | undefined;
   private runAt = 0;
   private runEnd = 0;
   private runRecord = 0;
@@ -124,8 +125,9 @@ export class ChainCursor {
    * chain. It stops after a line that leaves `checks.suspect` set (the caller confirms it),
    * and at a line that fails (`runFailure` says why, the reason advanceBytes gives). 0 without
    * a failure: lines[from] takes advanceBytes (the reference), which gives its verdict.
+   * `lines`: views, or a reader's LineRun (offsets into one buffer: no object per line).
    */
-  advanceRun(lines: readonly Uint8Array[], from: number): number {
+  advanceRun(lines: readonly Uint8Array[] | LineRun, from: number): number {
     this.runFailure = undefined;
     const w = scanner();
     if (w === undefined) return 0;

@@ -4,6 +4,8 @@ import { ChainCursor } from './chainCursor.js';
 import { checkLineBytes } from '../contract/eventLine.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import { isWellFormed } from '../contract/canonicalLine.js';
+import type { LineRun } from '../contract/lineReader.js';
+import { isRun } from '../contract/wasm/chainScanner.js';
 import type { Tip } from '../contract/tip.js';
 import { EventChecks, fingerprintKey, idText, type IdSuspect } from './eventChecks.js';
 
@@ -122,11 +124,12 @@ export async function verifyLines(lines: AsyncIterable<string>, options: VerifyO
 }
 
 /**
- * verifyLines over lines given as bytes, in batches (readLineBatches): each line is judged and
- * hashed as the bytes it is, with no decode on the fast path. `fileBytes`: the size of the
+ * verifyLines over lines given as bytes, in batches (readLineBatches' views or readLineRuns'
+ * offsets): each line is judged and hashed as the bytes it is, with no decode on the fast path;
+ * a run's line gets a view only where it leaves the WebAssembly path. `fileBytes`: the size of the
  * file the batches come from, if known (the id table is sized from it). Internal parameter.
  */
-export async function verifyLineBatches(batches: AsyncIterable<readonly Buffer[]>, options: VerifyOptions = {}, fileBytes?: number): Promise<VerifyResult> {
+export async function verifyLineBatches(batches: AsyncIterable<readonly Buffer[] | LineRun>, options: VerifyOptions = {}, fileBytes?: number): Promise<VerifyResult> {
   const start = options.start ?? 0;
   // A whole file (verifyFile): ids are compared once at the end (deferIds), before any verdict.
   const defer = fileBytes !== undefined;
@@ -136,23 +139,28 @@ export async function verifyLineBatches(batches: AsyncIterable<readonly Buffer[]
   const onProgress = options.onProgress;
   let sized = !defer;
   for await (const batch of batches) {
-    if (!sized && batch.length > 0) {
+    const run = isRun(batch) ? batch : undefined;
+    const count = run !== undefined ? run.count : (batch as readonly Buffer[]).length;
+    if (!sized && count > 0) {
       // `fileBytes` (internal: verifyFile): size the id table once for the whole file, from the
       // mean line length of the first batch, instead of doubling it all the way up.
       sized = true;
       let bytes = 0;
-      for (const line of batch) bytes += line.length + 1;
-      cursor.checks.expect(Math.min(Math.ceil((fileBytes! / bytes) * batch.length * 1.05), 1 << 30));
+      if (run !== undefined) bytes = run.ends[count - 1]! + 1 - run.starts[0]!;
+      else for (const line of batch as readonly Buffer[]) bytes += line.length + 1;
+      cursor.checks.expect(Math.min(Math.ceil((fileBytes! / bytes) * count * 1.05), 1 << 30));
     }
-    for (let i = 0; i < batch.length; ) {
+    for (let i = 0; i < count; ) {
       // A run of lines on the WebAssembly path; the line it leaves takes advanceBytes.
       const before = cursor.next;
-      const run = cursor.advanceRun(batch, i);
+      const accepted = cursor.advanceRun(batch, i);
       let why = cursor.runFailure;
-      if (run > 0 || why !== undefined) i += run;
+      if (accepted > 0 || why !== undefined) i += accepted;
       else {
-        // The reader's views are not read again: the hash input may be assembled in place.
-        why = cursor.advanceBytes(batch[i++]!, undefined, true);
+        // The reader's bytes are not read again: the hash input may be assembled in place.
+        const line = run !== undefined ? run.bytes.subarray(run.starts[i]!, run.ends[i]!) : (batch as readonly Buffer[])[i]!;
+        i++;
+        why = cursor.advanceBytes(line, undefined, true);
       }
       if (why !== undefined) {
         if (onProgress) progress(before, cursor.next, start, every, onProgress);

@@ -1,5 +1,5 @@
 import { LedgerValidationError } from '../errors/errors.js';
-import { openRegularFile, readLineBatches } from '../contract/lineReader.js';
+import { openRegularFile, readLineRuns } from '../contract/lineReader.js';
 import { verifyLineBatches, type VerifyOptions, type VerifyResult } from './verifyChain.js';
 import { fileLineAt, planRanges, verifyRanges } from './verifyFileParallel.js';
 
@@ -36,7 +36,7 @@ export async function verifyFile(path: string, options: VerifyFileOptions = {}):
     }
     let torn = 0;
     const { size } = await fh.stat();
-    const result = await verifyLineBatches(readLineBatches(fh, 0, Infinity, (bytes) => (torn = bytes)), { lineAt: fileLineAt(path), ...options }, size);
+    const result = await verifyLineBatches(readLineRuns(fh, 0, Infinity, (bytes) => (torn = bytes)), { lineAt: fileLineAt(path), ...options }, size);
     return torn > 0 && result.valid ? { ...result, torn_bytes: torn } : result;
   } finally {
     await fh.close();

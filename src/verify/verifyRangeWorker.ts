@@ -1,6 +1,6 @@
 // One byte range of a ledger file, verified in a worker thread for parallel cold verification
 // (verifyFileParallel.ts). The range starts at a line start; its lines are streamed with
-// readLineBatches as bytes (flat memory) and judged with the same checkLineBytes/ChainCursor as verifyLines. The
+// readLineRuns as bytes (flat memory) and judged with the same checkLineBytes/ChainCursor as verifyLines. The
 // first line is checked against nothing before it: its facts go back to the main thread, which
 // alone knows what it must link to. Every later line is checked exactly as verifyLines would,
 // from a cursor at the first line's sequence + 1 and hash.
@@ -8,7 +8,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ChainCursor } from './chainCursor.js';
 import { EventChecks, type StreamSpan } from './eventChecks.js';
 import { checkLineBytes, type LineCheck } from '../contract/eventLine.js';
-import { readLineBatches } from '../contract/lineReader.js';
+import { readLineRuns } from '../contract/lineReader.js';
 
 /** What a worker is asked to verify. */
 export interface RangeTask {
@@ -68,8 +68,8 @@ export async function verifyRange(task: RangeTask, cancelled: () => boolean = ()
     first, count, lastSequence: cursor ? cursor.next - 1 : -1, lastHash: cursor ? cursor.lastHash : '',
     spans: checks.spans!, prints: checks.fingerprints(),
   });
-  for await (const batch of readLineBatches(task.path, task.start, task.end, (bytes) => (torn = bytes))) {
-    for (let i = 0; i < batch.length; ) {
+  for await (const batch of readLineRuns(task.path, task.start, task.end, (bytes) => (torn = bytes))) {
+    for (let i = 0; i < batch.count; ) {
       if (cancelled()) return { ...partial(), torn_bytes: 0, cancelled: true };
       if (cursor !== undefined) {
         // A run of lines on the WebAssembly path (ids are recorded, never suspects, in a range).
@@ -81,7 +81,9 @@ export async function verifyRange(task: RangeTask, cancelled: () => boolean = ()
         if (why !== undefined) return { ...partial(), torn_bytes: 0, failure: { break_at: cursor.next, reason: why, count } };
         if (run > 0) continue;
       }
-      const line = batch[i++]!;
+      // A view only for a line off the WebAssembly path (the range's first line, a declined one).
+      const line = batch.bytes.subarray(batch.starts[i]!, batch.ends[i]!);
+      i++;
       if (cursor === undefined) {
         first = checkLineBytes(line, undefined, true);
         // A copy: a view would clone the reader's whole buffer into the message.

@@ -4,6 +4,7 @@
 // Absent module (no clang where it was built) or FMWK_LEDGER_WASM=0: scanner() is undefined and
 // verification takes the JavaScript scanner (canonicalLine.ts), the reference, alone.
 import { readFileSync } from 'node:fs';
+import type { LineRun } from '../lineReader.js';
 
 /** Byte offsets of a record's fields (chainScan.c's R_*). */
 export const R_IN_FROM = 0;
@@ -83,19 +84,43 @@ export class ChainScanner {
    * `key` (eventChecks' fingerprint key): each record also holds its event_id's fingerprint at
    * R_PRINT, the value fingerprint() gives (no fingerprint work per line left in JavaScript).
    */
-  scanRun(lines: readonly Uint8Array[], from: number, expected: number, link: string, key?: Uint32Array): number {
-    const first = lines[from]!;
-    const ab = first.buffer;
-    const lo = first.byteOffset;
-    let end = lo;
+  scanRun(lines: readonly Uint8Array[] | LineRun, from: number, expected: number, link: string, key?: Uint32Array): number {
+    let ab: ArrayBufferLike;
+    let lo: number;
+    let end: number;
     let n = 0;
-    const limit = Math.min(lines.length - from, MAX_LINES);
-    for (; n < limit; n++) {
-      const l = lines[from + n]!;
-      const s = l.byteOffset;
-      const e = s + l.length;
-      if (l.buffer !== ab || s < end || e - lo > MAX_RUN_BYTES) break;
-      end = e;
+    // Offsets of line k (from `from`) relative to its buffer's ArrayBuffer.
+    let shift = 0;
+    let starts: Uint32Array | undefined;
+    let ends: Uint32Array | undefined;
+    if (isRun(lines)) {
+      // A reader's run: lines lie in order in one buffer by construction.
+      const b = lines.bytes;
+      ab = b.buffer;
+      shift = b.byteOffset;
+      starts = lines.starts;
+      ends = lines.ends;
+      lo = shift + starts[from]!;
+      const limit = Math.min(lines.count - from, MAX_LINES);
+      end = lo;
+      for (; n < limit; n++) {
+        const e = shift + ends[from + n]!;
+        if (e - lo > MAX_RUN_BYTES) break;
+        end = e;
+      }
+    } else {
+      const first = lines[from]!;
+      ab = first.buffer;
+      lo = first.byteOffset;
+      end = lo;
+      const limit = Math.min(lines.length - from, MAX_LINES);
+      for (; n < limit; n++) {
+        const l = lines[from + n]!;
+        const s = l.byteOffset;
+        const e = s + l.length;
+        if (l.buffer !== ab || s < end || e - lo > MAX_RUN_BYTES) break;
+        end = e;
+      }
     }
     if (n === 0) return 0;
     const span = end - lo;
@@ -113,11 +138,20 @@ export class ChainScanner {
     const u8 = this.u8;
     u8.set(new Uint8Array(ab, lo, span), input);
     const u32 = this.u32;
-    for (let k = 0, t = table >> 2; k < n; k++, t += 2) {
-      const l = lines[from + k]!;
-      const s = input + (l.byteOffset - lo);
-      u32[t] = s;
-      u32[t + 1] = s + l.length;
+    if (starts !== undefined) {
+      const d = input + shift - lo;
+      for (let k = 0, t = table >> 2; k < n; k++, t += 2) {
+        u32[t] = d + starts[from + k]!;
+        u32[t + 1] = d + ends![from + k]!;
+      }
+    } else {
+      const ls = lines as readonly Uint8Array[];
+      for (let k = 0, t = table >> 2; k < n; k++, t += 2) {
+        const l = ls[from + k]!;
+        const s = input + (l.byteOffset - lo);
+        u32[t] = s;
+        u32[t + 1] = s + l.length;
+      }
     }
     for (let i = 0; i < 32; i++) u8[linkAt + i] = link.charCodeAt(i);
     if (key !== undefined) u32.set(key, keyAt >> 2);
@@ -125,6 +159,11 @@ export class ChainScanner {
     this.generation++;
     return this.x.scan_batch(0, table, n, expected, linkAt, records, key === undefined ? 0 : keyAt);
   }
+}
+
+/** True if `lines` is a reader's LineRun (offsets), not an array of views. */
+export function isRun(lines: readonly Uint8Array[] | LineRun): lines is LineRun {
+  return !Array.isArray(lines);
 }
 
 let loaded: ChainScanner | undefined;
