@@ -46,7 +46,8 @@ export function generateReplayLedger(dir: string, n: number, ks: readonly number
         payloadJson: canonicalJson(input.payload),
       });
       previous = hash;
-      state = benchProjection.apply(state, JSON.parse(line) as LedgerEvent);
+      // As the projection runner folds: the framework's own events (snapshot_created) are hidden.
+      if (input.event_type !== 'snapshot_created') state = benchProjection.apply(state, JSON.parse(line) as LedgerEvent);
       const k = at.get(i);
       if (k !== undefined) {
         const snapDir = join(snapshotsRoot, `k${k}`);
