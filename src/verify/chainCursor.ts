@@ -6,7 +6,7 @@ import { checkLine, checkLineBytes, type LineFacts } from '../contract/eventLine
 import { chainLine, scanChainLine } from '../contract/canonicalLine.js';
 import { EventChecks, fingerprint, fingerprintUuid, fp, type EventKeys } from './eventChecks.js';
 import type { LineRun } from '../contract/lineReader.js';
-import { F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, R_HASH, RECORD, scanner } from '../contract/wasm/chainScanner.js';
+import { F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, R_FLAGS, R_HASH, R_ID_FROM, R_ID_TO, R_IN_FROM, R_IN_LEN, R_PRINT, R_STREAM_FROM, R_STREAM_TO, R_STREAM_VERSION, RECORD, scanner } from '../contract/wasm/chainScanner.js';
 
 /** `sha256:` + 64 lowercase hex digits: the only hashes the byte fast path compares as bytes. */
 const SHA_SHAPE = /^sha256:[0-9a-f]{64}$/;
@@ -103,7 +103,7 @@ export class ChainCursor {
         }
         if (facts) facts.exact = c.safeIntegers;
         if (!same32(c.hash, computed)) {
-          return `stored hash sha256:${Buffer.from(c.hash).toString('hex')} but content hashes to sha256:${Buffer.from(computed, 'latin1').toString('hex')}`;
+          return hashMismatch(c.hash, computed);
         }
         const why = checks.checkScanned(this.expected, c.streamId, c.streamVersion, bytes, c.idFrom + idShift, c.idTo + idShift);
         if (why !== undefined) return why;
@@ -156,19 +156,19 @@ export class ChainCursor {
     let i = from;
     while (i < end) {
       const r = at >> 2;
-      const flags = u32[r + 4]!;
-      const idFrom = u32[r + 2]!;
-      const idTo = u32[r + 3]!;
+      const flags = u32[r + (R_FLAGS >> 2)]!;
+      const idFrom = u32[r + (R_ID_FROM >> 2)]!;
+      const idTo = u32[r + (R_ID_TO >> 2)]!;
       if (ids) {
         // Computed by the scan (R_PRINT), the value fingerprint() gives.
-        fp[0] = u32[r + 14]!;
-        fp[1] = u32[r + 15]!;
+        fp[0] = u32[r + (R_PRINT >> 2)]!;
+        fp[1] = u32[r + (R_PRINT >> 2) + 1]!;
       }
-      const computed = digest('sha256', new Uint8Array(memory, u32[r]!, u32[r + 1]!), 'binary'); // 'binary' is latin1: the 32 bytes as 32 characters
+      const computed = digest('sha256', new Uint8Array(memory, u32[r + (R_IN_FROM >> 2)]!, u32[r + (R_IN_LEN >> 2)]!), 'binary'); // 'binary' is latin1: the 32 bytes as 32 characters
       const h = at + R_HASH;
       for (let k = 0; k < 32; k++) {
         if (u8[h + k] !== computed.charCodeAt(k)) {
-          this.runFailure = `stored hash sha256:${u8.toString('hex', h, h + 32)} but content hashes to sha256:${Buffer.from(computed, 'latin1').toString('hex')}`;
+          this.runFailure = hashMismatch(u8.subarray(h, h + 32), computed);
           break;
         }
       }
@@ -176,10 +176,10 @@ export class ChainCursor {
       let stream: string | undefined;
       let version = -1;
       if (flags & F_STREAM) {
-        const s = u32[r + 9]!;
-        const e = u32[r + 10]!;
+        const s = u32[r + (R_STREAM_FROM >> 2)]!;
+        const e = u32[r + (R_STREAM_TO >> 2)]!;
         stream = flags & F_STREAM_ESCAPED ? (JSON.parse(u8.toString('utf8', s, e)) as string) : flags & F_STREAM_NONASCII ? u8.toString('utf8', s + 1, e - 1) : u8.toString('latin1', s + 1, e - 1);
-        version = w.f64[(at + 48) >> 3]!;
+        version = w.f64[(at + R_STREAM_VERSION) >> 3]!;
       }
       const why = checks.checkScanned(expected, stream, version, u8, idFrom, idTo);
       if (why !== undefined) {
@@ -228,6 +228,11 @@ export class ChainCursor {
 
 /** Reused buffer for the hash input when the caller's bytes may not be rearranged. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** The reason a line's stored hash (32 bytes) differs from its digest (a latin1 string). */
+function hashMismatch(stored: Uint8Array, computed: string): string {
+  return `stored hash sha256:${Buffer.from(stored).toString('hex')} but content hashes to sha256:${Buffer.from(computed, 'latin1').toString('hex')}`;
+}
 
 /** True if the 32 bytes are the digest given as a latin1 string. */
 function same32(a: Uint8Array, b: string): boolean {

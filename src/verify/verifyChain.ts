@@ -179,8 +179,8 @@ export async function verifyLineBatches(batches: AsyncIterable<readonly Buffer[]
   return done(endOfChain(cursor, start, options.expectTip));
 }
 
-/** onProgress for each multiple of `every` events verified in (from, to] (sequences, from `start`). */
-function progress(from: number, to: number, start: number, every: number, onProgress: (count: number) => void): void {
+/** onProgress for each multiple of `every` events verified in (from, to] (sequences, from `start`). Internal. */
+export function progress(from: number, to: number, start: number, every: number, onProgress: (count: number) => void): void {
   for (let c = (Math.floor((from - start) / every) + 1) * every; c <= to - start; c += every) onProgress(c);
 }
 

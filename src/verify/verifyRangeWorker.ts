@@ -9,6 +9,7 @@ import { ChainCursor } from './chainCursor.js';
 import { EventChecks, type StreamSpan } from './eventChecks.js';
 import { checkLineBytes, type LineCheck } from '../contract/eventLine.js';
 import { readLineRuns } from '../contract/lineReader.js';
+import { progress } from './verifyChain.js';
 
 /** What a worker is asked to verify. */
 export interface RangeTask {
@@ -75,7 +76,7 @@ export async function verifyRange(task: RangeTask, cancelled: () => boolean = ()
         // A run of lines on the WebAssembly path (ids are recorded, never suspects, in a range).
         const run = cursor.advanceRun(batch, i);
         const why = cursor.runFailure;
-        if (every > 0) for (let c = (Math.floor(count / every) + 1) * every; c <= count + run; c += every) onProgress?.(c);
+        if (every > 0 && onProgress) progress(count, count + run, 0, every, onProgress);
         count += run;
         i += run;
         if (why !== undefined) return { ...partial(), torn_bytes: 0, failure: { break_at: cursor.next, reason: why, count } };
