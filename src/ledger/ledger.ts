@@ -726,7 +726,7 @@ export class Ledger<M extends CodecMap = any> {
       let verdict: Promise<VerifyResult>;
       if (store.scanLineBatches) {
         // The byte path: lines judged and hashed as stored, no decode and re-encode per line.
-        verdict = verifyStoredBatches(store.scanLineBatches(start, to), verifyOptions, last - start + 1);
+        verdict = verifyLineBatches(store.scanLineBatches(start, to), verifyOptions, { events: last - start + 1 });
       } else {
         async function* lines() {
           for await (const l of store.scanLines(start, to)) yield l.line;
@@ -786,26 +786,6 @@ export class Ledger<M extends CodecMap = any> {
       await this.store.close();
     }
   }
-}
-
-/**
- * verifyLineBatches over a store's byte batches with the ids compared once at the end (the
- * flat-memory id table, sized for `count` events): it takes a byte size, so one is estimated
- * from the first batch's mean line length (the batch is held, not re-read).
- */
-async function verifyStoredBatches(batches: AsyncIterable<readonly Buffer[]>, options: VerifyOptions, count: number): Promise<VerifyResult> {
-  const it = batches[Symbol.asyncIterator]();
-  const first = await it.next();
-  let bytes = 0;
-  if (!first.done) for (const line of first.value) bytes += line.length + 1;
-  const perLine = first.done || first.value.length === 0 ? 1 : bytes / first.value.length;
-  async function* all(): AsyncGenerator<readonly Buffer[]> {
-    if (first.done) return;
-    yield first.value;
-    // The store's reader is released on an early stop too (a break in the verifier).
-    yield* { [Symbol.asyncIterator]: () => it };
-  }
-  return verifyLineBatches(all(), options, Math.max(1, Math.ceil(count * perLine)));
 }
 
 /** The AppendResult of a stored event. */

@@ -126,29 +126,35 @@ export async function verifyLines(lines: AsyncIterable<string>, options: VerifyO
 /**
  * verifyLines over lines given as bytes, in batches (readLineBatches' views or readLineRuns'
  * offsets): each line is judged and hashed as the bytes it is, with no decode on the fast path;
- * a run's line gets a view only where it leaves the WebAssembly path. `fileBytes`: the size of the
- * file the batches come from, if known (the id table is sized from it). Internal parameter.
+ * a run's line gets a view only where it leaves the WebAssembly path. `size`: how much the
+ * batches hold, if known (a whole file's bytes, or a store's event count); given, the ids are
+ * compared once at the end with a table sized from it. Internal parameter.
  */
-export async function verifyLineBatches(batches: AsyncIterable<readonly Buffer[] | LineRun>, options: VerifyOptions = {}, fileBytes?: number): Promise<VerifyResult> {
+export async function verifyLineBatches(
+  batches: AsyncIterable<readonly Buffer[] | LineRun>,
+  options: VerifyOptions = {},
+  size?: { readonly fileBytes: number } | { readonly events: number },
+): Promise<VerifyResult> {
   const start = options.start ?? 0;
-  // A whole file (verifyFile): ids are compared once at the end (deferIds), before any verdict.
-  const defer = fileBytes !== undefined;
+  // A known size (verifyFile, Ledger.verifyChain): ids are compared once at the end (deferIds), before any verdict.
+  const defer = size !== undefined;
   const cursor = new ChainCursor(start, options.previousHash ?? GENESIS_HASH, defer ? new EventChecks(start === 0 ? 'genesis' : 'suffix', fingerprintKey(), true, true) : undefined);
   const done = (result: VerifyResult): Promise<VerifyResult> | VerifyResult => (defer ? withRepeats(result, cursor.checks.repeatGroups(start), start, options.lineAt) : result);
   const every = options.progressEvery ?? 10_000;
   const onProgress = options.onProgress;
-  let sized = !defer;
+  // The id table is sized once for all the events instead of doubling all the way up: from the
+  // count, or from the file's size and the mean line length of the first batch.
+  if (size !== undefined && 'events' in size) cursor.checks.expect(Math.min(size.events, 1 << 30));
+  let sized = size === undefined || 'events' in size;
   for await (const batch of batches) {
     const run = isRun(batch) ? batch : undefined;
     const count = run !== undefined ? run.count : (batch as readonly Buffer[]).length;
     if (!sized && count > 0) {
-      // `fileBytes` (internal: verifyFile): size the id table once for the whole file, from the
-      // mean line length of the first batch, instead of doubling it all the way up.
       sized = true;
       let bytes = 0;
       if (run !== undefined) bytes = run.ends[count - 1]! + 1 - run.starts[0]!;
       else for (const line of batch as readonly Buffer[]) bytes += line.length + 1;
-      cursor.checks.expect(Math.min(Math.ceil((fileBytes! / bytes) * count * 1.05), 1 << 30));
+      cursor.checks.expect(Math.min(Math.ceil(((size as { fileBytes: number }).fileBytes / bytes) * count * 1.05), 1 << 30));
     }
     for (let i = 0; i < count; ) {
       // A run of lines on the WebAssembly path; the line it leaves takes advanceBytes.

@@ -36,7 +36,7 @@ export async function verifyFile(path: string, options: VerifyFileOptions = {}):
     }
     let torn = 0;
     const { size } = await fh.stat();
-    const result = await verifyLineBatches(readLineRuns(fh, 0, Infinity, (bytes) => (torn = bytes)), { lineAt: fileLineAt(path), ...options }, size);
+    const result = await verifyLineBatches(readLineRuns(fh, 0, Infinity, (bytes) => (torn = bytes)), { lineAt: fileLineAt(path), ...options }, { fileBytes: size });
     return torn > 0 && result.valid ? { ...result, torn_bytes: torn } : result;
   } finally {
     await fh.close();
