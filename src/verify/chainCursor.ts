@@ -6,7 +6,7 @@ import { checkLine, checkLineBytes, type LineFacts } from '../contract/eventLine
 import { chainLine, scanChainLine } from '../contract/canonicalLine.js';
 import { EventChecks, fingerprint, fingerprintUuid, fp, type EventKeys } from './eventChecks.js';
 import type { LineRun } from '../contract/lineReader.js';
-import { F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, R_FLAGS, R_HASH, R_ID_FROM, R_ID_TO, R_IN_FROM, R_IN_LEN, R_PRINT, R_STREAM_FROM, R_STREAM_TO, R_STREAM_VERSION, RECORD, scanner } from '../contract/wasm/chainScanner.js';
+import { F_SAFE, F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, R_FLAGS, R_HASH, R_ID_FROM, R_ID_TO, R_IN_FROM, R_IN_LEN, R_PRINT, R_STREAM_FROM, R_STREAM_TO, R_STREAM_VERSION, RECORD, scanner } from '../contract/wasm/chainScanner.js';
 
 /** `sha256:` + 64 lowercase hex digits: the only hashes the byte fast path compares as bytes. */
 const SHA_SHAPE = /^sha256:[0-9a-f]{64}$/;
@@ -126,8 +126,10 @@ export class ChainCursor {
    * and at a line that fails (`runFailure` says why, the reason advanceBytes gives). 0 without
    * a failure: lines[from] takes advanceBytes (the reference), which gives its verdict.
    * `lines`: views, or a reader's LineRun (offsets into one buffer: no object per line).
+   * `safe`: if given, safe[k] is set for lines[from + k] accepted: nonzero when every integer
+   * in it is safe (replay then reads the line with JSON.parse).
    */
-  advanceRun(lines: readonly Uint8Array[] | LineRun, from: number): number {
+  advanceRun(lines: readonly Uint8Array[] | LineRun, from: number, safe?: number[]): number {
     this.runFailure = undefined;
     const w = scanner();
     if (w === undefined) return 0;
@@ -157,6 +159,7 @@ export class ChainCursor {
     while (i < end) {
       const r = at >> 2;
       const flags = u32[r + (R_FLAGS >> 2)]!;
+      if (safe !== undefined) safe[i - from] = flags & F_SAFE;
       const idFrom = u32[r + (R_ID_FROM >> 2)]!;
       const idTo = u32[r + (R_ID_TO >> 2)]!;
       if (ids) {

@@ -59,6 +59,28 @@ export class ChainVerifier {
     return readEventLine(line, sequence, facts.exact);
   }
 
+  /**
+   * Checks lines[from...] on the WebAssembly run path (verifyChain's) and passes each accepted
+   * line's event to `fold`, in order, only once the whole run has verified. Returns how many
+   * were accepted; 0 when lines[from] must take acceptBytes (the reference, which gives its
+   * verdict). A line that fails is LedgerCorruptionError at its sequence, thrown after the
+   * lines before it are folded (as line by line). The bytes are not rearranged.
+   */
+  acceptRun(lines: readonly Buffer[], from: number, fold: (event: LedgerEvent) => void): number {
+    const sequence = this.cursor.next;
+    const safe = this.safe;
+    const n = this.cursor.advanceRun(lines, from, safe);
+    const why = this.cursor.runFailure;
+    for (let k = 0; k < n; k++) {
+      // Proven canonical: JSON.parse reads it exactly unless an integer is unsafe (then strictly).
+      fold(readEventLine(lines[from + k]!.toString('utf8'), sequence + k, safe[k] !== 0));
+    }
+    if (why !== undefined) throw new LedgerCorruptionError(this.cursor.next, why);
+    return n;
+  }
+
+  private readonly safe: number[] = [];
+
   /** Checks an event object (from the live stream) by re-serialising it canonically. */
   acceptEvent<E extends LedgerEvent<unknown>>(event: E): E {
     const { hash, ...body } = event;
