@@ -372,13 +372,13 @@ export class EventChecks {
  * first `n` entries) whose fingerprints are equal, in no particular order. With the
  * WebAssembly module, it names the few entries whose first word repeats (compiled code: a
  * JavaScript loop over a million entries, run once, runs mostly before it is optimised) and
- * they are grouped here by both words; without it, equalPrintsJs.
+ * they are grouped here by both words; without it (or past its MAX_PRINTS_BYTES), equalPrintsJs.
  */
 export function equalPrints(prints: Uint32Array, n: number): number[][] {
-  const w = scanner();
-  if (w === undefined) return equalPrintsJs(prints, n);
+  const candidates = scanner()?.repeatCandidates(prints, n);
+  if (candidates === undefined) return equalPrintsJs(prints, n);
   const byPrint = new Map<string, number[]>();
-  for (const i of w.repeatCandidates(prints, n)) {
+  for (const i of candidates) {
     const k = `${prints[2 * i]!}:${prints[2 * i + 1]!}`;
     const g = byPrint.get(k);
     if (g) g.push(i);

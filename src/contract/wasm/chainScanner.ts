@@ -33,6 +33,11 @@ const MAX_LINES = 4096;
  */
 export const MAX_RUN_BYTES = 8 * 1024 * 1024;
 const PAGE = 65536;
+/**
+ * The most module memory repeatCandidates takes (12 bytes a fingerprint: ~178M events); a
+ * longer record is compared in JavaScript (a 32-bit memory ends at 4 GiB, and never shrinks).
+ */
+export const MAX_PRINTS_BYTES = 2 ** 31;
 
 // The few WebAssembly declarations used (lib ES2022 without DOM declares none).
 interface Memory {
@@ -160,12 +165,14 @@ export class ChainScanner {
    * The indexes (ascending) of the first `n` fingerprints of `prints` (two words each) whose
    * first word is held more than once: a superset of every group equalPrints reports (usually
    * a handful, ~n^2/2^33 by chance). Uses the scan's area (12 bytes an entry): any cursor's
-   * unhashed run is then rescanned (generation), as after another cursor's scanRun.
+   * unhashed run is then rescanned (generation), as after another cursor's scanRun. Undefined
+   * past MAX_PRINTS_BYTES (the caller takes the JavaScript reference).
    */
-  repeatCandidates(prints: Uint32Array, n: number): Uint32Array {
+  repeatCandidates(prints: Uint32Array, n: number): Uint32Array | undefined {
     if (n < 2) return new Uint32Array(0);
     const at = this.base;
     const scratch = at + 8 * n;
+    if (scratch + 4 * n > MAX_PRINTS_BYTES) return undefined;
     this.reserve(scratch + 4 * n);
     this.generation++;
     this.u32.set(prints.subarray(0, 2 * n), at >> 2);
