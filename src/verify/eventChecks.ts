@@ -8,6 +8,7 @@
 // table: it records the fingerprints in order (8 bytes an event) and compares them once at the
 // end (equalPrints), confirming each group of equal fingerprints on the ids themselves.
 import { randomFillSync } from 'node:crypto';
+import { scanner } from '../contract/wasm/chainScanner.js';
 
 /** What the ledger-wide rules need of one event: its event_id (canonical JSON bytes) and stream. */
 export interface EventKeys {
@@ -368,11 +369,33 @@ export class EventChecks {
 
 /**
  * Groups of entry indexes (each ascending, two or more) of `prints` (two words an entry, the
+ * first `n` entries) whose fingerprints are equal, in no particular order. With the
+ * WebAssembly module, it names the few entries whose first word repeats (compiled code: a
+ * JavaScript loop over a million entries, run once, runs mostly before it is optimised) and
+ * they are grouped here by both words; without it (or past its MAX_PRINTS_BYTES), equalPrintsJs.
+ */
+export function equalPrints(prints: Uint32Array, n: number): number[][] {
+  const candidates = scanner()?.repeatCandidates(prints, n);
+  if (candidates === undefined) return equalPrintsJs(prints, n);
+  const byPrint = new Map<string, number[]>();
+  for (const i of candidates) {
+    const k = `${prints[2 * i]!}:${prints[2 * i + 1]!}`;
+    const g = byPrint.get(k);
+    if (g) g.push(i);
+    else byPrint.set(k, [i]);
+  }
+  const groups: number[][] = [];
+  for (const g of byPrint.values()) if (g.length > 1) groups.push(g);
+  return groups;
+}
+
+/**
+ * equalPrints in JavaScript alone (the reference). Groups of entry indexes (each ascending, two or more) of `prints` (two words an entry, the
  * first `n` entries) whose fingerprints are equal. A stable LSD radix sort of the indexes by
  * the first word (two 16-bit passes, linear time), then runs of an equal first word are
  * split by the second. Memory: two index arrays (8 bytes an entry), only while it runs.
  */
-export function equalPrints(prints: Uint32Array, n: number): number[][] {
+export function equalPrintsJs(prints: Uint32Array, n: number): number[][] {
   const count = new Uint32Array(65536);
   const tmp = new Uint32Array(n);
   const idx = new Uint32Array(n);

@@ -12,7 +12,7 @@ import { buildEventLine } from '../../src/contract/eventLine.js';
 import { chainLine, scanChainLine } from '../../src/contract/canonicalLine.js';
 import { F_SAFE, F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, F_UUID, MAX_RUN_BYTES, R_HASH, R_PRINT, R_STREAM_VERSION, scanner, useWasmScanner } from '../../src/contract/wasm/chainScanner.js';
 import { verifyLineBatches } from '../../src/verify/verifyChain.js';
-import { fingerprint, fingerprintKey, fp } from '../../src/verify/eventChecks.js';
+import { equalPrints, equalPrintsJs, fingerprint, fingerprintKey, fp } from '../../src/verify/eventChecks.js';
 import { streamVectors } from './streamVectors.spec.js';
 import { provenance } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
@@ -262,6 +262,63 @@ describe('WebAssembly chain scanner vs the JavaScript reference (issue 10 §1)',
     };
     const r = await verifyLineBatches((async function* () { yield views(a); })(), { lineAt });
     expect(pick(r)).to.deep.equal({ valid: true, break_at: null, count: 12, reason: undefined });
+  });
+
+  it('equalPrints between a cursor\'s runs (it takes the scan\'s memory, and grows it): the cursor resumes on its own lines', async () => {
+    // A stops its run at a fingerprint match; while it awaits lineAt, an end-of-file id
+    // comparison (equalPrints on the module) overwrites the records and grows the memory.
+    const views = (ls: readonly string[]): Buffer[] => {
+      const all = Buffer.from(ls.map((x) => `${x}\n`).join(''));
+      const out: Buffer[] = [];
+      for (let from = 0, nl = all.indexOf(10); nl !== -1; from = nl + 1, nl = all.indexOf(10, from)) out.push(all.subarray(from, nl));
+      return out;
+    };
+    const specs: Spec[] = Array.from({ length: 12 }, () => ({}));
+    specs[5] = { id: '01900000-0000-7000-8000-000000000002' };
+    const a = chain(specs);
+    const w = scanner()!;
+    const before = w.u8.buffer.byteLength;
+    const lineAt = async (s: number) => {
+      const n = Math.ceil(before / 8) + 1000;
+      const prints = new Uint32Array(2 * n).fill(0xabcdef01);
+      expect(equalPrints(prints, n)).to.have.length(1);
+      expect(w.u8.buffer.byteLength).to.be.greaterThan(before);
+      return s === 2 ? a[3] : a[s];
+    };
+    const r = await verifyLineBatches((async function* () { yield views(a); })(), { lineAt });
+    expect(pick(r)).to.deep.equal({ valid: true, break_at: null, count: 12, reason: undefined });
+  });
+
+  it('equalPrints on the module names exactly the groups of the JavaScript reference (a zero first word, a triple, first words equal with second words not, tiny inputs)', () => {
+    const norm = (g: number[][]) => g.map((x) => x.join(',')).sort();
+    for (const n of [0, 1, 2, 3, 5000, 70_000]) {
+      for (let round = 0; round < 3; round++) {
+        const prints = new Uint32Array(2 * n);
+        // Few distinct first words in one round: many candidates, most not a group.
+        for (let i = 0; i < 2 * n; i++) prints[i] = round === 2 ? ((Math.random() * 64) >>> 0) : (Math.random() * 2 ** 32) >>> 0;
+        if (n >= 3 && round === 1) {
+          prints[0] = 0;
+          prints[1] = 7;
+          prints[2 * (n - 1)] = 0;
+          prints[2 * (n - 1) + 1] = 7;
+          prints[2] = 0;
+          prints[3] = 8;
+        }
+        for (let k = 0; n >= 100 && k < n / 1000; k++) {
+          const x = 3 + ((Math.random() * (n - 4)) >>> 0);
+          const y = (Math.random() * n) >>> 0;
+          prints[2 * x] = prints[2 * y]!;
+          if (k % 3 !== 0) prints[2 * x + 1] = prints[2 * y + 1]!;
+        }
+        const wasm = norm(equalPrints(prints, n));
+        expect(wasm, `n ${n} round ${round}`).to.deep.equal(norm(equalPrintsJs(prints, n)));
+        if (n >= 3 && round === 1) expect(wasm).to.include(`0,${n - 1}`);
+      }
+    }
+    // Only the first n entries count.
+    const p = new Uint32Array([1, 1, 2, 2, 1, 1]);
+    expect(equalPrints(p, 2)).to.deep.equal([]);
+    expect(equalPrints(p, 3)).to.deep.equal([[0, 2]]);
   });
 
   it('a repeated event_id and a stream break found by the WebAssembly run: the reference\'s reasons', async () => {

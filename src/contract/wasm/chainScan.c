@@ -485,3 +485,69 @@ __attribute__((export_name("scan_batch"))) u32 scan_batch(const u8 *memory, cons
   }
   return k;
 }
+
+// Bit t set: some repeated first word has top 16 bits t (most entries are ruled out by one load).
+static u32 topBits[2048];
+
+/**
+ * The entries of n fingerprints (`p`: two words each, n >= 1) whose first word is held by more
+ * than one entry: their indexes, ascending, are written from `scratch` (4n bytes) on, and
+ * their count returned (eventChecks.ts' equalPrints then groups them by both words). `p` is
+ * consumed: its first half ends as the first words in order, its second half as their sorted
+ * copy. An LSD radix sort, three 11-bit passes (2048 buckets stay in cache); compiled code
+ * from the first entry on, where a JavaScript loop over a million entries runs mostly before
+ * it is optimised.
+ */
+__attribute__((export_name("repeat_candidates"))) u32 repeat_candidates(u32 *p, u32 n, u32 *scratch) {
+  static u32 count[2048];
+  for (u32 i = 0; i < n; i++) p[i] = p[2 * i];
+  u32 *a = p + n, *b = scratch;
+  __builtin_memcpy(a, p, 4 * n);
+  for (int shift = 0; shift < 32; shift += 11) {
+    __builtin_memset(count, 0, sizeof count);
+    for (u32 i = 0; i < n; i++) count[(a[i] >> shift) & 0x7ff]++;
+    for (u32 d = 0, sum = 0; d < 2048; d++) {
+      u32 c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (u32 i = 0; i < n; i++) {
+      u32 v = a[i];
+      b[count[(v >> shift) & 0x7ff]++] = v;
+    }
+    u32 *t = a;
+    a = b;
+    b = t;
+  }
+  // a: sorted. The values held more than once, each once, ascending, into b.
+  u32 r = 0;
+  __builtin_memset(topBits, 0, sizeof topBits);
+  for (u32 j = 1; j < n; j++) {
+    u32 v = a[j];
+    if (v == a[j - 1] && (r == 0 || b[r - 1] != v)) {
+      b[r++] = v;
+      topBits[v >> 21] |= 1u << ((v >> 16) & 31);
+    }
+  }
+  if (r == 0) return 0;
+  // Indexes (ascending) of the entries holding one of them, into scratch (a, b no longer needed).
+  u32 out = 0;
+  u32 *rep = b;
+  if (rep == scratch) {
+    // The list must not be overwritten by the indexes: move it to the free half first.
+    __builtin_memcpy(p + n, rep, 4 * r);
+    rep = p + n;
+  }
+  for (u32 i = 0; i < n; i++) {
+    u32 v = p[i];
+    if (!(topBits[v >> 21] & (1u << ((v >> 16) & 31)))) continue;
+    u32 lo = 0, hi = r;
+    while (lo < hi) {
+      u32 m = (lo + hi) >> 1;
+      if (rep[m] < v) lo = m + 1;
+      else hi = m;
+    }
+    if (lo < r && rep[lo] == v) scratch[out++] = i;
+  }
+  return out;
+}

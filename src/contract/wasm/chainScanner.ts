@@ -33,6 +33,11 @@ const MAX_LINES = 4096;
  */
 export const MAX_RUN_BYTES = 8 * 1024 * 1024;
 const PAGE = 65536;
+/**
+ * The most module memory repeatCandidates takes (12 bytes a fingerprint: ~178M events); a
+ * longer record is compared in JavaScript (a 32-bit memory ends at 4 GiB, and never shrinks).
+ */
+export const MAX_PRINTS_BYTES = 2 ** 31;
 
 // The few WebAssembly declarations used (lib ES2022 without DOM declares none).
 interface Memory {
@@ -45,6 +50,7 @@ interface Exports {
   readonly memory: Memory;
   readonly __heap_base: { readonly value: number };
   scan_batch(memory: number, table: number, n: number, expected: number, link: number, records: number, key: number): number;
+  repeat_candidates(prints: number, n: number, scratch: number): number;
 }
 
 export class ChainScanner {
@@ -129,12 +135,7 @@ export class ChainScanner {
     const table = keyAt + 32;
     const records = (table + 8 * n + 7) & ~7;
     const input = records + RECORD * n;
-    const need = input + span;
-    const memory = this.x.memory;
-    if (need > memory.buffer.byteLength) {
-      memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
-      this.views();
-    }
+    this.reserve(input + span);
     const u8 = this.u8;
     u8.set(new Uint8Array(ab, lo, span), input);
     const u32 = this.u32;
@@ -158,6 +159,34 @@ export class ChainScanner {
     this.records = records;
     this.generation++;
     return this.x.scan_batch(0, table, n, expected, linkAt, records, key === undefined ? 0 : keyAt);
+  }
+
+  /**
+   * The indexes (ascending) of the first `n` fingerprints of `prints` (two words each) whose
+   * first word is held more than once: a superset of every group equalPrints reports (usually
+   * a handful, ~n^2/2^33 by chance). Uses the scan's area (12 bytes an entry): any cursor's
+   * unhashed run is then rescanned (generation), as after another cursor's scanRun. Undefined
+   * past MAX_PRINTS_BYTES (the caller takes the JavaScript reference).
+   */
+  repeatCandidates(prints: Uint32Array, n: number): Uint32Array | undefined {
+    if (n < 2) return new Uint32Array(0);
+    const at = this.base;
+    const scratch = at + 8 * n;
+    if (scratch + 4 * n > MAX_PRINTS_BYTES) return undefined;
+    this.reserve(scratch + 4 * n);
+    this.generation++;
+    this.u32.set(prints.subarray(0, 2 * n), at >> 2);
+    const found = this.x.repeat_candidates(at, n, scratch);
+    return this.u32.slice(scratch >> 2, (scratch >> 2) + found);
+  }
+
+  /** Grows the memory to at least `bytes` (views re-taken: any view held before is detached). */
+  private reserve(bytes: number): void {
+    const memory = this.x.memory;
+    if (bytes > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+      this.views();
+    }
   }
 }
 
