@@ -99,6 +99,8 @@ export interface ParallelTuning {
   readonly onWorker?: (worker: Worker, index: number) => void;
   /** Tests: the range starts once the rest is cut (before the workers are given them). */
   readonly onCut?: (starts: readonly number[]) => void;
+  /** Benchmarks: named moments ('ready': every worker loaded, 'range <i>': its result is in, 'merged': ids compared). */
+  readonly trace?: (moment: string) => void;
 }
 
 /** The calling thread reads this much at a time until the workers are ready and the rest is cut. */
@@ -152,7 +154,7 @@ export async function verifyFileParallel(path: string, workers: number, options:
   const fh = await openRegularFile(path);
   const started: Array<{ worker: Worker; result: Promise<RangeResult>; ready: boolean; dead: boolean }> = [];
   try {
-    return await stitchRanges(path, options, async ({ key, control, task, progress, run, total }) => {
+    return await stitchRanges(path, options, tuning.trace, async ({ key, control, task, progress, run, total }) => {
       let waiting = workers - 1;
       let allReady!: () => void;
       const everyReady = new Promise<void>((resolve) => (allReady = resolve));
@@ -169,6 +171,7 @@ export async function verifyFileParallel(path: string, workers: number, options:
         started.push(slot);
         tuning.onWorker?.(slot.worker, w);
       }
+      if (tuning.trace) void everyReady.then(() => tuning.trace!('ready'));
       if (tuning.waitForWorkers) await everyReady;
       const window = tuning.windowBytes ?? WINDOW_BYTES;
       const { size } = await fh.stat();
@@ -187,6 +190,7 @@ export async function verifyFileParallel(path: string, workers: number, options:
             }
             cut = true;
             tuning.onCut?.(starts);
+            tuning.trace?.(`cut ${starts.join(' ')}`);
             total(starts.length);
             for (let i = 1; i < starts.length; i++) {
               const slot = live[i - 1]!;
@@ -213,8 +217,9 @@ export async function verifyFileParallel(path: string, workers: number, options:
       run(0, verifyRange(task({ start: 0, end: Infinity }, 0), () => false, progress(0), ownRuns).then(withOrder));
     });
   } finally {
-    // Workers without a range (this thread read to EOF first, or the verification failed): stopped.
-    for (const s of started) void s.worker.terminate();
+    // Workers without a range (this thread read to EOF first, or the verification failed):
+    // stopped, and gone before the answer (no thread outlives the call).
+    await Promise.all(started.map((s) => s.worker.terminate()));
     await fh.close();
   }
 }
@@ -231,7 +236,7 @@ type Outcome = { readonly ok: RangeResult } | { readonly error: unknown };
  * With more than one range, onProgress receives the lines verified so far over all ranges.
  */
 export async function verifyRanges(path: string, ranges: readonly ByteRange[], options: Omit<VerifyOptions, 'start' | 'previousHash'> = {}): Promise<VerifyResult> {
-  return await stitchRanges(path, options, async ({ control, task, progress, run, total }) => {
+  return await stitchRanges(path, options, undefined, async ({ control, task, progress, run, total }) => {
     total(ranges.length);
     // The first range on this thread, started once every worker is spawned (a microtask later):
     // the calling thread verifies instead of idling, and one thread fewer is started. Range 0
@@ -247,7 +252,7 @@ export async function verifyRanges(path: string, ranges: readonly ByteRange[], o
  * The ranges `launch` starts (range 0 from the file's start, each next one where the one before
  * ends), stitched in order into verifyLines' answer over the whole file.
  */
-async function stitchRanges(path: string, options: Omit<VerifyOptions, 'start' | 'previousHash'>, launch: Launcher): Promise<VerifyResult> {
+async function stitchRanges(path: string, options: Omit<VerifyOptions, 'start' | 'previousHash'>, trace: ParallelTuning['trace'], launch: Launcher): Promise<VerifyResult> {
   // verifyLines' defaults: the first line is sequence 0 and links to genesis.
   const start = 0;
   // The stream versions and the only id table live here; workers report spans and fingerprints.
@@ -344,6 +349,7 @@ async function stitchRanges(path: string, options: Omit<VerifyOptions, 'start' |
       pending.push(
         result.then(
           (r) => {
+            trace?.(`range ${index}`);
             outcomes[index] = { ok: r };
             if (failsItself(r)) cut(index);
             stitch();
@@ -371,6 +377,7 @@ async function stitchRanges(path: string, options: Omit<VerifyOptions, 'start' |
     if (repeat !== undefined) return { valid: false, break_at: suspect.sequence, count: suspect.sequence - start, reason: repeat };
   }
   const groups = repeatGroupsOfRuns(runs);
+  trace?.('merged');
   if (decided !== undefined) return await withRepeats(decided.result, groups, start, lineAt);
   const result = await withRepeats(endOfChain(cursor, start, options.expectTip), groups, start, lineAt);
   const last = outcomes[count - 1];
