@@ -32,79 +32,82 @@ export function sortPrints(prints: Uint32Array, n = prints.length >>> 1): Uint32
   return order;
 }
 
+/** The first words of `prints` in `order` (the run's sorted keys, what the merge compares). */
+export function sortedFirstWords(prints: Uint32Array, order: Uint32Array): Uint32Array {
+  const keys = new Uint32Array(order.length);
+  for (let j = 0; j < order.length; j++) keys[j] = prints[2 * order[j]!]!;
+  return keys;
+}
+
 /** One range's fingerprints: entry i is the event at sequence base + i; only entries i < limit count. */
 export interface PrintRun {
   readonly prints: Uint32Array;
   /** sortPrints(prints): its entries ordered by first word. */
   readonly order: Uint32Array;
+  /** sortedFirstWords(prints, order), when the range's thread computed it. */
+  readonly keys?: Uint32Array;
   readonly base: number;
   readonly limit: number;
 }
 
 /**
  * Sequences (each group ascending, two or more) of the events whose 64-bit fingerprints are
- * equal, over every run: a k-way merge of the runs by first word (k is the number of ranges,
- * a handful: the smallest head is found by a scan), each run of an equal first word split by
- * the second. Usually no group at all.
+ * equal, over every run; the same groups as equalPrints over all of them in sequence order.
+ * Members of a group share their first word, so each is next to another in its own run's
+ * sorted keys, or its first word is in another run's keys too: equal neighbours within each
+ * run and a two-pointer intersection of each pair of runs (a handful of ranges) find every
+ * candidate in linear passes over typed arrays; only the candidates (usually none) are
+ * grouped by both words.
  */
 export function repeatGroupsOfRuns(runs: readonly PrintRun[]): number[][] {
-  const k = runs.length;
-  const at = new Array<number>(k).fill(0);
-  // The next counted entry of run r at or after at[r], or -1.
-  const head = (r: number): number => {
-    const { order, limit } = runs[r]!;
-    let j = at[r]!;
-    while (j < order.length && order[j]! >= limit) j++;
-    at[r] = j;
-    return j < order.length ? order[j]! : -1;
-  };
-  const heads = new Array<number>(k);
-  for (let r = 0; r < k; r++) heads[r] = head(r);
-  const groups: number[][] = [];
-  // The entries of the current first word: the first as scalars (the usual lone entry
-  // allocates nothing), more only on a match.
-  let hi0 = -1;
-  let lo0 = 0;
-  let seq0 = 0;
-  let more: Array<{ lo: number; seq: number }> | undefined;
-  const flush = () => {
-    if (more === undefined) return;
-    const byLow = new Map<number, number[]>([[lo0, [seq0]]]);
-    for (const { lo, seq } of more) {
-      const g = byLow.get(lo);
-      if (g) g.push(seq);
-      else byLow.set(lo, [seq]);
+  // A run cut short by a break (rare: a failure) is re-sorted over its counted prefix.
+  const rs = runs.map((r) => {
+    const n = Math.min(r.limit, r.order.length);
+    if (n === r.order.length) return { prints: r.prints, order: r.order, keys: r.keys ?? sortedFirstWords(r.prints, r.order), base: r.base };
+    const prints = r.prints.subarray(0, 2 * n);
+    const order = sortPrints(prints, n);
+    return { prints, order, keys: sortedFirstWords(prints, order), base: r.base };
+  });
+  // Candidates by run: sorted positions j (into order/keys) that share a first word with another entry.
+  const marked = rs.map(() => new Set<number>());
+  for (let r = 0; r < rs.length; r++) {
+    const keys = rs[r]!.keys;
+    for (let j = 1; j < keys.length; j++) {
+      if (keys[j] === keys[j - 1]) marked[r]!.add(j - 1).add(j);
     }
-    for (const g of byLow.values()) if (g.length > 1) groups.push(g.sort((a, b) => a - b));
-    more = undefined;
-  };
-  for (;;) {
-    let best = -1;
-    let bestHi = 0;
-    for (let r = 0; r < k; r++) {
-      const i = heads[r]!;
-      if (i < 0) continue;
-      const hi = runs[r]!.prints[2 * i]!;
-      if (best < 0 || hi < bestHi) {
-        best = r;
-        bestHi = hi;
+  }
+  for (let a = 0; a < rs.length; a++) {
+    for (let b = a + 1; b < rs.length; b++) {
+      const ka = rs[a]!.keys;
+      const kb = rs[b]!.keys;
+      let i = 0;
+      let j = 0;
+      while (i < ka.length && j < kb.length) {
+        const x = ka[i]!;
+        const y = kb[j]!;
+        if (x < y) i++;
+        else if (y < x) j++;
+        else {
+          marked[a]!.add(i++);
+          marked[b]!.add(j++);
+        }
       }
     }
-    if (best < 0) break;
-    const run = runs[best]!;
-    const i = heads[best]!;
-    const lo = run.prints[2 * i + 1]!;
-    const seq = run.base + i;
-    if (bestHi === hi0) (more ??= []).push({ lo, seq });
-    else {
-      flush();
-      hi0 = bestHi;
-      lo0 = lo;
-      seq0 = seq;
-    }
-    at[best]!++;
-    heads[best] = head(best);
   }
-  flush();
+  // Equal first words within a run are adjacent: the intersection marks one of them, its
+  // neighbours were marked above. Group every candidate by both words.
+  const byPrint = new Map<string, number[]>();
+  for (let r = 0; r < rs.length; r++) {
+    const { prints, order, base } = rs[r]!;
+    for (const j of marked[r]!) {
+      const i = order[j]!;
+      const k = `${prints[2 * i]!}:${prints[2 * i + 1]!}`;
+      const g = byPrint.get(k);
+      if (g) g.push(base + i);
+      else byPrint.set(k, [base + i]);
+    }
+  }
+  const groups: number[][] = [];
+  for (const g of byPrint.values()) if (g.length > 1) groups.push(g.sort((x, y) => x - y));
   return groups;
 }

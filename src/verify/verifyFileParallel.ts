@@ -316,7 +316,8 @@ async function stitchRanges(path: string, options: Omit<VerifyOptions, 'start' |
             fingerprint(f.id, key);
             runs.push({ prints: Uint32Array.of(fp[0]!, fp[1]!), order: Uint32Array.of(0), base: f.sequence, limit: 1 });
           }
-          runs.push({ prints: r.prints, order: r.order ?? sortPrints(r.prints), base, limit: n });
+          const order = r.order ?? sortPrints(r.prints);
+          runs.push({ prints: r.prints, order, keys: r.keys, base, limit: n });
           if (reason !== undefined) decided = { result: { valid: false, break_at: at, count: at - start, reason } };
           else {
             for (const [stream, span] of r.spans) checks.setVersion(stream, span.lastVersion);

@@ -11,7 +11,7 @@ import { checkLineBytes, type LineCheck } from '../contract/eventLine.js';
 import { readLineRuns, type LineRun } from '../contract/lineReader.js';
 import { scanner } from '../contract/wasm/chainScanner.js';
 import { progress } from './verifyChain.js';
-import { sortPrints } from './printRuns.js';
+import { sortPrints, sortedFirstWords } from './printRuns.js';
 
 /** What a worker is asked to verify. */
 export interface RangeTask {
@@ -53,12 +53,16 @@ export interface RangeResult {
   readonly spans: Map<string, StreamSpan>;
   /** The event_id fingerprints of those lines, two words each, in order (the first line's is its `first.id`). */
   readonly prints: Uint32Array;
-  /** sortPrints(prints), computed in the range's own thread (the calling thread only merges). */
+  /** sortPrints(prints) and its sorted first words, computed in the range's own thread (the calling thread only merges). */
   readonly order?: Uint32Array;
+  readonly keys?: Uint32Array;
 }
 
 /** The result with its fingerprints sorted (see printRuns.ts). */
-export const withOrder = (r: RangeResult): RangeResult => ({ ...r, order: sortPrints(r.prints) });
+export function withOrder(r: RangeResult): RangeResult {
+  const order = sortPrints(r.prints);
+  return { ...r, order, keys: sortedFirstWords(r.prints, order) };
+}
 
 /**
  * Verifies one range. `cancelled()` is polled per line; `onProgress` gets the lines checked so
@@ -166,6 +170,7 @@ if (!isMainThread && parentPort && data?.tag === RANGE_WORKER_TAG) {
   const moved: ArrayBuffer[] = [];
   if (result.prints.buffer instanceof ArrayBuffer) moved.push(result.prints.buffer);
   if (result.order?.buffer instanceof ArrayBuffer) moved.push(result.order.buffer);
+  if (result.keys?.buffer instanceof ArrayBuffer) moved.push(result.keys.buffer);
   if (result.first?.ok && result.first.id.buffer instanceof ArrayBuffer && result.first.id.buffer !== result.prints.buffer) moved.push(result.first.id.buffer);
   port.postMessage({ type: 'done', result } satisfies RangeWorkerMessage, moved);
 }
