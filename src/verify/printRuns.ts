@@ -39,6 +39,18 @@ export function sortedFirstWords(prints: Uint32Array, order: Uint32Array): Uint3
   return keys;
 }
 
+/** The first position in sorted `keys` whose key is >= `x`. */
+function lowerBound(keys: Uint32Array, x: number): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** One range's fingerprints: entry i is the event at sequence base + i; only entries i < limit count. */
 export interface PrintRun {
   readonly prints: Uint32Array;
@@ -80,6 +92,18 @@ export function repeatGroupsOfRuns(runs: readonly PrintRun[]): number[][] {
     for (let b = a + 1; b < rs.length; b++) {
       const ka = rs[a]!.keys;
       const kb = rs[b]!.keys;
+      // A short run (a range's first line, one entry) is looked up, not walked against a long one.
+      if (Math.min(ka.length, kb.length) <= 8) {
+        const [short, long, ms, ml] = ka.length <= kb.length ? [ka, kb, marked[a]!, marked[b]!] : [kb, ka, marked[b]!, marked[a]!];
+        for (let i = 0; i < short.length; i++) {
+          const j = lowerBound(long, short[i]!);
+          if (j < long.length && long[j] === short[i]) {
+            ms.add(i);
+            ml.add(j);
+          }
+        }
+        continue;
+      }
       let i = 0;
       let j = 0;
       while (i < ka.length && j < kb.length) {
