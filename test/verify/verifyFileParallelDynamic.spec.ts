@@ -57,7 +57,7 @@ describe('parallel cold verification cut while reading (verifyFileParallel)', fu
   /** verifyFileParallel with the cut checked to have happened (else the sequential path is all that ran). */
   const cutRun = async (f: string, w: number, tuning: ParallelTuning = {}) => {
     let starts: readonly number[] = [];
-    const r = await verifyFileParallel(f, w, {}, { waitForWorkers: true, ...tuning, onCut: (s) => ((starts = s), tuning.onCut?.(s)) });
+    const r = await verifyFileParallel(f, w, {}, { waitForWorkers: true, warmUpBytes: 0, ...tuning, onCut: (s) => ((starts = s), tuning.onCut?.(s)) });
     expect(starts.length, 'ranges cut').to.equal(w);
     return { r, starts };
   };
@@ -69,6 +69,21 @@ describe('parallel cold verification cut while reading (verifyFileParallel)', fu
     const sequential = await verifyFile(f);
     expect(sequential).to.deep.equal({ valid: true, break_at: null, count: N });
     for (const w of [2, 3, 4]) expect((await cutRun(f, w)).r, `${w} threads`).to.deep.equal(sequential);
+  });
+
+  it('the calling thread\'s range is longer by the workers\' warm-up; a warm-up over the file leaves it all to this thread', async () => {
+    const { lines } = chain(N, uuid);
+    const f = write(lines);
+    const size = Buffer.byteLength(lines.join('\n')) + 1;
+    const warm = 200_000;
+    const { r, starts } = await cutRun(f, 2, { warmUpBytes: warm });
+    expect(r).to.deep.equal({ valid: true, break_at: null, count: N });
+    // The cut is the first line start at or after (size + warm) / 2.
+    expect(starts[1]!).to.be.within(Math.floor((size + warm) / 2), Math.floor((size + warm) / 2) + 1000);
+    // One range: this thread reads to EOF, the workers are stopped.
+    let cut: readonly number[] = [];
+    expect(await verifyFileParallel(f, 3, {}, { waitForWorkers: true, warmUpBytes: size, onCut: (s) => (cut = s) })).to.deep.equal(r);
+    expect(cut).to.deep.equal([0]);
   });
 
   it('a repeated event_id within a range, across ranges, and at a range boundary: the sequential break', async () => {
@@ -91,7 +106,7 @@ describe('parallel cold verification cut while reading (verifyFileParallel)', fu
       expect(sequential.break_at, label).to.equal(again);
       for (const w of [2, 3]) expect((await cutRun(f, w)).r, `${label}, ${w} threads`).to.deep.equal(sequential);
       // And without waiting: cut wherever the calling thread is when the workers are ready.
-      expect(await verifyFileParallel(f, 2, {}, { windowBytes: 64 * 1024 }), label).to.deep.equal(sequential);
+      expect(await verifyFileParallel(f, 2, {}, { windowBytes: 64 * 1024, warmUpBytes: 0 }), label).to.deep.equal(sequential);
     }
   });
 
@@ -101,15 +116,15 @@ describe('parallel cold verification cut while reading (verifyFileParallel)', fu
     const sequential = await verifyFile(f);
     expect(sequential.break_at).to.equal(3000);
     // Before ready: the only worker dies, the calling thread reads it all.
-    expect(await verifyFileParallel(f, 2, {}, { waitForWorkers: true, onWorker: (w) => void w.terminate() })).to.deep.equal(sequential);
+    expect(await verifyFileParallel(f, 2, {}, { waitForWorkers: true, warmUpBytes: 0, onWorker: (w) => void w.terminate() })).to.deep.equal(sequential);
     // One of three dies before ready: two ranges.
     let starts: readonly number[] = [];
-    const r = await verifyFileParallel(f, 3, {}, { waitForWorkers: true, onWorker: (w, i) => i === 1 && void w.terminate(), onCut: (s) => (starts = s) });
+    const r = await verifyFileParallel(f, 3, {}, { waitForWorkers: true, warmUpBytes: 0, onWorker: (w, i) => i === 1 && void w.terminate(), onCut: (s) => (starts = s) });
     expect(r).to.deep.equal(sequential);
     expect(starts).to.have.length(2);
     // In its range: killed as the cut is made (its task never runs to the end).
     const workers: Worker[] = [];
-    const r2 = await verifyFileParallel(f, 3, {}, { waitForWorkers: true, onWorker: (w) => workers.push(w), onCut: () => workers.forEach((w) => void w.terminate()) });
+    const r2 = await verifyFileParallel(f, 3, {}, { waitForWorkers: true, warmUpBytes: 0, onWorker: (w) => workers.push(w), onCut: () => workers.forEach((w) => void w.terminate()) });
     expect(r2).to.deep.equal(sequential);
   });
 
@@ -126,6 +141,7 @@ describe('parallel cold verification cut while reading (verifyFileParallel)', fu
       let grown = false;
       const r2 = await verifyFileParallel(g, 2, {}, {
         windowBytes: 64 * 1024,
+        warmUpBytes: 0,
         onWorker: () => {
           if (!grown) appendFileSync(g, `${more.lines.join('\n')}\n${tail}`);
           grown = true;
