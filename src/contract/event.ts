@@ -163,13 +163,7 @@ export interface TypedEvent<K extends string, P> extends LedgerEvent<P> {
   readonly event_type: K;
 }
 
-/** The optional fields of issue 13 (streams and metadata), absent when unused. */
-export const OPTIONAL_EVENT_FIELDS = ['metadata', 'stream_id', 'stream_version'] as const;
-
-/** The field names of the base event, in canonical (code point) order. */
-export const EVENT_FIELDS = [
-  'event_id', 'event_type', 'hash', 'payload', 'previous_hash', 'provenance', 'schema_version', 'sequence', 'timestamp',
-] as const;
+export { EVENT_FIELDS, OPTIONAL_EVENT_FIELDS } from './eventFields.js';
 
 // ---- what callers append --------------------------------------------------------------------
 

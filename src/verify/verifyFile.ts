@@ -1,7 +1,7 @@
 import { LedgerValidationError } from '../errors/errors.js';
 import { openRegularFile, readLineRuns } from '../contract/lineReader.js';
 import { verifyLineBatches, type VerifyOptions, type VerifyResult } from './verifyChain.js';
-import { fileLineAt, planRanges, verifyRanges } from './verifyFileParallel.js';
+import { fileLineAt, PARALLEL_MIN_BYTES, verifyFileParallel } from './verifyFileParallel.js';
 
 /** Options of {@link verifyFile}: those of verifyLines, and worker threads. */
 export interface VerifyFileOptions extends Omit<VerifyOptions, 'start' | 'previousHash'> {
@@ -30,12 +30,9 @@ export async function verifyFile(path: string, options: VerifyFileOptions = {}):
   // Only a regular file: a device (/dev/zero) or FIFO has no end and no size to plan by.
   const fh = await openRegularFile(path);
   try {
-    if (workers > 1) {
-      const ranges = await planRanges(path, workers);
-      if (ranges.length > 1) return await verifyRanges(path, ranges, options);
-    }
-    let torn = 0;
     const { size } = await fh.stat();
+    if (workers > 1 && size >= PARALLEL_MIN_BYTES) return await verifyFileParallel(path, workers, options);
+    let torn = 0;
     const result = await verifyLineBatches(readLineRuns(fh, 0, Infinity, (bytes) => (torn = bytes)), { lineAt: fileLineAt(path), ...options }, { fileBytes: size });
     return torn > 0 && result.valid ? { ...result, torn_bytes: torn } : result;
   } finally {

@@ -8,8 +8,10 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ChainCursor } from './chainCursor.js';
 import { EventChecks, type StreamSpan } from './eventChecks.js';
 import { checkLineBytes, type LineCheck } from '../contract/eventLine.js';
-import { readLineRuns } from '../contract/lineReader.js';
+import { readLineRuns, type LineRun } from '../contract/lineReader.js';
+import { scanner } from '../contract/wasm/chainScanner.js';
 import { progress } from './verifyChain.js';
+import { sortPrints, sortedFirstWords } from './printRuns.js';
 
 /** What a worker is asked to verify. */
 export interface RangeTask {
@@ -51,13 +53,29 @@ export interface RangeResult {
   readonly spans: Map<string, StreamSpan>;
   /** The event_id fingerprints of those lines, two words each, in order (the first line's is its `first.id`). */
   readonly prints: Uint32Array;
+  /** sortPrints(prints) and its sorted first words, computed in the range's own thread (the calling thread only merges). */
+  readonly order?: Uint32Array;
+  readonly keys?: Uint32Array;
+}
+
+/** The result with its fingerprints sorted (see printRuns.ts). */
+export function withOrder(r: RangeResult): RangeResult {
+  const order = sortPrints(r.prints);
+  return { ...r, order, keys: sortedFirstWords(r.prints, order) };
 }
 
 /**
  * Verifies one range. `cancelled()` is polled per line; `onProgress` gets the lines checked so
  * far every `task.progressEvery` lines. Stops at the first failure: nothing after it matters.
+ * `runs`: the range's lines, when the caller reads them itself (the calling thread's first
+ * range, whose end is decided while it is read); by default task.start..task.end of task.path.
  */
-export async function verifyRange(task: RangeTask, cancelled: () => boolean = () => false, onProgress?: (lines: number) => void): Promise<RangeResult> {
+export async function verifyRange(
+  task: RangeTask,
+  cancelled: () => boolean = () => false,
+  onProgress?: (lines: number) => void,
+  runs?: (onTornTail: (bytes: number) => void) => AsyncIterable<LineRun>,
+): Promise<RangeResult> {
   let torn = 0;
   let first: LineCheck | undefined;
   let cursor: ChainCursor | undefined;
@@ -69,7 +87,8 @@ export async function verifyRange(task: RangeTask, cancelled: () => boolean = ()
     first, count, lastSequence: cursor ? cursor.next - 1 : -1, lastHash: cursor ? cursor.lastHash : '',
     spans: checks.spans!, prints: checks.fingerprints(),
   });
-  for await (const batch of readLineRuns(task.path, task.start, task.end, (bytes) => (torn = bytes))) {
+  const onTorn = (bytes: number) => (torn = bytes);
+  for await (const batch of runs ? runs(onTorn) : readLineRuns(task.path, task.start, task.end, onTorn)) {
     for (let i = 0; i < batch.count; ) {
       if (cancelled()) return { ...partial(), torn_bytes: 0, cancelled: true };
       if (cursor !== undefined) {
@@ -109,26 +128,49 @@ export const RANGE_WORKER_TAG = 'fmwk-ledger/verifyRange';
 
 export interface RangeWorkerData {
   readonly tag: typeof RANGE_WORKER_TAG;
-  readonly task: RangeTask;
+  /** The range to verify at once; absent: the worker posts 'ready' once loaded and waits for a 'task' message. */
+  readonly task?: RangeTask;
   /** Int32Array over a SharedArrayBuffer: [0] is the index of the last range still wanted. */
   readonly control: Int32Array;
 }
 
 /** Messages from the worker to the main thread. */
-export type RangeWorkerMessage = { readonly type: 'progress'; readonly lines: number } | { readonly type: 'done'; readonly result: RangeResult };
+export type RangeWorkerMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'progress'; readonly lines: number }
+  | { readonly type: 'done'; readonly result: RangeResult };
+
+/** The main thread's message to a worker started without a task. */
+export interface RangeTaskMessage {
+  readonly type: 'task';
+  readonly task: RangeTask;
+}
 
 const data = workerData as RangeWorkerData | undefined;
 if (!isMainThread && parentPort && data?.tag === RANGE_WORKER_TAG) {
   const port = parentPort;
-  const { task, control } = data;
-  const result = await verifyRange(
-    task,
-    () => Atomics.load(control, 0) < task.index,
-    (lines) => port.postMessage({ type: 'progress', lines } satisfies RangeWorkerMessage),
+  const { control } = data;
+  // Without a task: loaded (the module graph and the WebAssembly scanner, the slow part of a
+  // start), so say so; the main thread cuts the rest of the file when every worker is ready.
+  const task =
+    data.task ??
+    (await new Promise<RangeTask>((resolve) => {
+      scanner(); // compiled now, not on the first run of lines
+      port.once('message', (m: RangeTaskMessage) => resolve(m.task));
+      port.postMessage({ type: 'ready' } satisfies RangeWorkerMessage);
+    }));
+  const result = withOrder(
+    await verifyRange(
+      task,
+      () => Atomics.load(control, 0) < task.index,
+      (lines) => port.postMessage({ type: 'progress', lines } satisfies RangeWorkerMessage),
+    ),
   );
-  // The fingerprints (8 bytes an event) and the first id are this range's own copies: moved, not copied.
+  // The fingerprints (8 bytes an event), their order and the first id are this range's own copies: moved, not copied.
   const moved: ArrayBuffer[] = [];
   if (result.prints.buffer instanceof ArrayBuffer) moved.push(result.prints.buffer);
+  if (result.order?.buffer instanceof ArrayBuffer) moved.push(result.order.buffer);
+  if (result.keys?.buffer instanceof ArrayBuffer) moved.push(result.keys.buffer);
   if (result.first?.ok && result.first.id.buffer instanceof ArrayBuffer && result.first.id.buffer !== result.prints.buffer) moved.push(result.first.id.buffer);
   port.postMessage({ type: 'done', result } satisfies RangeWorkerMessage, moved);
 }

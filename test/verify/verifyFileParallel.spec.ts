@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { GENESIS_HASH, LedgerValidationError, canonicalJson, sha256, verifyFile, type Tip, type VerifyResult } from '../../src/verify.js';
 import { main } from '../../src/cli/main.js';
 import { buildEventLine } from '../../src/contract/eventLine.js';
-import { PARALLEL_MIN_BYTES, planRanges, verifyRanges } from '../../src/verify/verifyFileParallel.js';
+import { PARALLEL_MIN_BYTES, planRanges, verifyFileParallel, verifyRanges } from '../../src/verify/verifyFileParallel.js';
 import { provenance } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
 import { forge, joinLines, spans } from '../support/tamper.js';
@@ -319,7 +319,8 @@ describe('parallel cold verification (verifyFile with workers) gives the sequent
       for (const w of [2, 3]) {
         const before = threads();
         let most = before;
-        const r = await verifyFile(file, { workers: w, progressEvery: 50, onProgress: () => (most = Math.max(most, threads())) });
+        // Waiting for the workers: a file this small is otherwise read to its end before they load.
+        const r = await verifyFileParallel(file, w, { progressEvery: 50, onProgress: () => (most = Math.max(most, threads())) }, { waitForWorkers: true, warmUpBytes: 0 });
         expect(r).to.deep.equal({ valid: true, break_at: null, count: 3000 });
         // A worker thread that is still starting or already gone is not counted: at most w - 1 more.
         expect(most - before, `${w} workers`).to.be.within(1, w - 1);
