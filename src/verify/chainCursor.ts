@@ -44,6 +44,10 @@ export class ChainCursor {
   private runEnd = 0;
   private runRecord = 0;
   private runGeneration = -1;
+  // lines[runMismatch] is the first of the run whose stored hash differs from its digest (runEnd
+  // if none); the run's digests are in the scanner's digest area.
+  private runMismatch = 0;
+  private runStart = 0;
 
   /** The sequence the next event must carry. */
   get next(): number {
@@ -120,8 +124,9 @@ export class ChainCursor {
   /**
    * advanceBytes over lines[from...] on the WebAssembly path: one call scans a run of lines
    * (the JavaScript scanner's checks, plus the sequence and the link to each line's stored
-   * hash) and lays out each hash input; here each is only hashed and compared, and the stream
-   * and id rules applied, as advanceBytes' fast path does. Returns how many lines extended the
+   * hash) and lays out each hash input; here each is only hashed (the run's digests compared
+   * to the stored hashes in one call), and the stream and id rules applied, as advanceBytes'
+   * fast path does. Returns how many lines extended the
    * chain. It stops after a line that leaves `checks.suspect` set (the caller confirms it),
    * and at a line that fails (`runFailure` says why, the reason advanceBytes gives). 0 without
    * a failure: lines[from] takes advanceBytes (the reference), which gives its verdict.
@@ -145,15 +150,28 @@ export class ChainCursor {
       this.runEnd = from + n;
       this.runRecord = w.records;
       this.runGeneration = w.generation;
+      this.runStart = from;
+      // Every line of the run hashed first, compared in one call: the first mismatch is then
+      // known, and the loop below gives the verdicts in the same order as line by line.
+      const u32 = w.u32;
+      const memory = w.u8.buffer;
+      for (let k0 = 0, r = w.records >> 2; k0 < n; k0 += CHUNK) {
+        const m = Math.min(CHUNK, n - k0);
+        for (let k = 0; k < m; k++, r += RECORD >> 2) {
+          runDigests[k] = digest('sha256', new Uint8Array(memory, u32[r + (R_IN_FROM >> 2)]!, u32[r + (R_IN_LEN >> 2)]!), 'binary'); // 'binary' is latin1: the 32 bytes as 32 characters
+        }
+        runDigests.length = m;
+        w.writeDigests(runDigests.join(''), k0);
+      }
+      this.runMismatch = from + w.firstMismatch(n);
     }
     const u8 = w.u8;
     const u32 = w.u32;
-    const memory = u8.buffer;
     const checks = this.checks;
     const ids = checks.ids;
     const end = this.runEnd;
+    const mismatch = this.runMismatch;
     let expected = this.expected;
-    let last = this.digest!;
     let at = this.runRecord;
     let i = from;
     while (i < end) {
@@ -167,15 +185,11 @@ export class ChainCursor {
         fp[0] = u32[r + (R_PRINT >> 2)]!;
         fp[1] = u32[r + (R_PRINT >> 2) + 1]!;
       }
-      const computed = digest('sha256', new Uint8Array(memory, u32[r + (R_IN_FROM >> 2)]!, u32[r + (R_IN_LEN >> 2)]!), 'binary'); // 'binary' is latin1: the 32 bytes as 32 characters
-      const h = at + R_HASH;
-      for (let k = 0; k < 32; k++) {
-        if (u8[h + k] !== computed.charCodeAt(k)) {
-          this.runFailure = hashMismatch(u8.subarray(h, h + 32), computed);
-          break;
-        }
+      if (i === mismatch) {
+        const d = w.digests + 32 * (i - this.runStart);
+        this.runFailure = hashMismatch(u8.subarray(at + R_HASH, at + R_HASH + 32), u8.toString('latin1', d, d + 32));
+        break;
       }
-      if (this.runFailure !== undefined) break;
       let stream: string | undefined;
       let version = -1;
       if (flags & F_STREAM) {
@@ -189,7 +203,6 @@ export class ChainCursor {
         this.runFailure = why;
         break;
       }
-      last = computed;
       expected++;
       i++;
       at += RECORD;
@@ -200,7 +213,8 @@ export class ChainCursor {
     this.runRecord = at;
     if (expected !== this.expected) {
       this.expected = expected;
-      this.digest = last;
+      const d = w.digests + 32 * (i - 1 - this.runStart);
+      this.digest = u8.toString('latin1', d, d + 32);
       this.text = undefined;
     }
     return i - from;
@@ -228,6 +242,14 @@ export class ChainCursor {
     return undefined;
   }
 }
+
+/** Reused: the digests of a run's lines (latin1 strings), joined to be written at once. */
+const runDigests: string[] = [];
+/**
+ * Lines a write: the joined string stays a small young object (the whole run, 4096 lines, in
+ * one string is slower than the per-line compare it replaces).
+ */
+const CHUNK = 128;
 
 /** Reused buffer for the hash input when the caller's bytes may not be rearranged. */
 let scratch = Buffer.allocUnsafe(64 * 1024);

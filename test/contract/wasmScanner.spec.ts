@@ -331,4 +331,55 @@ describe('WebAssembly chain scanner vs the JavaScript reference (issue 10 §1)',
     writeFileSync(file, s.map((x) => `${x}\n`).join(''));
     expect(await bothPaths(file, true)).to.deep.include({ valid: false, break_at: 2 });
   });
+  it('stored hashes compared per run, after every line of it is hashed: a forged line at a chunk edge, after an id suspect and an interleaved verification, and with a stream break on it or before it: the reference\'s verdict', async () => {
+    // ChainCursor.advanceRun hashes a run's lines in chunks and compares them in one call; the
+    // verdicts must still come in line order: a rule broken before the forged line wins, a
+    // forged line that also breaks a rule is reported for its hash, as line by line.
+    const forge = (l: string, i: number) => l.replace(`"s-${i}"`, `"s-${i}`.slice(0, -1) + 'x"');
+    const file = join(dir, 'forged.jsonl');
+    for (const at of [0, 1, 127, 128, 129, 255, 256, 299]) {
+      const ls = chain(Array.from({ length: 300 }, () => ({})));
+      ls[at] = forge(ls[at]!, at);
+      writeFileSync(file, ls.map((x) => `${x}\n`).join(''));
+      const r = await bothPaths(file);
+      expect(r, `forged at ${at}`).to.deep.include({ valid: false, break_at: at });
+      expect(r.reason).to.match(/^stored hash sha256:[0-9a-f]{64} but content hashes to sha256:[0-9a-f]{64}$/);
+    }
+    const specs: Spec[] = Array.from({ length: 300 }, (_, i) => (i >= 140 && i <= 142 ? { stream: 'a', version: i === 142 ? 5 : i - 140 } : {}));
+    for (const [at, expected] of [[142, 142], [150, 142], [141, 141]] as const) {
+      const ls = chain(specs);
+      ls[at] = forge(ls[at]!, at);
+      writeFileSync(file, ls.map((x) => `${x}\n`).join(''));
+      const r = await bothPaths(file);
+      expect(r, `forged at ${at}`).to.deep.include({ valid: false, break_at: expected });
+      if (at === 142) expect(r.reason).to.match(/^stored hash /);
+    }
+    // A suspect at line 5 (line 2's id); while A awaits lineAt, B verifies its own lines in the
+    // same memory; A resumes after line 5 and must still find line 200 forged.
+    const views = (ls: readonly string[]): Buffer[] => {
+      // One buffer, lines in order (as a reader's batch): runs on the WebAssembly path.
+      const all = Buffer.from(ls.map((x) => `${x}\n`).join(''));
+      const out: Buffer[] = [];
+      for (let from = 0, nl = all.indexOf(10); nl !== -1; from = nl + 1, nl = all.indexOf(10, from)) out.push(all.subarray(from, nl));
+      return out;
+    };
+    const dup: Spec[] = Array.from({ length: 300 }, () => ({}));
+    dup[5] = { id: '01900000-0000-7000-8000-000000000002' };
+    const a = chain(dup);
+    a[200] = forge(a[200]!, 200);
+    const b = chain(Array.from({ length: 40 }, (_, i) => ({ payload: canonicalJson({ other: i }) })));
+    const lineAt = async (s: number) => {
+      expect(await verifyLineBatches((async function* () { yield views(b); })())).to.deep.include({ valid: true, count: 40 });
+      return s === 2 ? a[3] : a[s];
+    };
+    const once = async () => pick(await verifyLineBatches((async function* () { yield views(a); })(), { lineAt }));
+    const wasm = await once();
+    expect(wasm).to.deep.include({ valid: false, break_at: 200 });
+    useWasmScanner(false);
+    try {
+      expect(await once()).to.deep.equal(wasm);
+    } finally {
+      useWasmScanner(true);
+    }
+  });
 });

@@ -551,3 +551,17 @@ __attribute__((export_name("repeat_candidates"))) u32 repeat_candidates(u32 *p, 
   }
   return out;
 }
+
+/**
+ * The first of `n` records whose stored hash (R_HASH) differs from its line's digest (32 bytes
+ * each, in order, at `digests`), or n: one call per run instead of a JavaScript compare per line.
+ */
+__attribute__((export_name("first_mismatch"))) u32 first_mismatch(const u8 *records, u32 n, const u8 *digests) {
+  for (u32 i = 0; i < n; i++) {
+    const u8 *h = records + i * RECORD + R_HASH, *d = digests + 32 * i;
+    u32 diff = 0;
+    for (int k = 0; k < 32; k++) diff |= h[k] ^ d[k];
+    if (diff != 0) return i;
+  }
+  return n;
+}

@@ -51,6 +51,7 @@ interface Exports {
   readonly __heap_base: { readonly value: number };
   scan_batch(memory: number, table: number, n: number, expected: number, link: number, records: number, key: number): number;
   repeat_candidates(prints: number, n: number, scratch: number): number;
+  first_mismatch(records: number, n: number, digests: number): number;
 }
 
 export class ChainScanner {
@@ -60,6 +61,8 @@ export class ChainScanner {
   f64: Float64Array;
   /** Address of the first record of the last scanRun. */
   records = 0;
+  /** Address of the last scanRun's digest area: 32 bytes a line (writeDigests). */
+  digests = 0;
   /**
    * Counts scanRun calls: records are valid only until the next call, by any cursor (two
    * verifications may interleave at an await), so a cursor resumes its run only if unchanged.
@@ -135,7 +138,8 @@ export class ChainScanner {
     const table = keyAt + 32;
     const records = (table + 8 * n + 7) & ~7;
     const input = records + RECORD * n;
-    this.reserve(input + span);
+    const digests = (input + span + 7) & ~7;
+    this.reserve(digests + 32 * n);
     const u8 = this.u8;
     u8.set(new Uint8Array(ab, lo, span), input);
     const u32 = this.u32;
@@ -157,8 +161,25 @@ export class ChainScanner {
     for (let i = 0; i < 32; i++) u8[linkAt + i] = link.charCodeAt(i);
     if (key !== undefined) u32.set(key, keyAt >> 2);
     this.records = records;
+    this.digests = digests;
     this.generation++;
     return this.x.scan_batch(0, table, n, expected, linkAt, records, key === undefined ? 0 : keyAt);
+  }
+
+  /**
+   * Writes digests of the last scanRun's lines from line `k` on (`joined`: 32 latin1
+   * characters a line, in order) into its digest area: one native write for many lines.
+   */
+  writeDigests(joined: string, k: number): void {
+    this.u8.write(joined, this.digests + 32 * k, joined.length, 'latin1');
+  }
+
+  /**
+   * The first of the last scanRun's first `n` lines whose stored hash differs from its digest
+   * (writeDigests), or n: one call for the run instead of a JavaScript compare per line.
+   */
+  firstMismatch(n: number): number {
+    return this.x.first_mismatch(this.records, n, this.digests);
   }
 
   /**
