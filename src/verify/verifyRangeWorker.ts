@@ -4,6 +4,7 @@
 // first line is checked against nothing before it: its facts go back to the main thread, which
 // alone knows what it must link to. Every later line is checked exactly as verifyLines would,
 // from a cursor at the first line's sequence + 1 and hash.
+import { stat } from 'node:fs/promises';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ChainCursor } from './chainCursor.js';
 import { EventChecks, type StreamSpan } from './eventChecks.js';
@@ -58,8 +59,13 @@ export interface RangeResult {
   readonly keys?: Uint32Array;
 }
 
-/** The result with its fingerprints sorted (see printRuns.ts). */
+/**
+ * The result with its fingerprints sorted (see printRuns.ts): by the WebAssembly module when
+ * loaded (compiled from the first entry on), else by sortPrints, the reference.
+ */
 export function withOrder(r: RangeResult): RangeResult {
+  const sorted = scanner()?.sortPrints(r.prints, r.prints.length >>> 1);
+  if (sorted !== undefined) return { ...r, ...sorted };
   const order = sortPrints(r.prints);
   return { ...r, order, keys: sortedFirstWords(r.prints, order) };
 }
@@ -88,6 +94,7 @@ export async function verifyRange(
     spans: checks.spans!, prints: checks.fingerprints(),
   });
   const onTorn = (bytes: number) => (torn = bytes);
+  checks.expect(await expectedEvents(task));
   for await (const batch of runs ? runs(onTorn) : readLineRuns(task.path, task.start, task.end, onTorn)) {
     for (let i = 0; i < batch.count; ) {
       if (cancelled()) return { ...partial(), torn_bytes: 0, cancelled: true };
@@ -121,6 +128,28 @@ export async function verifyRange(
     }
   }
   return { ...partial(), torn_bytes: torn };
+}
+
+/** Bytes of event line assumed per event when sizing a range's fingerprint record (lines run ~300-600 bytes). */
+export const BYTES_PER_EVENT_HINT = 400;
+/** The most entries reserved ahead (32 MiB of fingerprints): a range of few, long lines reserves no more; beyond, it grows. */
+export const MAX_EXPECTED_EVENTS = 1 << 22;
+
+/**
+ * About how many events `task`'s range holds, from its byte size (the last range's, read to
+ * EOF, from the file's size now): its fingerprints are recorded without doubling copies. Only a
+ * hint: a file that changes or lines of another size cost a copy, never the answer.
+ */
+export async function expectedEvents(task: RangeTask): Promise<number> {
+  let end = task.end;
+  if (!Number.isFinite(end)) {
+    try {
+      end = (await stat(task.path)).size;
+    } catch {
+      return 0; // the reader reports what is wrong with the path
+    }
+  }
+  return Math.min(Math.ceil(Math.max(0, end - task.start) / BYTES_PER_EVENT_HINT), MAX_EXPECTED_EVENTS);
 }
 
 /** Marks workerData meant for this file, so importing it elsewhere runs nothing. */

@@ -13,6 +13,7 @@ import { chainLine, scanChainLine } from '../../src/contract/canonicalLine.js';
 import { F_SAFE, F_STREAM, F_STREAM_ESCAPED, F_STREAM_NONASCII, F_UUID, MAX_RUN_BYTES, R_HASH, R_PRINT, R_STREAM_VERSION, scanner, useWasmScanner } from '../../src/contract/wasm/chainScanner.js';
 import { verifyLineBatches } from '../../src/verify/verifyChain.js';
 import { equalPrints, equalPrintsJs, fingerprint, fingerprintKey, fp } from '../../src/verify/eventChecks.js';
+import { sortPrints, sortedFirstWords } from '../../src/verify/printRuns.js';
 import { streamVectors } from './streamVectors.spec.js';
 import { provenance } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
@@ -319,6 +320,29 @@ describe('WebAssembly chain scanner vs the JavaScript reference (issue 10 §1)',
     const p = new Uint32Array([1, 1, 2, 2, 1, 1]);
     expect(equalPrints(p, 2)).to.deep.equal([]);
     expect(equalPrints(p, 3)).to.deep.equal([[0, 2]]);
+  });
+
+  it('sortPrints on the module gives exactly the order and sorted first words of the JavaScript reference (equal first words keep index order, n = 0, 1, 2, memory growth, only the first n count)', () => {
+    const w = scanner()!;
+    const before = w.u8.buffer.byteLength;
+    // Large enough in the last case that the module's memory must grow during the call.
+    const sizes = [0, 1, 2, 3, 2048, 70_000, Math.ceil(before / 16) + 1000];
+    for (const n of sizes) {
+      for (let round = 0; round < 4; round++) {
+        const prints = new Uint32Array(2 * n + 4).fill(0xffffffff); // entries past n must not count
+        for (let i = 0; i < 2 * n; i++) {
+          // 0: random; 1: every first word equal; 2: few distinct words (digits of every pass tie); 3: descending.
+          prints[i] = round === 0 ? (Math.random() * 2 ** 32) >>> 0 : round === 1 ? 0x12345678 : round === 2 ? [0, 0x7ff, 0x3ff800, 0xffc00000, 0xffffffff][(Math.random() * 5) >>> 0]! : (n - (i >> 1)) * 4099;
+        }
+        const gen = w.generation;
+        const got = w.sortPrints(prints, n)!;
+        expect(w.generation, 'the scan area is taken: generation bumped').to.be.greaterThan(gen);
+        const order = sortPrints(prints.subarray(0, 2 * n));
+        expect(Array.from(got.order), `n ${n} round ${round}`).to.deep.equal(Array.from(order));
+        expect(Array.from(got.keys), `n ${n} round ${round}`).to.deep.equal(Array.from(sortedFirstWords(prints, order)));
+      }
+    }
+    expect(w.u8.buffer.byteLength).to.be.greaterThan(before);
   });
 
   it('a repeated event_id and a stream break found by the WebAssembly run: the reference\'s reasons', async () => {

@@ -5,13 +5,14 @@
 // planRanges(file, N, 0); a file over 1 MiB takes it through verifyFile itself.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { GENESIS_HASH, LedgerValidationError, canonicalJson, sha256, verifyFile, type Tip, type VerifyResult } from '../../src/verify.js';
 import { main } from '../../src/cli/main.js';
 import { buildEventLine } from '../../src/contract/eventLine.js';
 import { PARALLEL_MIN_BYTES, planRanges, verifyFileParallel, verifyRanges } from '../../src/verify/verifyFileParallel.js';
+import { BYTES_PER_EVENT_HINT, MAX_EXPECTED_EVENTS, expectedEvents } from '../../src/verify/verifyRangeWorker.js';
 import { provenance } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
 import { forge, joinLines, spans } from '../support/tamper.js';
@@ -360,6 +361,44 @@ describe('parallel cold verification (verifyFile with workers) gives the sequent
         }),
         { numRuns: 15 },
       );
+    });
+  });
+
+  describe('a range\'s fingerprint record is sized from its bytes (no doubling copies)', function () {
+    const task = (path: string, start: number, end: number) => ({ path, start, end, index: 1, key: new Uint32Array(8), progressEvery: 0 });
+
+    it('one entry per BYTES_PER_EVENT_HINT bytes; the last range (read to EOF) from the file\'s size now', async () => {
+      const file = write(joinLines(makeLines(40).lines));
+      const size = statSync(file).size;
+      expect(await expectedEvents(task(file, 0, 4000))).to.equal(Math.ceil(4000 / BYTES_PER_EVENT_HINT));
+      expect(await expectedEvents(task(file, 1000, Infinity))).to.equal(Math.ceil((size - 1000) / BYTES_PER_EVENT_HINT));
+      // A start past the end (the file shrank since the cut): nothing reserved, the reader decides.
+      expect(await expectedEvents(task(file, size + 10, Infinity))).to.equal(0);
+    });
+
+    it('attack: a range claiming huge bytes (long lines, or a lying size) reserves at most MAX_EXPECTED_EVENTS; a missing file reserves nothing', async () => {
+      expect(await expectedEvents(task(join(dir, 'absent.jsonl'), 0, 2 ** 40))).to.equal(MAX_EXPECTED_EVENTS);
+      expect(await expectedEvents(task(join(dir, 'absent.jsonl'), 0, Infinity))).to.equal(0);
+      expect(MAX_EXPECTED_EVENTS * 8).to.be.at.most(32 << 20);
+    });
+
+    it('lines far shorter than the hint (the record grows past its reservation) and far longer: the sequential answer, a repeat across ranges included', async () => {
+      for (const payload of ['{}', JSON.stringify({ blob: 'x'.repeat(20_000) })]) {
+        const specs = makeLines(60).lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+        let previous = GENESIS_HASH;
+        const lines = specs.map((e, i) => {
+          const { hash, line } = buildEventLine({
+            event_id: i === 55 ? String(specs[3]!.event_id) : String(e.event_id), sequence: i, event_type: 'session_start', schema_version: '1.0.0',
+            timestamp: '2026-01-01T00:00:00.000Z', provenanceJson: canonicalJson(provenance), previous_hash: previous, payloadJson: payload,
+          });
+          previous = hash;
+          return line;
+        });
+        const file = write(joinLines(lines));
+        const sequential = await verifyFile(file);
+        expect(sequential.valid, payload.slice(0, 10)).to.equal(false);
+        expect(await verifyRanges(file, await planRanges(file, 3, 0)), payload.slice(0, 10)).to.deep.equal(sequential);
+      }
     });
   });
 

@@ -565,3 +565,48 @@ __attribute__((export_name("first_mismatch"))) u32 first_mismatch(const u8 *reco
   }
   return n;
 }
+
+/**
+ * A range's fingerprints sorted by first word for printRuns' merge (printRuns.ts' sortPrints
+ * is the reference): `p` holds n entries (two words each); writes their indexes ordered by
+ * first word, stable (equal first words keep ascending indexes), to `order`, and those first
+ * words in that order to `keys` (4n bytes each); `tk`, `ti`: 4n bytes each of scratch. An LSD
+ * radix sort of (word, index) pairs in three 11-bit passes, the three histograms counted in
+ * one read; each pass is stable, so the whole is.
+ */
+__attribute__((export_name("sort_prints"))) void sort_prints(const u32 *p, u32 n, u32 *order, u32 *keys, u32 *tk, u32 *ti) {
+  static u32 count[3][2048];
+  __builtin_memset(count, 0, sizeof count);
+  for (u32 i = 0; i < n; i++) {
+    u32 v = p[2 * i];
+    count[0][v & 0x7ff]++;
+    count[1][(v >> 11) & 0x7ff]++;
+    count[2][v >> 22]++;
+  }
+  for (int k = 0; k < 3; k++) {
+    for (u32 d = 0, sum = 0; d < 2048; d++) {
+      u32 c = count[k][d];
+      count[k][d] = sum;
+      sum += c;
+    }
+  }
+  // Pass 1 reads the entries in place (index i), into keys/order; 2 into tk/ti; 3 back into keys/order.
+  for (u32 i = 0; i < n; i++) {
+    u32 v = p[2 * i];
+    u32 at = count[0][v & 0x7ff]++;
+    keys[at] = v;
+    order[at] = i;
+  }
+  for (u32 j = 0; j < n; j++) {
+    u32 v = keys[j];
+    u32 at = count[1][(v >> 11) & 0x7ff]++;
+    tk[at] = v;
+    ti[at] = order[j];
+  }
+  for (u32 j = 0; j < n; j++) {
+    u32 v = tk[j];
+    u32 at = count[2][v >> 22]++;
+    keys[at] = v;
+    order[at] = ti[j];
+  }
+}
