@@ -344,9 +344,13 @@ export class EventChecks {
     if (found) this.suspect = { sequence, first: Math.min(...found), id: new Uint8Array(0) };
   }
 
-  /** 'range' only: the fingerprints recorded so far (two words per event, in order). */
+  /**
+   * 'range' only: the fingerprints recorded so far (two words per event, in order): a view, not
+   * a copy (a fresh page costs a fault; the record is reserved ahead, its unused tail never
+   * touched). Asked once the range is over: nothing is recorded after.
+   */
   fingerprints(): Uint32Array {
-    return this.prints ? this.prints.slice(0, this.printed * 2) : new Uint32Array(0);
+    return this.prints ? this.prints.subarray(0, this.printed * 2) : new Uint32Array(0);
   }
 
   private resize(words: number): void {

@@ -570,11 +570,12 @@ __attribute__((export_name("first_mismatch"))) u32 first_mismatch(const u8 *reco
  * A range's fingerprints sorted by first word for printRuns' merge (printRuns.ts' sortPrints
  * is the reference): `p` holds n entries (two words each); writes their indexes ordered by
  * first word, stable (equal first words keep ascending indexes), to `order`, and those first
- * words in that order to `keys` (4n bytes each); `tk`, `ti`: 4n bytes each of scratch. An LSD
+ * words in that order to `keys` (4n bytes each); `p` is consumed (scratch). An LSD
  * radix sort of (word, index) pairs in three 11-bit passes, the three histograms counted in
- * one read; each pass is stable, so the whole is.
+ * one read; each pass is stable, so the whole is. 16 bytes an entry in all: up to ~500k entries
+ * fit in the memory a scan's 8 MiB runs have already touched (a fresh page costs a fault).
  */
-__attribute__((export_name("sort_prints"))) void sort_prints(const u32 *p, u32 n, u32 *order, u32 *keys, u32 *tk, u32 *ti) {
+__attribute__((export_name("sort_prints"))) void sort_prints(u32 *p, u32 n, u32 *order, u32 *keys) {
   static u32 count[3][2048];
   __builtin_memset(count, 0, sizeof count);
   for (u32 i = 0; i < n; i++) {
@@ -590,7 +591,9 @@ __attribute__((export_name("sort_prints"))) void sort_prints(const u32 *p, u32 n
       sum += c;
     }
   }
-  // Pass 1 reads the entries in place (index i), into keys/order; 2 into tk/ti; 3 back into keys/order.
+  // Pass 1 reads the entries in place (index i), into keys/order; 2 into p's area, free by then
+  // (words tk, indexes ti); 3 back into keys/order.
+  u32 *tk = p, *ti = p + n;
   for (u32 i = 0; i < n; i++) {
     u32 v = p[2 * i];
     u32 at = count[0][v & 0x7ff]++;

@@ -52,7 +52,7 @@ interface Exports {
   scan_batch(memory: number, table: number, n: number, expected: number, link: number, records: number, key: number): number;
   repeat_candidates(prints: number, n: number, scratch: number): number;
   first_mismatch(records: number, n: number, digests: number): number;
-  sort_prints(prints: number, n: number, order: number, keys: number, tk: number, ti: number): void;
+  sort_prints(prints: number, n: number, order: number, keys: number): void;
 }
 
 export class ChainScanner {
@@ -205,20 +205,18 @@ export class ChainScanner {
   /**
    * printRuns' sortPrints and sortedFirstWords of the first `n` fingerprints of `prints` (two
    * words each) in one call: the order (stable by first word) and the sorted first words,
-   * fresh arrays. Uses the scan's area (24 bytes an entry): generation is bumped as by
+   * fresh arrays. Uses the scan's area (16 bytes an entry): generation is bumped as by
    * repeatCandidates. Undefined past MAX_PRINTS_BYTES (the caller sorts in JavaScript).
    */
   sortPrints(prints: Uint32Array, n: number): { order: Uint32Array; keys: Uint32Array } | undefined {
     const at = this.base;
     const order = at + 8 * n;
     const keys = order + 4 * n;
-    const tk = keys + 4 * n;
-    const ti = tk + 4 * n;
-    if (ti + 4 * n > MAX_PRINTS_BYTES) return undefined;
-    this.reserve(ti + 4 * n); // may detach views: this.u32 is re-taken, so read it only after
+    if (keys + 4 * n > MAX_PRINTS_BYTES) return undefined;
+    this.reserve(keys + 4 * n); // may detach views: this.u32 is re-taken, so read it only after
     this.generation++;
     this.u32.set(prints.subarray(0, 2 * n), at >> 2);
-    this.x.sort_prints(at, n, order, keys, tk, ti);
+    this.x.sort_prints(at, n, order, keys);
     return { order: this.u32.slice(order >> 2, (order >> 2) + n), keys: this.u32.slice(keys >> 2, (keys >> 2) + n) };
   }
 
