@@ -5,6 +5,7 @@
 // planRanges(file, N, 0); a file over 1 MiB takes it through verifyFile itself.
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -400,6 +401,33 @@ describe('parallel cold verification (verifyFile with workers) gives the sequent
         expect(await verifyRanges(file, await planRanges(file, 3, 0)), payload.slice(0, 10)).to.deep.equal(sequential);
       }
     });
+  });
+
+  it('without the WebAssembly module (FMWK_LEDGER_WASM=0, every thread): ranges sorted by the JavaScript reference, the same answer, a repeat across ranges included', async () => {
+    const { lines } = makeLines(80);
+    const dup = JSON.parse(lines[70]!) as Record<string, unknown>;
+    const first = JSON.parse(lines[2]!) as Record<string, unknown>;
+    // Line 70 repeats line 2's id (re-chained from there on).
+    let previous = String(dup.previous_hash);
+    for (let i = 70; i < lines.length; i++) {
+      const e = JSON.parse(lines[i]!) as Record<string, unknown>;
+      const { hash, line } = buildEventLine({
+        event_id: i === 70 ? String(first.event_id) : String(e.event_id), sequence: i, event_type: String(e.event_type), schema_version: '1.0.0',
+        timestamp: String(e.timestamp), provenanceJson: canonicalJson(e.provenance), previous_hash: previous, payloadJson: canonicalJson(e.payload),
+      });
+      previous = hash;
+      lines[i] = line;
+    }
+    const file = write(joinLines(lines));
+    const sequential = await verifyFile(file);
+    expect(sequential.valid).to.equal(false);
+    const script = `const m = await import(${JSON.stringify(new URL('../../src/verify/verifyFileParallel.js', import.meta.url).href)});
+      const f = ${JSON.stringify(file)};
+      process.stdout.write(JSON.stringify(await m.verifyRanges(f, await m.planRanges(f, 3, 0))));`;
+    const child = join(dir, `nowasm${seq++}.mjs`);
+    writeFileSync(child, script);
+    const out = execFileSync(process.execPath, [child], { env: { ...process.env, FMWK_LEDGER_WASM: '0' } }).toString();
+    expect(JSON.parse(out)).to.deep.equal(JSON.parse(JSON.stringify(sequential)));
   });
 
   describe('the workers option', function () {
