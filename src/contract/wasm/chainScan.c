@@ -572,8 +572,8 @@ __attribute__((export_name("first_mismatch"))) u32 first_mismatch(const u8 *reco
  * first word, stable (equal first words keep ascending indexes), to `order`, and those first
  * words in that order to `keys` (4n bytes each); `p` is consumed (scratch). An LSD
  * radix sort of (word, index) pairs in three 11-bit passes, the three histograms counted in
- * one read; each pass is stable, so the whole is. 16 bytes an entry in all: up to ~500k entries
- * fit in the memory a scan's 8 MiB runs have already touched (a fresh page costs a fault).
+ * one read; each pass is stable, so the whole is. 16 bytes an entry in all, not 24: less module
+ * memory to grow and touch (each fresh page costs a fault) beyond what the scan already used.
  */
 __attribute__((export_name("sort_prints"))) void sort_prints(u32 *p, u32 n, u32 *order, u32 *keys) {
   static u32 count[3][2048];
