@@ -9,6 +9,7 @@
 // end (equalPrints), confirming each group of equal fingerprints on the ids themselves.
 import { randomFillSync } from 'node:crypto';
 import { scanner } from '../contract/wasm/chainScanner.js';
+import { sortPrints } from './printRuns.js';
 
 /** What the ledger-wide rules need of one event: its event_id (canonical JSON bytes) and stream. */
 export interface EventKeys {
@@ -394,33 +395,13 @@ export function equalPrints(prints: Uint32Array, n: number): number[][] {
 }
 
 /**
- * equalPrints in JavaScript alone (the reference). Groups of entry indexes (each ascending, two or more) of `prints` (two words an entry, the
- * first `n` entries) whose fingerprints are equal. A stable LSD radix sort of the indexes by
- * the first word (two 16-bit passes, linear time), then runs of an equal first word are
- * split by the second. Memory: two index arrays (8 bytes an entry), only while it runs.
+ * equalPrints in JavaScript alone (the reference). Groups of entry indexes (each ascending, two
+ * or more) of `prints` (two words an entry, the first `n` entries) whose fingerprints are equal:
+ * the indexes sorted stably by first word (sortPrints, linear time), then runs of an equal first
+ * word split by the second. Memory: two index arrays (8 bytes an entry), only while it runs.
  */
 export function equalPrintsJs(prints: Uint32Array, n: number): number[][] {
-  const count = new Uint32Array(65536);
-  const tmp = new Uint32Array(n);
-  const idx = new Uint32Array(n);
-  for (let i = 0; i < n; i++) count[prints[2 * i]! & 0xffff]!++;
-  for (let d = 0, sum = 0; d < 65536; d++) {
-    const c = count[d]!;
-    count[d] = sum;
-    sum += c;
-  }
-  for (let i = 0; i < n; i++) tmp[count[prints[2 * i]! & 0xffff]!++] = i;
-  count.fill(0);
-  for (let i = 0; i < n; i++) count[prints[2 * i]! >>> 16]!++;
-  for (let d = 0, sum = 0; d < 65536; d++) {
-    const c = count[d]!;
-    count[d] = sum;
-    sum += c;
-  }
-  for (let j = 0; j < n; j++) {
-    const i = tmp[j]!;
-    idx[count[prints[2 * i]! >>> 16]!++] = i;
-  }
+  const idx = sortPrints(prints, n);
   const groups: number[][] = [];
   for (let j = 0; j < n; ) {
     const hi = prints[2 * idx[j]!]!;

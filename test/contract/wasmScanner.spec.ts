@@ -18,6 +18,14 @@ import { streamVectors } from './streamVectors.spec.js';
 import { provenance } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
 
+/** `ls` as a batch of views into one buffer (as a reader hands them), one per line. */
+function views(ls: readonly string[]): Buffer[] {
+  const all = Buffer.from(ls.map((x) => `${x}\n`).join(''));
+  const out: Buffer[] = [];
+  for (let from = 0, nl = all.indexOf(10); nl !== -1; from = nl + 1, nl = all.indexOf(10, from)) out.push(all.subarray(from, nl));
+  return out;
+}
+
 interface Spec { readonly id?: string; readonly payload?: string; readonly stream?: string; readonly version?: number; readonly metadata?: string }
 
 function chain(specs: readonly Spec[], previous = GENESIS_HASH): string[] {
@@ -246,12 +254,6 @@ describe('WebAssembly chain scanner vs the JavaScript reference (issue 10 §1)',
     // One module memory serves every cursor: A stops its run at a fingerprint match (line 5
     // repeats line 2's id), and while A awaits lineAt, B scans its own lines into that memory.
     // lineAt then says line 2 holds another id (a caller may), so A resumes after line 5.
-    const views = (ls: readonly string[]): Buffer[] => {
-      const all = Buffer.from(ls.map((x) => `${x}\n`).join(''));
-      const out: Buffer[] = [];
-      for (let from = 0, nl = all.indexOf(10); nl !== -1; from = nl + 1, nl = all.indexOf(10, from)) out.push(all.subarray(from, nl));
-      return out;
-    };
     const specs: Spec[] = Array.from({ length: 12 }, () => ({}));
     specs[5] = { id: '01900000-0000-7000-8000-000000000002' };
     const a = chain(specs);
@@ -268,12 +270,6 @@ describe('WebAssembly chain scanner vs the JavaScript reference (issue 10 §1)',
   it('equalPrints between a cursor\'s runs (it takes the scan\'s memory, and grows it): the cursor resumes on its own lines', async () => {
     // A stops its run at a fingerprint match; while it awaits lineAt, an end-of-file id
     // comparison (equalPrints on the module) overwrites the records and grows the memory.
-    const views = (ls: readonly string[]): Buffer[] => {
-      const all = Buffer.from(ls.map((x) => `${x}\n`).join(''));
-      const out: Buffer[] = [];
-      for (let from = 0, nl = all.indexOf(10); nl !== -1; from = nl + 1, nl = all.indexOf(10, from)) out.push(all.subarray(from, nl));
-      return out;
-    };
     const specs: Spec[] = Array.from({ length: 12 }, () => ({}));
     specs[5] = { id: '01900000-0000-7000-8000-000000000002' };
     const a = chain(specs);
@@ -380,13 +376,6 @@ describe('WebAssembly chain scanner vs the JavaScript reference (issue 10 §1)',
     }
     // A suspect at line 5 (line 2's id); while A awaits lineAt, B verifies its own lines in the
     // same memory; A resumes after line 5 and must still find line 200 forged.
-    const views = (ls: readonly string[]): Buffer[] => {
-      // One buffer, lines in order (as a reader's batch): runs on the WebAssembly path.
-      const all = Buffer.from(ls.map((x) => `${x}\n`).join(''));
-      const out: Buffer[] = [];
-      for (let from = 0, nl = all.indexOf(10); nl !== -1; from = nl + 1, nl = all.indexOf(10, from)) out.push(all.subarray(from, nl));
-      return out;
-    };
     const dup: Spec[] = Array.from({ length: 300 }, () => ({}));
     dup[5] = { id: '01900000-0000-7000-8000-000000000002' };
     const a = chain(dup);

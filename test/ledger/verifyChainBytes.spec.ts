@@ -9,7 +9,7 @@ import { verifyFile } from '../../src/verify/verifyFile.js';
 import { GENESIS_HASH } from '../../src/contract/hash.js';
 import { sessionStart } from '../support/fixtures.js';
 import { stringsOnly } from '../support/stringsOnlyStore.js';
-import { tempDir } from '../support/tempDir.js';
+import { directoryLedger } from '../support/directoryLedger.js';
 
 /** Lines re-linked and re-hashed from `from` on (a forger who recomputes every hash after an edit). */
 function rechain(lines: string[], from: number): string[] {
@@ -42,11 +42,7 @@ describe('Ledger.verifyChain: the byte path agrees with the string path', functi
   const file = () => join(dir, 'ledger.jsonl');
 
   beforeEach(async () => {
-    ({ dir, remove } = tempDir());
-    const ledger = await Ledger.open(await DirectoryStore.open(dir));
-    for (let i = 0; i < 6; i++) await ledger.append({ ...sessionStart(`s${i}`), stream_id: `st-${i % 2}` } as never);
-    await ledger.close();
-    good = readFileSync(file(), 'utf8').split('\n').filter(Boolean);
+    ({ dir, remove, lines: good } = await directoryLedger(Array.from({ length: 6 }, (_, i) => ({ ...sessionStart(`s${i}`), stream_id: `st-${i % 2}` }) as never)));
   });
   afterEach(() => remove());
 

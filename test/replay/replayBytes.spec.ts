@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DirectoryStore, Ledger, ReplayEngine, canonicalJson, sha256 } from '../../src/index.js';
 import { counts, delta, totals } from '../support/replayFixtures.js';
 import { stringsOnly } from '../support/stringsOnlyStore.js';
-import { tempDir } from '../support/tempDir.js';
+import { directoryLedger } from '../support/directoryLedger.js';
 
 type Outcome = { state: string } | { error: string; sequence: unknown };
 
@@ -19,11 +19,7 @@ describe('ReplayEngine: the byte path agrees with the string path', function () 
   const file = () => join(dir, 'ledger.jsonl');
 
   beforeEach(async () => {
-    ({ dir, remove } = tempDir());
-    const ledger = await Ledger.open(await DirectoryStore.open(dir));
-    for (let i = 0; i < 8; i++) await ledger.append(delta(`n${i % 3}`, i - 2));
-    await ledger.close();
-    good = readFileSync(file(), 'utf8').split('\n').filter(Boolean);
+    ({ dir, remove, lines: good } = await directoryLedger(Array.from({ length: 8 }, (_, i) => delta(`n${i % 3}`, i - 2))));
   });
   afterEach(() => remove());
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DirectoryStore, Ledger, ReplayEngine, defineProjection, sha256 } from '../../src/index.js';
 import { delta } from '../support/replayFixtures.js';
 import { stringsOnly } from '../support/stringsOnlyStore.js';
-import { tempDir } from '../support/tempDir.js';
+import { directoryLedger } from '../support/directoryLedger.js';
 
 /** `line` with its hash recomputed over the line without its hash member (as stored). */
 function rehash(line: string): string {
@@ -24,11 +24,7 @@ describe('ReplayEngine: runs of lines on the WebAssembly path', function () {
   const file = () => join(dir, 'ledger.jsonl');
 
   beforeEach(async () => {
-    ({ dir, remove } = tempDir());
-    const ledger = await Ledger.open(await DirectoryStore.open(dir));
-    for (let i = 0; i < 40; i++) await ledger.append(delta(`n${i % 3}`, i));
-    await ledger.close();
-    good = readFileSync(file(), 'utf8').split('\n').filter(Boolean);
+    ({ dir, remove, lines: good } = await directoryLedger(Array.from({ length: 40 }, (_, i) => delta(`n${i % 3}`, i))));
   });
   afterEach(() => remove());
 
