@@ -9,11 +9,11 @@ import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { ChainCursor } from './chainCursor.js';
 import { EventChecks, fingerprint, fingerprintKey, fp, type IdSuspect } from './eventChecks.js';
-import { repeatGroupsOfRuns, sortPrints, type PrintRun } from './printRuns.js';
+import { repeatGroupsOfRuns, type PrintRun } from './printRuns.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import { openRegularFile, readLineBatches, readLineRuns, type LineRun } from '../contract/lineReader.js';
 import { confirmSuspect, endOfChain, withRepeats, type VerifyOptions, type VerifyResult } from './verifyChain.js';
-import { RANGE_WORKER_TAG, verifyRange, type RangeResult, type RangeTask, type RangeTaskMessage, type RangeWorkerData, type RangeWorkerMessage, withOrder } from './verifyRangeWorker.js';
+import { RANGE_WORKER_TAG, verifyRange, type RangeResult, type RangeTask, type SortedRange, type RangeTaskMessage, type RangeWorkerData, type RangeWorkerMessage, withOrder } from './verifyRangeWorker.js';
 
 const WORKER_URL = new URL('./verifyRangeWorker.js', import.meta.url);
 
@@ -120,17 +120,17 @@ type Launcher = (ctx: {
   readonly task: (range: ByteRange, index: number) => RangeTask;
   readonly progress: (index: number) => (lines: number) => void;
   /** Range `index` is under way; its result settles it. */
-  readonly run: (index: number, result: Promise<RangeResult>) => void;
+  readonly run: (index: number, result: Promise<SortedRange>) => void;
   /** How many ranges there are in all (once known; before, stitching waits at the last known). */
   readonly total: (n: number) => void;
 }) => Promise<void>;
 
 /** A worker thread for range `index`: started with its task, or (task undefined) waiting for one after 'ready'. */
-function startWorker(task: RangeTask | undefined, control: Int32Array, onProgress: (lines: number) => void, onReady?: () => void): { worker: Worker; result: Promise<RangeResult> } {
+function startWorker(task: RangeTask | undefined, control: Int32Array, onProgress: (lines: number) => void, onReady?: () => void): { worker: Worker; result: Promise<SortedRange> } {
   const workerData: RangeWorkerData = { tag: RANGE_WORKER_TAG, task, control };
   const worker = new Worker(WORKER_URL, { workerData });
-  const result = new Promise<RangeResult>((resolve, reject) => {
-    let result: RangeResult | undefined;
+  const result = new Promise<SortedRange>((resolve, reject) => {
+    let result: SortedRange | undefined;
     let error: unknown;
     worker.on('message', (m: RangeWorkerMessage) => {
       if (m.type === 'progress') onProgress(m.lines);
@@ -160,7 +160,7 @@ function startWorker(task: RangeTask | undefined, control: Int32Array, onProgres
  */
 export async function verifyFileParallel(path: string, workers: number, options: Omit<VerifyOptions, 'start' | 'previousHash'> = {}, tuning: ParallelTuning = {}): Promise<VerifyResult> {
   const fh = await openRegularFile(path);
-  const started: Array<{ worker: Worker; result: Promise<RangeResult>; ready: boolean; dead: boolean }> = [];
+  const started: Array<{ worker: Worker; result: Promise<SortedRange>; ready: boolean; dead: boolean }> = [];
   try {
     return await stitchRanges(path, options, tuning.trace, async ({ key, control, task, progress, run, total }) => {
       let waiting = workers - 1;
@@ -211,7 +211,7 @@ export async function verifyFileParallel(path: string, workers: number, options:
               slot.worker.postMessage({ type: 'task', task: t } satisfies RangeTaskMessage);
               // A worker that dies (killed, out of memory) costs time, not the answer: its range is
               // verified here instead (an error of the range itself, e.g. a line too long, recurs).
-              run(i, slot.result.catch(() => verifyRange(t, () => Atomics.load(control, 0) < i, progress(i))));
+              run(i, slot.result.catch(async () => withOrder(await verifyRange(t, () => Atomics.load(control, 0) < i, progress(i)))));
             }
             for (const slot of live.slice(starts.length - 1)) void slot.worker.terminate();
             yield* readLineRuns(fh, pos, starts[1] ?? Infinity, onTorn);
@@ -240,7 +240,7 @@ export async function verifyFileParallel(path: string, workers: number, options:
 const failsItself = (r: RangeResult): boolean =>
   r.failure !== undefined || (r.first !== undefined && (!r.first.ok || r.first.computed !== r.first.hash));
 
-type Outcome = { readonly ok: RangeResult } | { readonly error: unknown };
+type Outcome = { readonly ok: SortedRange } | { readonly error: unknown };
 
 /**
  * Verifies the file range by range in worker threads (one per range) and stitches the ranges
@@ -329,8 +329,7 @@ async function stitchRanges(path: string, options: Omit<VerifyOptions, 'start' |
             fingerprint(f.id, key);
             runs.push({ prints: Uint32Array.of(fp[0]!, fp[1]!), order: Uint32Array.of(0), base: f.sequence, limit: 1 });
           }
-          const order = r.order ?? sortPrints(r.prints);
-          runs.push({ prints: r.prints, order, keys: r.keys, base, limit: n });
+          runs.push({ prints: r.prints, order: r.order, keys: r.keys, base, limit: n });
           if (reason !== undefined) decided = { result: { valid: false, break_at: at, count: at - start, reason } };
           else {
             for (const [stream, span] of r.spans) checks.setVersion(stream, span.lastVersion);

@@ -54,16 +54,20 @@ export interface RangeResult {
   readonly spans: Map<string, StreamSpan>;
   /** The event_id fingerprints of those lines, two words each, in order (the first line's is its `first.id`). */
   readonly prints: Uint32Array;
-  /** sortPrints(prints) and its sorted first words, computed in the range's own thread (the calling thread only merges). */
-  readonly order?: Uint32Array;
-  readonly keys?: Uint32Array;
+}
+
+/** A range's result with its fingerprints sorted in the range's own thread (the calling thread only merges): withOrder. */
+export interface SortedRange extends RangeResult {
+  /** sortPrints(prints) and its sorted first words. */
+  readonly order: Uint32Array;
+  readonly keys: Uint32Array;
 }
 
 /**
  * The result with its fingerprints sorted (see printRuns.ts): by the WebAssembly module when
  * loaded (compiled from the first entry on), else by sortPrints, the reference.
  */
-export function withOrder(r: RangeResult): RangeResult {
+export function withOrder(r: RangeResult): SortedRange {
   const sorted = scanner()?.sortPrints(r.prints, r.prints.length >>> 1);
   if (sorted !== undefined) return { ...r, ...sorted };
   const order = sortPrints(r.prints);
@@ -167,7 +171,7 @@ export interface RangeWorkerData {
 export type RangeWorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'progress'; readonly lines: number }
-  | { readonly type: 'done'; readonly result: RangeResult };
+  | { readonly type: 'done'; readonly result: SortedRange };
 
 /** The main thread's message to a worker started without a task. */
 export interface RangeTaskMessage {
