@@ -7,17 +7,23 @@
 //   sha     baseline: plain SHA-256 of every line's bytes (src/hash.ts sha256), lines read the way
 //           verifyFile reads them (readLineBatches: Buffer views, no decode)
 //   read    readLineBatches alone (where the reading time goes)
+//   head, tail  one half of the file (cut at the first line start past the middle) verified as a
+//           verify worker verifies its range (verifyRange + its fingerprint sort): two processes
+//           running one each at once are the ideal 2-way split (verifyParallelProbe.ts --ceiling)
 //   csha    the C floor: <binary> (bench/cfloor/sha_lines.c, built by verifyBench) hashes every
 //           line with OpenSSL; its own clock and maxRSS are reported (argument 3: the binary)
 import { execFileSync } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { DirectoryStore, Ledger, sha256 } from '../src/index.js';
 import { verifyFile } from '../src/verify.js';
 import { readLineBatches } from '../src/contract/lineReader.js';
+import { fingerprintKey } from '../src/verify/eventChecks.js';
+import { verifyRange, withOrder } from '../src/verify/verifyRangeWorker.js';
 
 const [mode, dir, binary] = process.argv.slice(2);
 if (!mode || !dir || (mode === 'csha' && !binary)) {
-  process.stderr.write('usage: verifyChild.js verify|verify-2w|online|sha|read <store dir> | csha <store dir> <sha_lines binary>\n');
+  process.stderr.write('usage: verifyChild.js verify|verify-2w|online|sha|read|head|tail <store dir> | csha <store dir> <sha_lines binary>\n');
   process.exit(2);
 }
 const file = join(dir, 'ledger.jsonl');
@@ -51,6 +57,20 @@ async function run(): Promise<{ count: number; valid: boolean }> {
         }
       }
       return { count, valid: x >= 0 };
+    }
+    case 'head':
+    case 'tail': {
+      const fd = openSync(file, 'r');
+      const buf = Buffer.alloc(1 << 20);
+      const middle = Math.floor(fstatSync(fd).size / 2);
+      const n = readSync(fd, buf, 0, buf.length, middle);
+      closeSync(fd);
+      const nl = buf.subarray(0, n).indexOf(0x0a);
+      if (nl < 0) throw new Error('no line start within 1 MiB past the middle');
+      const cut = middle + nl + 1;
+      const task = { path: file, start: mode === 'head' ? 0 : cut, end: mode === 'head' ? cut : Infinity, index: 0, key: fingerprintKey(), progressEvery: 0 };
+      const r = withOrder(await verifyRange(task));
+      return { count: r.count, valid: r.failure === undefined && r.first !== undefined };
     }
     case 'read': {
       let count = 0;
