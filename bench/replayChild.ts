@@ -3,8 +3,10 @@
 //   node dist/bench/replayChild.js snap <store dir> <snap dir>  stateAt(tip) from the snapshot in <snap dir>
 //   node dist/bench/replayChild.js bare <store dir> <count>     the bare fold over <count> already-parsed events
 //   node dist/bench/replayChild.js verify <store dir>           Ledger.verifyChain(): the same reading and checks, no fold
+//   node dist/bench/replayChild.js parse <store dir>            the ledger file's lines read as replay reads them, each
+//                                                               decoded and JSON.parsed: no verification, no fold
 import { DirectoryStore, Ledger, ReplayEngine, SnapshotStore, canonicalJson, sha256, type LedgerEvent } from '../src/index.js';
-import { readLines } from '../src/contract/lineReader.js';
+import { readLineBatches, readLines } from '../src/contract/lineReader.js';
 import { join } from 'node:path';
 import { benchProjection, type BenchState } from './replayBenchProjection.js';
 
@@ -58,5 +60,25 @@ async function verifyChild(): Promise<Record<string, unknown>> {
   }
 }
 
-const result = await (mode === 'bare' ? bareChild() : mode === 'verify' ? verifyChild() : replayChild());
+/**
+ * What replay must do per line besides verifying it: replay hands every projection a parsed
+ * event, and on its byte path it reads the file as Buffer views in 1 MiB batches (the directory
+ * store's scanLineBatches is readLineBatches over the file) and decodes each accepted line with
+ * toString('utf8') before JSON.parse. One field is summed so no parse can be optimised away.
+ */
+async function parseChild(): Promise<Record<string, unknown>> {
+  const t0 = process.hrtime.bigint();
+  let count = 0;
+  let sum = 0;
+  for await (const batch of readLineBatches(join(dir!, 'ledger.jsonl'))) {
+    for (const bytes of batch) {
+      sum += (JSON.parse(bytes.toString('utf8')) as LedgerEvent).sequence;
+      count++;
+    }
+  }
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, count, sum };
+}
+
+const children: Record<string, () => Promise<Record<string, unknown>>> = { bare: bareChild, verify: verifyChild, parse: parseChild };
+const result = await (children[mode!] ?? replayChild)();
 process.stdout.write(`${JSON.stringify({ mode, ...result, maxRssKB: process.resourceUsage().maxRSS })}\n`);
