@@ -1,7 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { Observable, Subject } from 'rxjs';
-import { v7 as uuidv7 } from 'uuid';
 import { canonicalJson } from '../contract/canonicalJson.js';
 import {
   LedgerCorruptionError, LedgerEventIdConflictError, LedgerNotFoundError, LedgerSequenceError, LedgerStreamConflictError, LedgerValidationError, isLedgerError,
@@ -17,6 +16,7 @@ import { checkEventId, checkHash, checkIndexQuery, checkStreamId, checkStreamRan
 import { streamEvents, type StreamOptions } from './eventStream.js';
 import { decode, orThrow } from '../contract/validation.js';
 import { verifyLineBatches, verifyLines, type VerifyOptions, type VerifyResult } from '../verify/verifyChain.js';
+import { newEventId } from './eventIds.js';
 
 /** How a ledger is opened: its event types, clock, payload limit, Merkle tree and open-time verification. */
 export interface LedgerOptions<M extends CodecMap = CodecMap> {
@@ -291,7 +291,7 @@ export class Ledger<M extends CodecMap = any> {
     }
     const tip = this.appendTip;
     const sequence = tip.sequence_number + 1;
-    const event_id = input.event_id ?? uuidv7();
+    const event_id = input.event_id ?? newEventId();
     const timestamp = await this.nextTimestamp(tip);
     const { hash, line } = buildEventLine({
       event_id,
