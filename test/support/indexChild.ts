@@ -5,6 +5,8 @@
 //   node indexChild.js race DIR STREAM VERSIONS TAG    for each version v: waits for the writer
 //       lock, opens, appends version v (expecting v - 1), closes; prints "won v <sequence>" or
 //       "lost v <actual>".
+//   node indexChild.js bulk DIR N                   appends N base events of type "bulk"; prints
+//       "ack <sequence>" every 100th (FMWK_LEDGER_TEST_KILL_AFTER_SYNC as for append).
 //   node indexChild.js read DIR TYPE UNTIL             read-only, queries events of TYPE until
 //       there are UNTIL of them; prints "seen <count> <last sequence>" per distinct answer.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,6 +41,13 @@ if (mode === 'append') {
   }
   for (let i = 0; i < 2; i++) process.stdout.write(`ack ${(await appendSpec(store, { event_type: 'seal' })).sequence}\n`);
   process.stdout.write(`ack ${(await appendSpec(store, { event_id: eventId!, event_type: 'payment' })).sequence}\n`);
+  await store.close();
+} else if (mode === 'bulk') {
+  const store = await openWriter();
+  for (let i = 0; i < Number(rest[0]); i++) {
+    const r = await appendSpec(store, { event_type: 'bulk' });
+    if (r.sequence % 100 === 99) process.stdout.write(`ack ${r.sequence}\n`);
+  }
   await store.close();
 } else if (mode === 'race') {
   const [stream, versions, tag] = rest;
