@@ -8,6 +8,7 @@
 // waits for, nor blocks, the writer or a reader). A worker that cannot start or dies hands the
 // job back: the writer turns automatic checkpoints on again, so the WAL never grows unbounded.
 import Database from 'better-sqlite3';
+import { lstatSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 /** Marks workerData meant for this file, so importing it elsewhere runs nothing. */
@@ -134,6 +135,8 @@ if (!isMainThread && parentPort && data?.tag === CHECKPOINT_WORKER_TAG) {
     }
     try {
       // Opened on the first request: a writer that never needs a checkpoint never pays for it.
+      // Never through a link planted since the writer checked the path (the writer then checkpoints itself).
+      if (!db && !lstatSync(data.path).isFile()) throw new Error(`${data.path} is no longer a regular file`);
       db ??= new Database(data.path, { fileMustExist: true });
       const [r] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number }>;
       port.postMessage({ type: 'done', busy: (r?.busy ?? 0) !== 0 } satisfies FromWorker);

@@ -3,7 +3,7 @@
 // checkpoint under way, the thread lost, a rebuild swapping the file while the thread holds it,
 // a close while it is open. Each ends with every row there and the index checking out.
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -95,5 +95,19 @@ describe('DirectoryIndex checkpoints off the event loop', function () {
       await store.close();
     }
     expect(rowsOnDisk(dir)).to.deep.equal({ rows: 2450, check: 'ok' });
+  });
+
+  it('index.sqlite swapped for a symbolic link before the thread opens it: the thread refuses it and the writer checkpoints itself', async () => {
+    const store = await DirectoryStore.open(dir);
+    try {
+      const path = join(dir, INDEX_FILE);
+      renameSync(path, join(dir, 'moved.sqlite'));
+      symlinkSync(join(dir, 'moved.sqlite'), path);
+      for (let i = 0; i < 1100; i++) await appendSpec(store, { event_type: 'bulk' });
+      await until('automatic checkpoints back on', () => dbOf(store).pragma('wal_autocheckpoint', { simple: true }) === AUTO_CHECKPOINT_PAGES);
+      expect(indexOf(store).checkpoints?.completed).to.equal(0);
+    } finally {
+      await store.close();
+    }
   });
 });
