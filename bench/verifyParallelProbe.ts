@@ -11,7 +11,8 @@
 //         worker threads of one process at once, and in two processes at once (the order
 //         rotates per round); each side's slower thread ÷ alone;
 //      b. the ideal split: verifyChild `verify` (one process, the whole file) against two
-//         processes at once each verifying one half (`head`, `tail`): whole ÷ the slower half;
+//         processes at once each verifying one half (`head`, `tail`), and against the same two
+//         halves on two threads of one process (`halves-threads`): whole ÷ the later half;
 //      c. fresh memory: ms to touch 64 MiB that this process never touched (a worker's buffers
 //         and heap are all fresh).
 // The machine may be shared: the paired ratio and the phase medians are what to compare.
@@ -64,7 +65,7 @@ async function hashPair(where: 'threads' | 'processes'): Promise<number> {
 
 async function ceiling(dir: string, rounds: number): Promise<void> {
   const hashRatios = { threads: [] as number[], processes: [] as number[] };
-  const split: number[] = [];
+  const split = { processes: [] as number[], threads: [] as number[] };
   for (let r = 0; r < rounds; r++) {
     const sides = ['alone', 'threads', 'processes'] as const;
     const ms: Record<string, number> = {};
@@ -75,25 +76,28 @@ async function ceiling(dir: string, rounds: number): Promise<void> {
     }
     hashRatios.threads.push(ms.threads! / ms.alone!);
     hashRatios.processes.push(ms.processes! / ms.alone!);
-    const halves = async () => Math.max(...(await Promise.all([runChild('head', dir), runChild('tail', dir)])).map((h) => h.ms));
-    let whole = 0;
-    let half = 0;
-    if (r % 2 === 0) {
-      whole = (await runChild('verify', dir)).ms;
-      half = await halves();
-    } else {
-      half = await halves();
-      whole = (await runChild('verify', dir)).ms;
+    const verifies = {
+      whole: async () => (await runChild('verify', dir)).ms,
+      processes: async () => Math.max(...(await Promise.all([runChild('head', dir), runChild('tail', dir)])).map((h) => h.ms)),
+      threads: async () => (await runChild('halves-threads', dir)).ms,
+    };
+    const v: Record<string, number> = {};
+    const names = Object.keys(verifies) as Array<keyof typeof verifies>;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + r) % names.length]!;
+      v[name] = await verifies[name]();
     }
-    split.push(whole / half);
+    split.processes.push(v.whole! / v.processes!);
+    split.threads.push(v.whole! / v.threads!);
     process.stdout.write(
       `round ${r + 1}: ${HASHES} hashes alone ${ms.alone!.toFixed(0)} ms, 2 threads ${ms.threads!.toFixed(0)}, 2 processes ${ms.processes!.toFixed(0)}; ` +
-        `whole file ${whole.toFixed(0)} ms, slower half of 2 processes ${half.toFixed(0)} ms\n`,
+        `whole file ${v.whole!.toFixed(0)} ms, halves in 2 processes ${v.processes!.toFixed(0)} ms, in 2 threads ${v.threads!.toFixed(0)} ms\n`,
     );
   }
   process.stdout.write(`crypto.hash per call, 2 threads of one process ÷ alone: ${formatRatio(summarise(hashRatios.threads))}\n`);
   process.stdout.write(`crypto.hash per call, 2 processes ÷ alone: ${formatRatio(summarise(hashRatios.processes))}\n`);
-  process.stdout.write(`ideal 2-way split (whole ÷ slower half, two processes, no start-up, cut or merge): x${formatRatio(summarise(split))}\n`);
+  process.stdout.write(`ideal 2-way split in two processes (whole ÷ the later half; no start-up, cut or merge): x${formatRatio(summarise(split.processes))}\n`);
+  process.stdout.write(`ideal 2-way split in two threads of one process (the same): x${formatRatio(summarise(split.threads))}\n`);
   const t0 = performance.now();
   const fresh = Buffer.alloc(64 << 20);
   for (let i = 0; i < fresh.length; i += 4096) fresh[i] = 1;
