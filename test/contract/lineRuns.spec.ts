@@ -4,8 +4,9 @@
 // chunks, a line longer than a chunk, a torn tail, an end bound inside a line, an empty file.
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readLineBatches, readLineRuns } from '../../src/contract/lineReader.js';
+import { CARRY_ROOM, readLineBatches, readLineRuns } from '../../src/contract/lineReader.js';
 import { LedgerConnectionError, LedgerLineTooLongError } from '../../src/errors/errors.js';
 import { tempDir } from '../support/tempDir.js';
 
@@ -86,5 +87,55 @@ describe('readLineRuns: the reader verifyFile uses (issue 10 §1)', () => {
   it('attack: a directory or FIFO-like path is refused as not a regular file', async () => {
     const err = await viaRuns(t.dir, 0, Infinity, 16).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(LedgerConnectionError);
+  });
+
+  it('lines around the carry room (the unfinished line copied in front of the next chunk, or joined apart when longer) at chunk sizes that cut them anywhere', async () => {
+    const sizes = [CARRY_ROOM - 1, CARRY_ROOM, CARRY_ROOM + 1, 3 * CARRY_ROOM + 5, 10];
+    const text = sizes.map((n, i) => String.fromCharCode(97 + i).repeat(n)).join('\n') + '\nshort\n' + 'T'.repeat(CARRY_ROOM + 7);
+    const path = join(t.dir, 'carry.txt');
+    writeFileSync(path, text, 'latin1');
+    for (const chunk of [1000, 4096, CARRY_ROOM - 3, CARRY_ROOM, 1 << 20]) {
+      for (const [start, end] of [[0, Infinity], [0, text.length - 10], [CARRY_ROOM + 3, 5 * CARRY_ROOM]] as const) {
+        const want = expected(text, start, end);
+        expect(await viaRuns(path, start, end, chunk), `chunk ${chunk} [${start}, ${end})`).to.deep.equal(want);
+        expect(await viaViews(path, start, end, chunk), `views, chunk ${chunk} [${start}, ${end})`).to.deep.equal(want);
+      }
+    }
+  });
+
+  it('a line of 5 MiB read in 4 KiB chunks (the reads grow with the unfinished line): the same lines', async () => {
+    const text = `a\n${'B'.repeat(5 << 20)}\nc\n`;
+    const path = join(t.dir, 'five.txt');
+    writeFileSync(path, text, 'latin1');
+    const got = await viaRuns(path, 0, Infinity, 4096);
+    expect(got.lines.map((l) => l.length)).to.deep.equal([1, 5 << 20, 1]);
+    expect(got.lines[1]).to.equal('B'.repeat(5 << 20));
+    expect(got.torn).to.equal(0);
+  });
+
+  it('a consumer that stops after the first batch: the read in flight is awaited before the file is closed, nothing is left pending', async () => {
+    const text = Array.from({ length: 20_000 }, (_, i) => `line ${i}`).join('\n') + '\n';
+    const path = join(t.dir, 'stop.txt');
+    writeFileSync(path, text);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const fh = await open(path, 'r');
+      for await (const run of readLineRuns(fh, 0, Infinity, undefined, 4096)) {
+        expect(run.count).to.be.greaterThan(0);
+        break;
+      }
+      // The caller's handle is still usable and not mid-read: closing it now is clean.
+      await fh.close();
+      for await (const run of readLineRuns(path, 0, Infinity, undefined, 4096)) {
+        expect(run.bytes.toString('latin1', run.starts[0]!, run.ends[0]!)).to.equal('line 0');
+        break;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).to.deep.equal([]);
   });
 });
