@@ -2,9 +2,9 @@
 // the uuid library with the same monotonic rule as its own v7() (within one millisecond a 32-bit
 // counter, seeded at random each new millisecond, counts up). Only the source of the random
 // bits differs: uuid draws 16 bytes with crypto.getRandomValues for every id, which costs 5-25 µs
-// a call on this kind of machine (about 10% of a durable append's throughput, measured with
-// bench/appendBench.ts); here one randomFillSync fills a pool for 256 ids. The bytes come from the
-// same CSPRNG, each used once.
+// a call on this kind of machine (about 10% of durable appends per second, measured on the
+// directory store); here one randomFillSync fills a pool for 256 ids. The bytes come from the
+// same CSPRNG, each used once; each thread has its own pool.
 import { randomFillSync } from 'node:crypto';
 import { v7 } from 'uuid';
 
