@@ -3,13 +3,12 @@
 // range, the same verdict, break, count and reason, or the same error.
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DirectoryStore, Ledger, canonicalJson, sha256 } from '../../src/index.js';
 import { verifyFile } from '../../src/verify/verifyFile.js';
 import { GENESIS_HASH } from '../../src/contract/hash.js';
 import { sessionStart } from '../support/fixtures.js';
 import { stringsOnly } from '../support/stringsOnlyStore.js';
-import { directoryLedger } from '../support/directoryLedger.js';
+import { eachDirectoryLedger } from '../support/directoryLedger.js';
 
 /** Lines re-linked and re-hashed from `from` on (a forger who recomputes every hash after an edit). */
 function rechain(lines: string[], from: number): string[] {
@@ -36,23 +35,15 @@ async function outcome(run: () => Promise<unknown>): Promise<Outcome> {
 
 describe('Ledger.verifyChain: the byte path agrees with the string path', function () {
   this.timeout(20_000);
-  let dir: string;
-  let remove: () => void;
-  let good: string[];
-  const file = () => join(dir, 'ledger.jsonl');
-
-  beforeEach(async () => {
-    ({ dir, remove, lines: good } = await directoryLedger(Array.from({ length: 6 }, (_, i) => ({ ...sessionStart(`s${i}`), stream_id: `st-${i % 2}` }) as never)));
-  });
-  afterEach(() => remove());
+  const t = eachDirectoryLedger(() => Array.from({ length: 6 }, (_, i) => ({ ...sessionStart(`s${i}`), stream_id: `st-${i % 2}` }) as never));
 
   /** Writes `bytes` as the ledger file; returns both paths' outcomes over several ranges, asserting they agree. */
   async function agree(bytes: Buffer | string, decoderReason = false): Promise<Outcome[]> {
-    writeFileSync(file(), bytes);
-    const store = await DirectoryStore.open(dir, { readOnly: true });
+    writeFileSync(t.file, bytes);
+    const store = await DirectoryStore.open(t.dir, { readOnly: true });
     expect(store.scanLineBatches, 'the directory store offers the byte scan').to.be.a('function');
     const byBytes = await Ledger.open(store);
-    const byStrings = await Ledger.open(stringsOnly(await DirectoryStore.open(dir, { readOnly: true })));
+    const byStrings = await Ledger.open(stringsOnly(await DirectoryStore.open(t.dir, { readOnly: true })));
     const out: Outcome[] = [];
     try {
       const tip = (await byBytes.getTip()).sequence_number;
@@ -80,12 +71,12 @@ describe('Ledger.verifyChain: the byte path agrees with the string path', functi
   const lines = (ls: readonly string[]) => ls.map((l) => `${l}\n`).join('');
 
   it('an untouched ledger: valid on every range, both ways', async () => {
-    const [whole] = await agree(lines(good));
+    const [whole] = await agree(lines(t.lines));
     expect(whole).to.deep.equal({ result: { valid: true, break_at: null, count: 6 } });
   });
 
   it('a flipped byte in a payload breaks at its sequence', async () => {
-    const bad = [...good];
+    const bad = [...t.lines];
     bad[3] = bad[3]!.replace('"s3"', '"t3"');
     const [whole] = await agree(lines(bad));
     expect(whole).to.have.nested.property('result.break_at', 3);
@@ -93,17 +84,17 @@ describe('Ledger.verifyChain: the byte path agrees with the string path', functi
   });
 
   it('invalid UTF-8 in a line breaks at its sequence with the decoder\'s reason', async () => {
-    const bytes = Buffer.from(lines(good), 'utf8');
+    const bytes = Buffer.from(lines(t.lines), 'utf8');
     const at = bytes.indexOf('"s2"') + 1;
     bytes[at] = 0xff;
     const [whole] = await agree(bytes, true);
     expect(whole).to.have.nested.property('result.break_at', 2);
     expect(whole).to.have.nested.property('result.reason').that.matches(/^the line is not valid UTF-8/);
-    expect(whole).to.deep.equal({ result: await verifyFile(file()) });
+    expect(whole).to.deep.equal({ result: await verifyFile(t.file) });
   });
 
   it('a duplicate key in a line breaks at its sequence', async () => {
-    const bad = [...good];
+    const bad = [...t.lines];
     bad[2] = bad[2]!.replace('{"', '{"actor":"x","');
     bad[2] = bad[2]!.replace('"session_id":"s2"', '"session_id":"s2","session_id":"s9"');
     const [whole] = await agree(lines(bad));
@@ -111,7 +102,7 @@ describe('Ledger.verifyChain: the byte path agrees with the string path', functi
   });
 
   it('a repeated event_id (every hash recomputed) is found by both, confirmed on the stored lines', async () => {
-    const bad = [...good];
+    const bad = [...t.lines];
     const id = (JSON.parse(bad[1]!) as { event_id: string }).event_id;
     bad[4] = canonicalJson({ ...(JSON.parse(bad[4]!) as object), event_id: id });
     const [whole] = await agree(lines(rechain(bad, 4)));
@@ -119,26 +110,26 @@ describe('Ledger.verifyChain: the byte path agrees with the string path', functi
   });
 
   it('a stray line past the tip (a copy of an old line after the last) and an inserted line break where they stand', async () => {
-    const [stray] = await agree(lines([...good, good[2]!]));
+    const [stray] = await agree(lines([...t.lines, t.lines[2]!]));
     // The copy is the file's last line: the tip is read from it, so the chain breaks where it stands.
     expect(stray).to.have.nested.property('result.valid', false);
-    const [inserted] = await agree(lines([...good.slice(0, 3), good[1]!, ...good.slice(3)]));
+    const [inserted] = await agree(lines([...t.lines.slice(0, 3), t.lines[1]!, ...t.lines.slice(3)]));
     expect(inserted).to.have.nested.property('result.break_at', 3);
   });
 
   it('a truncated line (the middle of the file) breaks at its sequence; a torn tail is no event', async () => {
-    const bad = [...good];
+    const bad = [...t.lines];
     bad[3] = bad[3]!.slice(0, 40);
     const [mid] = await agree(lines(bad));
     expect(mid).to.have.nested.property('result.break_at', 3);
-    const [torn] = await agree(`${lines(good)}${good[1]!.slice(0, 30)}`);
+    const [torn] = await agree(`${lines(t.lines)}${t.lines[1]!.slice(0, 30)}`);
     expect(torn).to.deep.equal({ result: { valid: true, break_at: null, count: 6 } });
-    const [short] = await agree(lines(good.slice(0, 4)));
+    const [short] = await agree(lines(t.lines.slice(0, 4)));
     expect(short).to.deep.equal({ result: { valid: true, break_at: null, count: 4 } });
   });
 
   it('a broken stream version (every hash recomputed) breaks at its sequence', async () => {
-    const bad = [...good];
+    const bad = [...t.lines];
     bad[4] = canonicalJson({ ...(JSON.parse(bad[4]!) as object), stream_version: 7 });
     const [whole] = await agree(lines(rechain(bad, 4)));
     expect(whole).to.have.nested.property('result.break_at', 4);

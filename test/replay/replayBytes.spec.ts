@@ -3,25 +3,16 @@
 // (sequence and message) on every tampered one, never a state folded from a bad line.
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DirectoryStore, Ledger, ReplayEngine, canonicalJson, sha256 } from '../../src/index.js';
 import { counts, delta, totals } from '../support/replayFixtures.js';
 import { stringsOnly } from '../support/stringsOnlyStore.js';
-import { directoryLedger } from '../support/directoryLedger.js';
+import { eachDirectoryLedger } from '../support/directoryLedger.js';
 
 type Outcome = { state: string } | { error: string; sequence: unknown };
 
 describe('ReplayEngine: the byte path agrees with the string path', function () {
   this.timeout(20_000);
-  let dir: string;
-  let remove: () => void;
-  let good: string[];
-  const file = () => join(dir, 'ledger.jsonl');
-
-  beforeEach(async () => {
-    ({ dir, remove, lines: good } = await directoryLedger(Array.from({ length: 8 }, (_, i) => delta(`n${i % 3}`, i - 2))));
-  });
-  afterEach(() => remove());
+  const t = eachDirectoryLedger(() => Array.from({ length: 8 }, (_, i) => delta(`n${i % 3}`, i - 2)));
 
   async function replay(ledger: Ledger, to?: number): Promise<Outcome> {
     const engine = new ReplayEngine(ledger, { projections: [totals, counts], snapshots: false });
@@ -33,9 +24,9 @@ describe('ReplayEngine: the byte path agrees with the string path', function () 
   }
 
   async function agree(bytes: Buffer | string): Promise<Outcome> {
-    writeFileSync(file(), bytes);
-    const byBytes = await Ledger.open(await DirectoryStore.open(dir, { readOnly: true }));
-    const byStrings = await Ledger.open(stringsOnly(await DirectoryStore.open(dir, { readOnly: true })));
+    writeFileSync(t.file, bytes);
+    const byBytes = await Ledger.open(await DirectoryStore.open(t.dir, { readOnly: true }));
+    const byStrings = await Ledger.open(stringsOnly(await DirectoryStore.open(t.dir, { readOnly: true })));
     try {
       expect(byBytes.readLineBatches(0, 0), 'the byte path is taken').to.not.equal(undefined);
       expect(byStrings.readLineBatches(0, 0)).to.equal(undefined);
@@ -53,33 +44,33 @@ describe('ReplayEngine: the byte path agrees with the string path', function () 
   const lines = (ls: readonly string[]) => ls.map((l) => `${l}\n`).join('');
 
   it('an intact ledger folds to the same state', async () => {
-    expect(await agree(lines(good))).to.have.property('state');
+    expect(await agree(lines(t.lines))).to.have.property('state');
   });
 
   it('a flipped byte is LedgerCorruptionError at its sequence', async () => {
-    const bad = [...good];
+    const bad = [...t.lines];
     bad[5] = bad[5]!.replace('"n2"', '"n9"');
     expect(await agree(lines(bad))).to.include({ sequence: 5 });
   });
 
   it('invalid UTF-8 is LedgerCorruptionError at its sequence, both ways', async () => {
-    const bytes = Buffer.from(lines(good), 'utf8');
-    bytes[bytes.indexOf('"n1"', Buffer.byteLength(lines(good.slice(0, 4)))) + 1] = 0xc0;
+    const bytes = Buffer.from(lines(t.lines), 'utf8');
+    bytes[bytes.indexOf('"n1"', Buffer.byteLength(lines(t.lines.slice(0, 4)))) + 1] = 0xc0;
     expect(await agree(bytes)).to.include({ sequence: 4 });
   });
 
   it('a duplicate key, a truncated line and an inserted copy of an earlier line break where they stand', async () => {
-    const dup = [...good];
+    const dup = [...t.lines];
     dup[3] = dup[3]!.replace('"delta":', '"delta":1,"delta":');
     expect(await agree(lines(dup))).to.include({ sequence: 3 });
-    const cut = [...good];
+    const cut = [...t.lines];
     cut[2] = cut[2]!.slice(0, 50);
     expect(await agree(lines(cut))).to.include({ sequence: 2 });
-    expect(await agree(lines([...good.slice(0, 4), good[1]!, ...good.slice(4)]))).to.include({ sequence: 4 });
+    expect(await agree(lines([...t.lines.slice(0, 4), t.lines[1]!, ...t.lines.slice(4)]))).to.include({ sequence: 4 });
   });
 
   it('an edited event with its own hash recomputed breaks the link at the next event, both ways', async () => {
-    const bad = [...good];
+    const bad = [...t.lines];
     const { hash: _h, ...body } = JSON.parse(bad[6]!) as Record<string, unknown>;
     const edited = { ...body, payload: { node_id: 'n0', signal: 'x', delta: 1000 } };
     bad[6] = canonicalJson({ ...edited, hash: sha256(canonicalJson(edited)) });

@@ -4,11 +4,10 @@
 // strictly (LedgerUnreadableValueError), as on the string path.
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DirectoryStore, Ledger, ReplayEngine, defineProjection, sha256 } from '../../src/index.js';
 import { delta } from '../support/replayFixtures.js';
 import { stringsOnly } from '../support/stringsOnlyStore.js';
-import { directoryLedger } from '../support/directoryLedger.js';
+import { eachDirectoryLedger } from '../support/directoryLedger.js';
 
 /** `line` with its hash recomputed over the line without its hash member (as stored). */
 function rehash(line: string): string {
@@ -18,15 +17,7 @@ function rehash(line: string): string {
 
 describe('ReplayEngine: runs of lines on the WebAssembly path', function () {
   this.timeout(20_000);
-  let dir: string;
-  let remove: () => void;
-  let good: string[];
-  const file = () => join(dir, 'ledger.jsonl');
-
-  beforeEach(async () => {
-    ({ dir, remove, lines: good } = await directoryLedger(Array.from({ length: 40 }, (_, i) => delta(`n${i % 3}`, i))));
-  });
-  afterEach(() => remove());
+  const t = eachDirectoryLedger(() => Array.from({ length: 40 }, (_, i) => delta(`n${i % 3}`, i)));
 
   /** Replays with a projection that records every sequence it folds (and may throw at one). */
   async function replay(bytesPath: boolean, throwAt = -1): Promise<{ seen: number[]; error?: Error }> {
@@ -42,7 +33,7 @@ describe('ReplayEngine: runs of lines on the WebAssembly path', function () {
         return s + 1;
       },
     });
-    const store = await DirectoryStore.open(dir, { readOnly: true });
+    const store = await DirectoryStore.open(t.dir, { readOnly: true });
     const ledger = await Ledger.open(bytesPath ? store : stringsOnly(store));
     try {
       await new ReplayEngine(ledger, { projections: [watch], snapshots: false }).replay({});
@@ -58,15 +49,15 @@ describe('ReplayEngine: runs of lines on the WebAssembly path', function () {
     const r = await replay(true);
     expect(r.error).to.equal(undefined);
     expect(r.seen).to.deep.equal([...Array(40).keys()]);
-    const ledger = await Ledger.open(await DirectoryStore.open(dir, { readOnly: true }));
+    const ledger = await Ledger.open(await DirectoryStore.open(t.dir, { readOnly: true }));
     expect((await ledger.verifyChain()).valid).to.equal(true);
     await ledger.close();
   });
 
   it('a tampered line mid-batch: the events before it are folded, then LedgerCorruptionError at its sequence, as line by line', async () => {
-    const bad = [...good];
+    const bad = [...t.lines];
     bad[23] = bad[23]!.replace('"n2"', '"n7"');
-    writeFileSync(file(), bad.map((l) => `${l}\n`).join(''));
+    writeFileSync(t.file, bad.map((l) => `${l}\n`).join(''));
     const bytes = await replay(true);
     const strings = await replay(false);
     expect(bytes.error?.name).to.equal('LedgerCorruptionError');
@@ -77,9 +68,9 @@ describe('ReplayEngine: runs of lines on the WebAssembly path', function () {
   });
 
   it('a projection that throws before a tampered line fails at its own event, not at the corruption', async () => {
-    const bad = [...good];
+    const bad = [...t.lines];
     bad[30] = bad[30]!.replace('"n0"', '"n9"');
-    writeFileSync(file(), bad.map((l) => `${l}\n`).join(''));
+    writeFileSync(t.file, bad.map((l) => `${l}\n`).join(''));
     const bytes = await replay(true, 12);
     expect(bytes.error?.name).to.equal('ProjectionFailedError');
     expect(bytes.error?.message).to.contain('12');
@@ -89,10 +80,10 @@ describe('ReplayEngine: runs of lines on the WebAssembly path', function () {
   });
 
   it('a verified line holding an unsafe integer is LedgerUnreadableValueError naming the path, both ways', async () => {
-    const bad = [...good];
+    const bad = [...t.lines];
     bad[39] = rehash(bad[39]!.replace(/"delta":\d+/, '"delta":9007199254740993'));
-    writeFileSync(file(), bad.map((l) => `${l}\n`).join(''));
-    const ledger = await Ledger.open(await DirectoryStore.open(dir, { readOnly: true }));
+    writeFileSync(t.file, bad.map((l) => `${l}\n`).join(''));
+    const ledger = await Ledger.open(await DirectoryStore.open(t.dir, { readOnly: true }));
     expect((await ledger.verifyChain()).valid, 'the line is a valid link of the chain').to.equal(true);
     await ledger.close();
     const bytes = await replay(true);

@@ -15,3 +15,25 @@ export async function directoryLedger(inputs: readonly SeedAppendInput[]): Promi
   const file = join(dir, 'ledger.jsonl');
   return { dir, file, lines: readFileSync(file, 'utf8').split('\n').filter(Boolean), remove };
 }
+
+/**
+ * In a mocha suite: a fresh directoryLedger(inputs()) before each test, removed after. The
+ * returned object reads the current one (its dir, its ledger.jsonl and its stored lines).
+ */
+export function eachDirectoryLedger(inputs: () => readonly SeedAppendInput[]): { readonly dir: string; readonly file: string; readonly lines: readonly string[] } {
+  let current: Awaited<ReturnType<typeof directoryLedger>> | undefined;
+  beforeEach(async () => {
+    current = await directoryLedger(inputs());
+  });
+  afterEach(() => current?.remove());
+  const now = () => current ?? assertNever();
+  return {
+    get dir() { return now().dir; },
+    get file() { return now().file; },
+    get lines() { return now().lines; },
+  };
+}
+
+function assertNever(): never {
+  throw new Error('eachDirectoryLedger: read outside a test');
+}
