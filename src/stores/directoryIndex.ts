@@ -543,9 +543,12 @@ export class DirectoryIndex implements LedgerIndex {
     this.dropPending(); // their lines are past the last row: indexed below
     const db = this.db!;
     const { end } = await this.view.current();
-    await this.insertLinesAfter(db, this.lastRow(db), end);
+    const last = this.lastRow(db);
+    await this.insertLinesAfter(db, last, end);
     this.behind = false;
-    this.committed(CHECKPOINT_ROWS); // a catch-up commits in large transactions: its WAL goes back now
+    // A catch-up that inserted rows committed them in large transactions: their WAL goes back
+    // now. One that found nothing to do starts no thread (every writer's open catches up).
+    if (this.lastRow(db)?.sequence !== last?.sequence) this.committed(CHECKPOINT_ROWS);
   }
 
   /** Reader: the rows past the database's last row, refreshed from the file's new lines. */

@@ -1,9 +1,10 @@
 // The writer's index.sqlite is checkpointed on a thread of its own (indexCheckpointer.ts), so the
 // event loop never waits on a checkpoint's fsyncs. Who could hurt it: the process killed with a
 // checkpoint under way, the thread lost, a rebuild swapping the file while the thread holds it,
-// a close while it is open. Each ends with every row there and the index checking out.
+// a close while it is open, a full disk. Each ends with every row there and the index checking out.
 import { expect } from 'chai';
-import { existsSync, renameSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -50,6 +51,27 @@ describe('DirectoryIndex checkpoints off the event loop', function () {
     }
     for (const suffix of ['-wal', '-shm']) expect(existsSync(join(dir, INDEX_FILE + suffix)), suffix).to.equal(false);
     expect(rowsOnDisk(dir)).to.deep.equal({ rows: 2600, check: 'ok' });
+  });
+
+  it('a writer reopening an index that is up to date starts no thread; one that catches up rows checkpoints them', async () => {
+    const first = await DirectoryStore.open(dir);
+    for (let i = 0; i < 10; i++) await appendSpec(first, { event_type: 'bulk' });
+    await first.close();
+    const again = await DirectoryStore.open(dir);
+    try {
+      expect(indexOf(again).checkpoints?.thread).to.equal(undefined);
+    } finally {
+      await again.close();
+    }
+    const child = startChild(process.execPath, [script('indexChild'), 'bulk', dir, '20'], { env: { ...process.env, FMWK_LEDGER_TEST_KILL_AFTER_SYNC: '5' } });
+    expect(await child.exited).to.equal('SIGKILL'); // 5 lines past the index's last row
+    const behind = await DirectoryStore.open(dir);
+    try {
+      await until('the catch-up checkpointed', () => (indexOf(behind).checkpoints?.completed ?? 0) === 1);
+    } finally {
+      await behind.close();
+    }
+    expect(rowsOnDisk(dir)).to.deep.equal({ rows: 15, check: 'ok' });
   });
 
   it('the thread lost: the writer turns SQLite\'s own checkpoints back on and goes on', async () => {
@@ -108,6 +130,43 @@ describe('DirectoryIndex checkpoints off the event loop', function () {
       expect(indexOf(store).checkpoints?.completed).to.equal(0);
     } finally {
       await store.close();
+    }
+  });
+
+  it('a full disk fails the checkpoint: the WAL stays whole, SQLite\'s own checkpoints come back, and with room again every row is there', async () => {
+    if (process.getuid?.() !== 0) throw new Error('this test mounts a tmpfs and must run as root');
+    const mnt = join(dir, 'mnt');
+    mkdirSync(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]);
+    try {
+      const storeDir = join(mnt, 'store');
+      const store = await DirectoryStore.open(storeDir);
+      const filler = join(mnt, 'filler');
+      try {
+        // Rows in the WAL, not yet in index.sqlite (fewer than a checkpoint request's worth).
+        for (let i = 0; i < 900; i++) await appendSpec(store, { event_type: 'bulk' });
+        await sleep(50); // the group commit timer
+        const fd = openSync(filler, 'w');
+        try {
+          for (;;) writeSync(fd, Buffer.alloc(4096, 0x61));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+        } finally {
+          closeSync(fd);
+        }
+        // The checkpoint must grow index.sqlite: refused, so the thread is given up.
+        indexOf(store).checkpoints!.request();
+        await until('automatic checkpoints back on', () => dbOf(store).pragma('wal_autocheckpoint', { simple: true }) === AUTO_CHECKPOINT_PAGES);
+        expect(indexOf(store).checkpoints?.completed).to.equal(0);
+        unlinkSync(filler);
+        for (let i = 0; i < 300; i++) await appendSpec(store, { event_type: 'bulk' });
+      } finally {
+        await store.close();
+      }
+      for (const suffix of ['-wal', '-shm']) expect(existsSync(join(storeDir, INDEX_FILE + suffix)), suffix).to.equal(false);
+      expect(rowsOnDisk(storeDir)).to.deep.equal({ rows: 1200, check: 'ok' });
+    } finally {
+      execFileSync('umount', [mnt]);
     }
   });
 });
