@@ -6,19 +6,19 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { isLedgerError, LedgerNotFoundError, LedgerValidationError } from '../errors/errors.js';
+import { LedgerNotFoundError, LedgerValidationError } from '../errors/errors.js';
 import type { LedgerEvent } from '../contract/event.js';
 import { canonicalJson } from '../contract/canonicalJson.js';
 import { sha256 } from '../contract/hash.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { ProjectionRegistry } from '../../projections/projectionRegistry.js';
 import { ReplayEngine } from '../../replay/replayEngine.js';
-import type { ApiError, CheckpointResponse, EventDetail, InclusionResponse, EventsPage, EventSummary, StateResponse, TipResponse, VerifyOutcome, VerifyProgress } from './apiTypes.js';
+import type { ApiError, EventDetail, EventsPage, EventSummary, SearchResponse, StateResponse, StreamPage, TipResponse, VerifyOutcome, VerifyProgress } from './apiTypes.js';
 import { INDEX_HTML, STYLE_CSS } from './page.js';
-import { inclusionProof, leafHash, MemoryHashStore, verifyInclusion } from '../proofs/merkle.js';
-import { openCheckpoint, parseCheckpoint, type Checkpoint } from '../proofs/checkpoint.js';
-import { parseNote, type NoteVerifier } from '../proofs/note.js';
-import { readLatestCheckpoint } from '../stores/merkleLog.js';
+import type { NoteVerifier } from '../proofs/note.js';
+import { checkKnown, errorBody, HttpError, parseInteger } from './apiInput.js';
+import { registerProofRoutes } from './explorerProofs.js';
+import { parseSearchQuery, search, streamPage, summary } from './explorerSearch.js';
 
 export interface ExplorerOptions {
   /** The ledger to show, opened over a read-only store. */
@@ -29,10 +29,15 @@ export interface ExplorerOptions {
   readonly warn?: (message: string) => void;
   /** The log's verifier key: GET /api/checkpoint then says whether the signature holds. */
   readonly logKey?: NoteVerifier;
+  /**
+   * Witnesses' cosignature verifier keys: each cosignature line by one of them is checked. Given
+   * by whoever starts the explorer, never read from beside the ledger: whoever can write the
+   * ledger's files could plant a key of their own there.
+   */
+  readonly witnessKeys?: readonly NoteVerifier[];
+  /** A directory of earlier signed checkpoints, each shown and checked for consistency with the latest. */
+  readonly checkpointsDir?: string;
 }
-
-/** Largest tree an inclusion proof is built for: the proof is computed from the stored lines in memory. */
-export const MAX_PROOF_SIZE = 2_000_000;
 
 /** Largest page of the timeline. */
 export const MAX_PAGE = 500;
@@ -52,12 +57,6 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 const WEB_DIR = fileURLToPath(new URL('./web/', import.meta.url));
 const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
-
-class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
-    super(message);
-  }
-}
 
 /**
  * A fastify instance serving the explorer for `options.ledger` (not yet listening).
@@ -106,38 +105,11 @@ export function createExplorer(options: ExplorerOptions & { readonly loopbackOnl
 
   app.get('/api/verify', async (request, reply) => streamVerify(ledger, request, reply));
 
-  app.get('/api/checkpoint', async (): Promise<CheckpointResponse> => {
-    const latest = await latestCheckpoint(ledger, options.logKey);
-    if (!latest) throw new HttpError(404, 'NO_CHECKPOINT', 'no signed checkpoint is kept beside this ledger (fmwk-ledger checkpoint --store STORE --key KEYFILE takes one)');
-    return latest.response;
-  });
+  app.get('/api/search', async (request): Promise<SearchResponse> => search(ledger, parseSearchQuery(request.query as Record<string, unknown>)));
 
-  app.get('/api/proof/:seq', async (request): Promise<InclusionResponse> => {
-    const seq = parseInteger('params.seq', (request.params as Record<string, unknown>).seq, 0);
-    const tip = (await ledger.getTip()).sequence_number;
-    const latest = await latestCheckpoint(ledger, options.logKey);
-    const query = (request.query as Record<string, unknown>).size;
-    // Default: the signed checkpoint's tree when it holds the event, else the whole ledger.
-    const size = query !== undefined ? parseInteger('query.size', query, 1) : latest && latest.checkpoint.size > seq ? latest.checkpoint.size : tip + 1;
-    if (size > tip + 1) throw new LedgerNotFoundError(size - 1, `query.size: the tree of size ${size} needs event ${size - 1}; the tip is ${tip}`);
-    if (seq >= size) throw new LedgerValidationError('params.seq', `event ${seq} is not in the tree of size ${size}`, seq);
-    if (size > MAX_PROOF_SIZE) throw new LedgerValidationError('query.size', `proofs are built in memory up to ${MAX_PROOF_SIZE} events; use fmwk-ledger prove`, size);
-    // The leaves are the stored lines; the tree is rebuilt here rather than read from the
-    // store's hashes, so the explorer never writes and never trusts a hashes file.
-    const tree = new MemoryHashStore();
-    let leaf: Buffer | undefined;
-    for await (const { sequence, line } of ledger.readLines(0, size - 1)) {
-      const bytes = Buffer.from(line, 'utf8');
-      if (sequence === seq) leaf = bytes;
-      await tree.append(bytes);
-    }
-    const proof = await inclusionProof(tree, seq, size);
-    const root = await tree.root(size);
-    const leafH = leafHash(leaf!);
-    verifyInclusion(leafH, seq, size, proof, root);
-    const matches = latest && latest.checkpoint.size === size ? root.equals(latest.checkpoint.root) : null;
-    return { sequence: seq, size, leaf_hash: leafH.toString('base64'), proof: proof.map((h) => h.toString('base64')), root: root.toString('base64'), matches_checkpoint: matches };
-  });
+  app.get('/api/stream', async (request): Promise<StreamPage> => streamPage(ledger, request.query as Record<string, unknown>));
+
+  registerProofRoutes(app, { ledger, logKey: options.logKey, witnessKeys: options.witnessKeys, checkpointsDir: options.checkpointsDir });
 
   app.get('/api/state', async (request): Promise<StateResponse> => {
     if (!projections) throw new HttpError(404, 'NO_PROJECTIONS', 'the explorer was started without --projections');
@@ -152,25 +124,6 @@ export function createExplorer(options: ExplorerOptions & { readonly loopbackOnl
   return app;
 }
 
-// ---- proofs -------------------------------------------------------------------------------
-
-/** The latest signed checkpoint beside a directory store's ledger, parsed (signature checked when a key is given). */
-async function latestCheckpoint(ledger: Ledger, key: NoteVerifier | undefined): Promise<{ checkpoint: Checkpoint; response: CheckpointResponse } | undefined> {
-  const note = ledger.location === undefined ? undefined : await readLatestCheckpoint(ledger.location);
-  if (note === undefined) return undefined;
-  const checkpoint = parseCheckpoint(parseNote(note).text);
-  let verified: boolean | null = null;
-  if (key) {
-    try {
-      openCheckpoint(note, key);
-      verified = true;
-    } catch {
-      verified = false;
-    }
-  }
-  return { checkpoint, response: { note, origin: checkpoint.origin, size: checkpoint.size, root: checkpoint.root.toString('base64'), signature_verified: verified } };
-}
-
 // ---- the timeline -------------------------------------------------------------------------
 
 interface TimelineQuery {
@@ -183,8 +136,7 @@ interface TimelineQuery {
 }
 
 function parseTimelineQuery(q: Record<string, unknown>): TimelineQuery {
-  const known = new Set(['from', 'limit', 'type', 'actor', 'since', 'until']);
-  for (const k of Object.keys(q)) if (!known.has(k)) throw new LedgerValidationError(`query.${k}`, `unknown parameter (expected ${[...known].join(', ')})`, q[k]);
+  checkKnown(q, ['from', 'limit', 'type', 'actor', 'since', 'until']);
   const limit = q.limit === undefined ? 50 : parseInteger('query.limit', q.limit, 1);
   if (limit > MAX_PAGE) throw new LedgerValidationError('query.limit', `at most ${MAX_PAGE}`, limit);
   return {
@@ -200,16 +152,16 @@ function parseTimelineQuery(q: Record<string, unknown>): TimelineQuery {
 async function timeline(ledger: Ledger, q: TimelineQuery): Promise<EventsPage> {
   const tip = (await ledger.getTip()).sequence_number;
   const events: EventSummary[] = [];
-  if (q.from > tip) return { events, next: null, tip };
+  if (q.from > tip) return { events, next: null, tip, scanned: null };
   const last = Math.min(tip, q.from + SCAN_BUDGET - 1);
   let seen = q.from - 1;
   for await (const e of ledger.readRange(q.from, last)) {
     seen = e.sequence;
     if (!matches(e, q)) continue;
-    events.push({ sequence: e.sequence, timestamp: e.timestamp, event_type: e.event_type, actor: e.provenance.actor, hash: e.hash });
+    events.push(summary(e));
     if (events.length === q.limit) break;
   }
-  return { events, next: seen < tip ? seen + 1 : null, tip };
+  return { events, next: seen < tip ? seen + 1 : null, tip, scanned: { from: q.from, to: seen } };
 }
 
 function matches(e: LedgerEvent, q: TimelineQuery): boolean {
@@ -248,13 +200,6 @@ async function streamVerify(ledger: Ledger, request: FastifyRequest, reply: Fast
 
 // ---- input and errors ---------------------------------------------------------------------
 
-function parseInteger(field: string, value: unknown, min: number): number {
-  if (typeof value !== 'string' || !/^(0|[1-9]\d*)$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
-    throw new LedgerValidationError(field, `expected an integer ≥ ${min}`, value);
-  }
-  return Number(value);
-}
-
 function optionalText(q: Record<string, unknown>, field: 'type' | 'actor'): { [K in typeof field]?: string } {
   const v = q[field];
   if (v === undefined || v === '') return {};
@@ -268,13 +213,4 @@ function optionalTime(q: Record<string, unknown>, field: 'since' | 'until'): { [
   const t = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : NaN;
   if (Number.isNaN(t)) throw new LedgerValidationError(`query.${field}`, 'expected an ISO-8601 time like 2026-01-01T00:00:00Z', v);
   return { [field]: t };
-}
-
-function errorBody(e: unknown): { status: number; error: ApiError } {
-  if (e instanceof HttpError) return { status: e.status, error: { error: { code: e.code, message: e.message } } };
-  if (e instanceof LedgerValidationError) return { status: 400, error: { error: { code: e.code, message: e.message, field: e.path } } };
-  if (e instanceof LedgerNotFoundError) return { status: 404, error: { error: { code: e.code, message: e.message } } };
-  if (isLedgerError(e)) return { status: 500, error: { error: { code: e.code, message: e.message } } };
-  const status = typeof (e as { statusCode?: unknown }).statusCode === 'number' ? (e as { statusCode: number }).statusCode : 500;
-  return { status, error: { error: { code: 'INTERNAL', message: (e as Error).message ?? String(e) } } };
 }

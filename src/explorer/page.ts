@@ -14,9 +14,30 @@ export const INDEX_HTML = `<!doctype html>
 <header>
   <h1>fmwk-ledger explorer</h1>
   <span class="tip">tip <span id="tip" data-testid="tip">…</span></span>
+  <form id="search" role="search" data-testid="search">
+    <input name="q" type="search" maxlength="1024" data-testid="search-q" placeholder="sequence, sha256:…, event id or stream id" aria-label="search by sequence, hash, event id or stream id" autocomplete="off" spellcheck="false">
+    <button type="submit" data-testid="search-run">Search</button>
+  </form>
   <span class="readonly">read-only</span>
 </header>
 <main>
+  <section id="search-panel" aria-labelledby="search-title" hidden>
+    <h2 id="search-title">Search</h2>
+    <p id="search-status" data-testid="search-status" class="status"></p>
+    <ul id="search-results" data-testid="search-results"></ul>
+  </section>
+  <section id="stream-panel" aria-labelledby="stream-title" hidden>
+    <h2 id="stream-title">Stream <span id="stream-id" data-testid="stream-id"></span></h2>
+    <table data-testid="stream">
+      <thead><tr><th>version</th><th>seq</th><th>time (UTC)</th><th>type</th><th>hash</th></tr></thead>
+      <tbody id="stream-rows"></tbody>
+    </table>
+    <nav class="pager">
+      <button id="stream-prev" data-testid="stream-prev" type="button" disabled>Previous page</button>
+      <button id="stream-next" data-testid="stream-next" type="button" disabled>Next page</button>
+      <span id="stream-info" data-testid="stream-info"></span>
+    </nav>
+  </section>
   <section id="timeline-panel" aria-labelledby="timeline-title">
     <h2 id="timeline-title">Timeline</h2>
     <form id="filters" data-testid="filters">
@@ -59,7 +80,11 @@ export const INDEX_HTML = `<!doctype html>
   <section id="checkpoint-panel" aria-labelledby="checkpoint-title">
     <h2 id="checkpoint-title">Latest checkpoint</h2>
     <p id="checkpoint-status" data-testid="checkpoint-status" class="status">…</p>
+    <div id="checkpoint-cosignatures" data-testid="checkpoint-cosignatures"></div>
     <pre id="checkpoint-note" data-testid="checkpoint-note"></pre>
+    <h3>Earlier checkpoints</h3>
+    <div id="earlier-checkpoints" data-testid="earlier-checkpoints"></div>
+    <div id="consistency-result" data-testid="consistency-result" class="status"></div>
   </section>
   <section id="state-panel" aria-labelledby="state-title">
     <h2 id="state-title">State at a sequence</h2>
@@ -78,7 +103,15 @@ export const STYLE_CSS = `:root { font-family: system-ui, sans-serif; font-size:
 body { margin: 0; }
 header { display: flex; gap: 1.5rem; align-items: baseline; padding: .6rem 1rem; background: #1d2330; color: #f6f7f9; }
 header h1 { font-size: 1.1rem; margin: 0; }
-.readonly { margin-left: auto; font-size: .8rem; border: 1px solid #8a93a6; border-radius: 3px; padding: 0 .4rem; }
+header form { margin: 0; flex: 1 1 24rem; max-width: 40rem; }
+header input[type=search] { flex: 1; min-width: 12rem; font-family: ui-monospace, monospace; }
+#search-panel, #stream-panel { grid-column: 1 / -1; }
+h3 { font-size: .9rem; margin: .8rem 0 .3rem; }
+ul { margin: .3rem 0; padding-left: 1.2rem; }
+li { margin: .15rem 0; overflow-wrap: anywhere; }
+li.unknown { color: #6b5900; }
+button.link { margin-left: .3rem; }
+.readonly { font-size: .8rem; border: 1px solid #8a93a6; border-radius: 3px; padding: 0 .4rem; }
 main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 1rem; padding: 1rem; }
 section { background: #fff; border: 1px solid #d8dce3; border-radius: 4px; padding: .6rem .8rem; min-width: 0; }
 h2 { font-size: 1rem; margin: 0 0 .5rem; }

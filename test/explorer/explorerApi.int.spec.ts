@@ -1,14 +1,13 @@
 // The explorer's JSON API over HTTP, served by a real `fmwk-ledger serve` process.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DirectoryStore, Ledger } from '../../src/index.js';
 import type { CheckpointResponse, EventDetail, EventsPage, InclusionResponse, StateResponse, VerifyOutcome, VerifyProgress } from '../../src/explorer/apiTypes.js';
 import { leafHash, verifyInclusion } from '../../src/proofs/merkle.js';
 import { tempDir } from '../support/tempDir.js';
-import { MAIN, PROJECTIONS_JS, serve, tamper, writeLedger, XSS_SCRIPT, type Served } from './explorerFixture.js';
+import { fingerprint, MAIN, PROJECTIONS_JS, serve, tamper, writeLedger, XSS_SCRIPT, type Served } from './explorerFixture.js';
 import { sessionStart } from '../support/fixtures.js';
 import { sharedImmudb } from '../support/sharedImmudb.js';
 import { randomUUID } from 'node:crypto';
@@ -29,17 +28,6 @@ async function verifyEvents(url: string): Promise<Array<{ event: string; data: u
     const [e, d] = block.split('\n');
     return { event: e!.replace('event: ', ''), data: JSON.parse(d!.replace('data: ', '')) };
   });
-}
-
-/** Every file under `dir` with its size, mode and SHA-256: proof that nothing was written. */
-function fingerprint(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    out[name] = s.isFile() ? `${s.size} ${s.mode} ${s.mtimeMs} ${createHash('sha256').update(readFileSync(p)).digest('hex')}` : `dir ${s.mode}`;
-  }
-  return out;
 }
 
 describe('explorer API (fmwk-ledger serve over HTTP)', function () {
@@ -149,7 +137,11 @@ describe('explorer API (fmwk-ledger serve over HTTP)', function () {
     expect(window.body.events.map((e) => e.sequence)).to.deep.equal(every.filter((e) => e.timestamp >= t4 && e.timestamp <= t7).map((e) => e.sequence));
     expect(window.body.events.map((e) => e.sequence)).to.include.members([4, 5, 6, 7]);
     const future = await get<EventsPage>(`${served.url}/api/events?since=2999-01-01T00:00:00Z`);
-    expect(future.body).to.deep.equal({ events: [], next: null, tip: EVENTS - 1 });
+    expect(future.body).to.deep.equal({ events: [], next: null, tip: EVENTS - 1, scanned: { from: 0, to: EVENTS - 1 } });
+    // What a filtered page examined, so it can say what it shows.
+    expect(nodes.body.scanned).to.deep.equal({ from: 0, to: 5 });
+    expect(system.body.scanned).to.deep.equal({ from: 5, to: EVENTS - 1 });
+    expect((await get<EventsPage>(`${served.url}/api/events?from=${EVENTS}`)).body).to.deep.equal({ events: [], next: null, tip: EVENTS - 1, scanned: null });
   });
 
   it('refuses bad queries with 400 naming the field and the value', async () => {
@@ -238,10 +230,10 @@ describe('explorer API (fmwk-ledger serve over HTTP)', function () {
     writeFileSync(module, PROJECTIONS_JS);
     const before = fingerprint(store);
     served = await serve(['--store', store, '--projections', module]);
-    for (const path of ['/', '/api/tip', '/api/events', '/api/events/3', '/api/state?seq=5', '/api/events?type=x']) await (await fetch(`${served.url}${path}`)).arrayBuffer();
+    for (const path of ['/', '/api/tip', '/api/events', '/api/events/3', '/api/state?seq=5', '/api/events?type=x', '/api/search?q=3', '/api/stream?id=s', '/api/checkpoints', '/api/proof/2']) await (await fetch(`${served.url}${path}`)).arrayBuffer();
     await verifyEvents(served.url);
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
-      for (const path of ['/api/events', '/api/events/3', '/api/tip', '/api/verify']) {
+      for (const path of ['/api/events', '/api/events/3', '/api/tip', '/api/verify', '/api/search?q=3', '/api/stream?id=s', '/api/checkpoints', '/api/consistency?file=x']) {
         const res = await fetch(`${served.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(sessionStart('forged')) });
         expect(res.status, `${method} ${path}`).to.equal(404);
       }

@@ -1,9 +1,11 @@
 // A ledger to explore and the explorer serving it, as a user starts it: `fmwk-ledger serve` in
 // a child process, its URL read from the line it prints.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DirectoryStore, Ledger, type SeedAppendInput } from '../../src/index.js';
+import { DirectoryStore, Ledger, type AppendResult, type SeedAppendInput } from '../../src/index.js';
 import { startNode, type RunningChild } from '../support/childProcess.js';
 import { spans } from '../support/tamper.js';
 
@@ -78,4 +80,89 @@ export async function serve(args: string[], env: Record<string, string> = {}): P
       return child.exited;
     },
   };
+}
+
+/** Stream ids an attacker might choose: markup, a path out of the store, and a long one. */
+export const HOSTILE_STREAMS = ['<img src=x onerror="alert(3)">', '../../../../etc/passwd', `s${'x'.repeat(900)}`] as const;
+
+/** Appends `count` node_creation events to stream `streamId` (versions 0..count-1); their results. */
+export async function appendStream(store: string, streamId: string, count: number): Promise<AppendResult[]> {
+  const ledger = await Ledger.open(await DirectoryStore.open(store));
+  const out: AppendResult[] = [];
+  try {
+    for (let v = 0; v < count; v++) {
+      out.push(await ledger.append({ event_type: 'node_creation', schema_version: '1.0.0', provenance: provenance('agent'), stream_id: streamId, payload: { node_id: `${streamId.slice(0, 20)}-${v}`, node_type: 'concept' } }));
+    }
+  } finally {
+    await ledger.close();
+  }
+  return out;
+}
+
+/** Runs the CLI; throws with its stderr unless it exits 0; its stdout. */
+export function cli(...args: string[]): string {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`fmwk-ledger ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+export interface ProofSetup {
+  /** The log's verifier key. */
+  readonly logKey: string;
+  /** A file holding the verifier keys of witnesses w1 and w2 (not w3). */
+  readonly witnesses: string;
+  /** The directory of earlier checkpoints: early.cp (cosigned by w1), mid.cp (not cosigned). */
+  readonly checkpoints: string;
+  /** Sizes: early, mid, latest. */
+  readonly sizes: readonly [number, number, number];
+}
+
+/**
+ * Checkpoints of `store` as an operator keeps them: early.cp of the ledger as it is (cosigned by
+ * witness w1), mid.cp after 2 more events, then 3 more and the latest checkpoint, cosigned by
+ * w1, w2 and w3 (whose key the explorer is not given), kept as merkle/checkpoint.
+ */
+export async function proofSetup(dir: string, store: string): Promise<ProofSetup> {
+  const key = (name: string, witness = false) => cli('keygen', '--name', name, '--out', join(dir, `${name.replace(/\W/g, '_')}.key`), ...(witness ? ['--witness'] : [])).trim();
+  const logKey = key('example.com/explorer-log');
+  const logKeyFile = join(dir, 'example_com_explorer_log.key');
+  const w = [1, 2, 3].map((i) => key(`witness.example/w${i}`, true));
+  const witnesses = join(dir, 'witnesses.txt');
+  writeFileSync(witnesses, `# trusted witnesses\n${w[0]}\n${w[1]}\n`);
+  const checkpoints = join(dir, 'checkpoints');
+  mkdirSync(checkpoints);
+  const cosign = (cp: string, i: number) =>
+    cli('witness', '--checkpoint', cp, '--log-key', logKey, '--key', join(dir, `witness_example_w${i}.key`), '--state', join(dir, `wstate${i}`), '--store', store);
+  const take = () => cli('checkpoint', '--store', store, '--key', logKeyFile);
+  const size = async () => {
+    const ledger = await Ledger.open(await DirectoryStore.open(store, { readOnly: true }));
+    try {
+      return (await ledger.getTip()).sequence_number + 1;
+    } finally {
+      await ledger.close();
+    }
+  };
+  const early = await size();
+  writeFileSync(join(checkpoints, 'early.cp'), take());
+  writeFileSync(join(checkpoints, 'early.cp'), cosign(join(checkpoints, 'early.cp'), 1));
+  await writeLedger(store, 2);
+  const mid = await size();
+  writeFileSync(join(checkpoints, 'mid.cp'), take());
+  await writeLedger(store, 3);
+  const latest = await size();
+  const latestFile = join(store, 'merkle', 'checkpoint');
+  take();
+  for (const i of [1, 2, 3]) writeFileSync(latestFile, cosign(latestFile, i));
+  return { logKey, witnesses, checkpoints, sizes: [early, mid, latest] };
+}
+
+/** Every file under `dir` with its size, mode and SHA-256: proof that nothing was written. */
+export function fingerprint(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const p = join(dir, name);
+    const s = statSync(p);
+    out[name] = s.isFile() ? `${s.size} ${s.mode} ${s.mtimeMs} ${createHash('sha256').update(readFileSync(p)).digest('hex')}` : `dir ${s.mode}`;
+  }
+  return out;
 }

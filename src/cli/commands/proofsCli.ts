@@ -45,6 +45,31 @@ export async function readVerifierKey(arg: string): Promise<string> {
   return (await readFile(arg, 'utf8')).trim();
 }
 
+/**
+ * A file of keys, one a line (blank lines and # comments skipped), each parsed by `parse`; a bad
+ * line is a UsageError naming the option, the file and the line. At least one key.
+ */
+export async function readKeyList<K>(option: string, path: string, parse: (line: string) => K): Promise<K[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${option}: cannot read ${path}: ${(e as Error).message}`);
+  }
+  const keys: K[] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    try {
+      keys.push(parse(line));
+    } catch (e) {
+      throw new UsageError(`${option}: ${path} line ${i + 1}: ${(e as Error).message}`);
+    }
+  }
+  if (keys.length === 0) throw new UsageError(`${option}: ${path} holds no verifier key`);
+  return keys;
+}
+
 /** Writes a new file exclusively with mode 0600 (never overwrites a key). */
 export async function writeSecretFile(path: string, text: string): Promise<void> {
   let fh;

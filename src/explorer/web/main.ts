@@ -1,6 +1,9 @@
 // The explorer page. Every value from the ledger reaches the DOM as a text node or as
 // textContent, never as markup: payloads are untrusted, and `<script>` in one must show as text.
-import type { ApiError, CheckpointResponse, EventDetail, EventsPage, EventSummary, InclusionResponse, StateResponse, TipResponse, VerifyOutcome, VerifyProgress } from '../apiTypes.js';
+import type { ApiError, EventDetail, EventsPage, EventSummary, StateResponse, TipResponse, VerifyOutcome, VerifyProgress } from '../apiTypes.js';
+import { byId, check, el, getJson, short } from './dom.js';
+import { loadCheckpoints, showProof } from './proofs.js';
+import { startSearch } from './search.js';
 
 const PAGE_SIZE = 20;
 
@@ -20,33 +23,6 @@ const view = {
   selected: null as number | null,
   breakAt: null as number | null,
 };
-
-function byId<T extends HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`missing element #${id}`);
-  return e as T;
-}
-
-/** An element whose children are elements or plain text (strings become text nodes). */
-function el(tag: string, props: { className?: string; testid?: string } = {}, ...children: Array<Node | string>): HTMLElement {
-  const e = document.createElement(tag);
-  if (props.className) e.className = props.className;
-  if (props.testid) e.dataset.testid = props.testid;
-  for (const c of children) e.append(typeof c === 'string' ? document.createTextNode(c) : c);
-  return e;
-}
-
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { headers: { accept: 'application/json' } });
-  const body = (await res.json()) as T | ApiError;
-  if (!res.ok) {
-    const err = (body as ApiError).error;
-    throw new Error(err ? `${err.code}: ${err.message}` : `HTTP ${res.status}`);
-  }
-  return body as T;
-}
-
-const short = (hash: string) => (hash.startsWith('sha256:') ? `${hash.slice(7, 19)}…` : hash);
 
 // ---- tip and timeline ---------------------------------------------------------------------
 
@@ -72,13 +48,7 @@ async function loadPage(from: number): Promise<void> {
     const page = await getJson<EventsPage>(timelineUrl(from));
     view.rows = [...page.events];
     view.next = page.next;
-    // A filtered page reads a bounded number of events: an empty page may still have a next one.
-    info.textContent =
-      page.events.length > 0
-        ? `${page.events[0]!.sequence}–${page.events[page.events.length - 1]!.sequence} of 0–${page.tip}`
-        : page.next === null
-          ? 'no events match'
-          : `no match before ${page.next}: next page searches on`;
+    info.textContent = pageText(page);
     info.className = '';
   } catch (e) {
     view.rows = [];
@@ -87,6 +57,29 @@ async function loadPage(from: number): Promise<void> {
     info.className = 'bad';
   }
   renderRows();
+}
+
+/** The filters in force, as the page says them: "type=X, actor=Y", or '' for none. */
+function filterText(): string {
+  const f = view.filters;
+  return [f.type && `type=${f.type}`, f.actor && `actor=${f.actor}`, f.since && `since ${f.since}`, f.until && `until ${f.until}`].filter(Boolean).join(', ');
+}
+
+/**
+ * What a page shows, exactly: unfiltered, the sequences shown of the ledger's; filtered, how
+ * many events matched in which sequences searched (a filtered page reads a bounded number of
+ * events, so an empty page may still have a next one).
+ */
+function pageText(page: EventsPage): string {
+  const n = page.events.length;
+  const number = `page ${view.starts.length}`;
+  const filters = filterText();
+  const first = page.events[0]?.sequence;
+  const last = page.events[n - 1]?.sequence;
+  if (!filters) return n === 0 ? 'the ledger is empty' : `events ${first}–${last} of 0–${page.tip}, ${number}, ${n} shown`;
+  const searched = page.scanned ? `sequences ${page.scanned.from}–${page.scanned.to} searched of 0–${page.tip}` : 'nothing left to search';
+  if (n === 0) return page.next === null ? `no events match ${filters} (${searched})` : `no events match ${filters} in ${searched}: the next page searches on from ${page.next}`;
+  return `${n} event${n === 1 ? '' : 's'} matching ${filters}, sequences ${first}–${last}, ${number} (${searched})`;
 }
 
 function renderRows(): void {
@@ -113,10 +106,6 @@ function renderRows(): void {
 
 // ---- one event ----------------------------------------------------------------------------
 
-function linkCheck(ok: boolean, text: string): HTMLElement {
-  return el('span', { className: ok ? 'ok' : 'bad' }, `${ok ? '✓' : '✗'} ${text}`);
-}
-
 async function showEvent(seq: number): Promise<void> {
   view.selected = seq;
   renderRows();
@@ -139,10 +128,10 @@ async function showEvent(seq: number): Promise<void> {
   const { event, previous, next } = detail;
   const rows: Array<[string, Node | string]> = [
     ['hash', event.hash],
-    ['own hash', detail.content_hash === event.hash ? linkCheck(true, 'the content hashes to it') : linkCheck(false, `the content hashes to ${detail.content_hash}`)],
+    ['own hash', detail.content_hash === event.hash ? check(true, 'the content hashes to it') : check(false, `the content hashes to ${detail.content_hash}`)],
     ['previous_hash', event.previous_hash],
-    ['link back', previous ? linkCheck(previous.hash === event.previous_hash, `equals the stored hash of ${previous.sequence}`) : 'genesis (sequence 0)'],
-    ['link forward', next ? linkCheck(next.previous_hash === event.hash, `${next.sequence} carries this hash as its previous_hash`) : 'the tip'],
+    ['link back', previous ? check(previous.hash === event.previous_hash, `equals the stored hash of ${previous.sequence}`) : 'genesis (sequence 0)'],
+    ['link forward', next ? check(next.previous_hash === event.hash, `${next.sequence} carries this hash as its previous_hash`) : 'the tip'],
   ];
   if (view.breakAt === seq) rows.unshift(['verification', el('span', { className: 'bad', testid: 'event-broken' }, 'the chain breaks here')]);
   hashes.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
@@ -212,35 +201,6 @@ function runVerify(): void {
   });
 }
 
-// ---- checkpoint and inclusion proofs ------------------------------------------------------
-
-async function loadCheckpoint(): Promise<void> {
-  const status = byId('checkpoint-status');
-  try {
-    const cp = await getJson<CheckpointResponse>('/api/checkpoint');
-    const signature = cp.signature_verified === null ? 'signature not checked (no --key)' : cp.signature_verified ? '✓ signature verified with the log key' : '✗ the signature does not verify';
-    status.className = cp.signature_verified === false ? 'status bad' : 'status';
-    status.textContent = `${cp.origin}: ${cp.size} events, root ${cp.root}; ${signature}`;
-    byId('checkpoint-note').textContent = cp.note;
-  } catch (e) {
-    status.className = 'status';
-    status.textContent = (e as Error).message;
-  }
-}
-
-async function showProof(seq: number): Promise<void> {
-  const out = byId('proof-json');
-  try {
-    const p = await getJson<InclusionResponse>(`/api/proof/${seq}`);
-    const against = p.matches_checkpoint === null ? 'no checkpoint of this size' : p.matches_checkpoint ? '✓ leads to the signed checkpoint root' : '✗ does not lead to the checkpoint root';
-    out.className = p.matches_checkpoint === false ? 'bad' : '';
-    out.textContent = `event ${p.sequence} in the tree of ${p.size}: ${against}\n${JSON.stringify(p, null, 2)}`;
-  } catch (e) {
-    out.className = 'bad';
-    out.textContent = (e as Error).message;
-  }
-}
-
 // ---- state at a sequence ------------------------------------------------------------------
 
 async function showState(seq: number): Promise<void> {
@@ -288,7 +248,8 @@ function start(): void {
     void showState(seq);
   });
   void loadTip().catch((e: Error) => (byId('tip').textContent = e.message));
-  void loadCheckpoint();
+  void loadCheckpoints();
+  startSearch((seq) => void showEvent(seq));
   void loadPage(0);
   const m = /^#event=(\d+)$/.exec(location.hash);
   if (m) void showEvent(Number(m[1]));
