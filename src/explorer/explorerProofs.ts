@@ -205,7 +205,12 @@ async function consistency(ledger: Ledger, fromFile: string, from: Read, to: Rea
     return { ...base, proof: proof.map((h) => h.toString('base64')), consistent: true, ledger_matches_latest };
   } catch (e) {
     if (!isLedgerError(e, 'LEDGER_PROOF')) throw e;
-    const why = m === n ? `two different roots for size ${m}: a split view` : `${e.message}${ledger_matches_latest ? ': the earlier checkpoint signed another history (a split view, or the ledger was rewritten before the latest checkpoint)' : ": the ledger's events no longer give the latest checkpoint's root"}`;
+    const cause = !ledger_matches_latest
+      ? ": the ledger's events no longer give the latest checkpoint's root"
+      : from.response.signature_verified === false
+        ? "; the earlier checkpoint's signature does not verify: its root is not one the log signed"
+        : ': the earlier checkpoint signed another history (a split view, or the ledger was rewritten before the latest checkpoint)';
+    const why = m === n ? `two different roots for size ${m}: a split view` : `${e.message}${cause}`;
     return { ...base, proof: proof.map((h) => h.toString('base64')), consistent: false, reason: why, ledger_matches_latest };
   }
 }

@@ -105,7 +105,9 @@ header { display: flex; gap: 1.5rem; align-items: baseline; padding: .6rem 1rem;
 header h1 { font-size: 1.1rem; margin: 0; }
 header form { margin: 0; flex: 1 1 24rem; max-width: 40rem; }
 header input[type=search] { flex: 1; min-width: 12rem; font-family: ui-monospace, monospace; }
-#search-panel, #stream-panel { grid-column: 1 / -1; }
+#search-panel, #stream-panel, #checkpoint-panel { grid-column: 1 / -1; }
+#earlier-checkpoints td { white-space: normal; overflow-wrap: anywhere; max-width: none; vertical-align: top; }
+#consistency-result pre { color: #1d2330; font-weight: 400; }
 h3 { font-size: .9rem; margin: .8rem 0 .3rem; }
 ul { margin: .3rem 0; padding-left: 1.2rem; }
 li { margin: .15rem 0; overflow-wrap: anywhere; }

@@ -249,7 +249,10 @@ function start(): void {
   });
   void loadTip().catch((e: Error) => (byId('tip').textContent = e.message));
   void loadCheckpoints();
-  startSearch((seq) => void showEvent(seq));
+  startSearch((seq) => {
+    byId('event-panel').scrollIntoView({ block: 'nearest' });
+    void showEvent(seq);
+  });
   void loadPage(0);
   const m = /^#event=(\d+)$/.exec(location.hash);
   if (m) void showEvent(Number(m[1]));

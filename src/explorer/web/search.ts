@@ -32,7 +32,9 @@ async function runSearch(q: string): Promise<void> {
     return;
   }
   const read = `read as ${r.tried.map((k) => KIND[k]).join(', ')}`;
-  status.textContent = r.hits.length === 0 ? `nothing found (${read})` : `${r.hits.length} found (${read})`;
+  const failed = r.errors.length === 0 ? '' : `; ${r.errors.length} lookup${r.errors.length === 1 ? '' : 's'} failed, below`;
+  status.textContent = `${r.hits.length === 0 ? 'nothing found' : `${r.hits.length} found`} (${read})${failed}`;
+  if (failed) status.className = 'status bad';
   out.replaceChildren(
     ...r.hits.map((h) => {
       if (h.kind === 'stream') {
