@@ -32,6 +32,8 @@ export interface ProofOptions {
   readonly witnessKeys?: readonly NoteVerifier[] | undefined;
   /** A directory of earlier signed checkpoints (--checkpoints). */
   readonly checkpointsDir?: string | undefined;
+  /** Where a store without a directory keeps its latest checkpoint (immudb: the key merkle/<prefix>checkpoint). */
+  readonly readLatestCheckpoint?: (() => Promise<string | undefined>) | undefined;
 }
 
 /** A parsed checkpoint with its root as bytes, beside what the API sends. */
@@ -136,12 +138,27 @@ async function entry(path: string, file: string, options: ProofOptions): Promise
 
 const LATEST = `${MERKLE_DIR}/${CHECKPOINT_FILE}`;
 
-/** The latest checkpoint kept beside a directory store (undefined: none kept, or not a directory store). */
+/** The latest checkpoint kept beside the store (undefined: none kept). */
 async function latest(options: ProofOptions): Promise<Awaited<ReturnType<typeof entry>> | undefined> {
   const dir = options.ledger.location;
-  if (dir === undefined) return undefined;
+  if (dir === undefined) return options.readLatestCheckpoint ? keptLatest(options.readLatestCheckpoint, options) : undefined;
   const r = await entry(join(dir, MERKLE_DIR, CHECKPOINT_FILE), LATEST, options);
   return 'missing' in r && r.missing ? undefined : r;
+}
+
+/** The latest checkpoint of a store that keeps it itself (immudb), as untrusted as a file. */
+async function keptLatest(read: () => Promise<string | undefined>, options: ProofOptions): Promise<Awaited<ReturnType<typeof entry>> | undefined> {
+  const file = `${MERKLE_DIR}/${CHECKPOINT_FILE} (in the store)`;
+  try {
+    const note = await read();
+    if (note === undefined) return undefined;
+    if (Buffer.byteLength(note, 'utf8') > MAX_NOTE_BYTES) throw new LedgerProofError('malformed_checkpoint', file, `is more than a checkpoint note's ${MAX_NOTE_BYTES} bytes: not read`);
+    const r = check(note, options);
+    return { ...r, entry: { file, ...r.response } };
+  } catch (e) {
+    if (!isLedgerError(e)) throw e;
+    return { entry: { file, error: { code: e.code, message: e.message } } };
+  }
 }
 
 /** The files of --checkpoints DIR, by name (only names listed there are ever opened). */
@@ -223,7 +240,7 @@ export function registerProofRoutes(app: FastifyInstance, options: ProofOptions)
   const requireLatest = async (): Promise<Read & { entry: CheckpointEntry }> => {
     const l = await latest(options);
     if (!l) throw new HttpError(404, 'NO_CHECKPOINT', NO_CHECKPOINT);
-    if (!('response' in l)) throw new HttpError(422, l.entry.error!.code, `${LATEST}: ${l.entry.error!.message}`);
+    if (!('response' in l)) throw new HttpError(422, l.entry.error!.code, `${l.entry.file}: ${l.entry.error!.message}`);
     return l;
   };
 

@@ -37,6 +37,8 @@ export interface ExplorerOptions {
   readonly witnessKeys?: readonly NoteVerifier[];
   /** A directory of earlier signed checkpoints, each shown and checked for consistency with the latest. */
   readonly checkpointsDir?: string;
+  /** Where a store without a directory keeps its latest checkpoint (immudb: the key merkle/<prefix>checkpoint). */
+  readonly readLatestCheckpoint?: () => Promise<string | undefined>;
 }
 
 /** Largest page of the timeline. */
@@ -109,7 +111,7 @@ export function createExplorer(options: ExplorerOptions & { readonly loopbackOnl
 
   app.get('/api/stream', async (request): Promise<StreamPage> => streamPage(ledger, request.query as Record<string, unknown>));
 
-  registerProofRoutes(app, { ledger, logKey: options.logKey, witnessKeys: options.witnessKeys, checkpointsDir: options.checkpointsDir });
+  registerProofRoutes(app, { ledger, logKey: options.logKey, witnessKeys: options.witnessKeys, checkpointsDir: options.checkpointsDir, readLatestCheckpoint: options.readLatestCheckpoint });
 
   app.get('/api/state', async (request): Promise<StateResponse> => {
     if (!projections) throw new HttpError(404, 'NO_PROJECTIONS', 'the explorer was started without --projections');

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DirectoryStore, Ledger } from '../../src/index.js';
-import type { CheckpointResponse, EventDetail, EventsPage, InclusionResponse, StateResponse, VerifyOutcome, VerifyProgress } from '../../src/explorer/apiTypes.js';
+import type { CheckpointResponse, CheckpointsResponse, EventDetail, EventsPage, InclusionResponse, StateResponse, VerifyOutcome, VerifyProgress } from '../../src/explorer/apiTypes.js';
 import { leafHash, verifyInclusion } from '../../src/proofs/merkle.js';
 import { tempDir } from '../support/tempDir.js';
 import { fingerprint, MAIN, PROJECTIONS_JS, serve, tamper, writeLedger, XSS_SCRIPT, type Served } from './explorerFixture.js';
@@ -293,6 +293,15 @@ describe('explorer API (fmwk-ledger serve over HTTP)', function () {
     expect(one.body.event.payload).to.deep.equal({ session_id: 'im-1' });
     expect(one.body.content_hash).to.equal(one.body.event.hash);
     expect((await verifyEvents(served.url)).at(-1)).to.deep.equal({ event: 'result', data: { valid: true, break_at: null, count: 3 } });
+    expect(await served.stop()).to.equal(0);
+    // The latest checkpoint immudb keeps under its own key, shown and checked like a directory's.
+    const keygen = run(['keygen', '--name', 'example.com/immudb-log', '--out', join(dir, 'log.key')]);
+    const taken = run(['checkpoint', '--store', address, '--key', join(dir, 'log.key')]);
+    expect(taken.status, taken.stderr).to.equal(0);
+    served = await serve(['--store', address, '--key', keygen.stdout.trim()], env);
+    const cps = await get<CheckpointsResponse>(`${served.url}/api/checkpoints`);
+    expect(cps.body.latest).to.include({ origin: 'example.com/immudb-log', size: 3, signature_verified: true });
+    expect((await get<InclusionResponse>(`${served.url}/api/proof/1`)).body.matches_checkpoint).to.equal(true);
   });
 
   it('refuses bad options as usage errors (exit 2), and a missing store without creating it', () => {

@@ -7,6 +7,7 @@ import { readKeyList, readVerifierKey } from './proofsCli.js';
 import { parseVerifierKey } from '../../proofs/note.js';
 import { parseCosignerVerifierKey } from '../../proofs/cosignature.js';
 import { stat } from 'node:fs/promises';
+import type { CheckpointKeeper } from '../../stores/merkleLog.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -53,13 +54,16 @@ answers only requests addressed to a loopback name (no DNS rebinding).`,
     const witnessKeys = values.witnesses === undefined ? undefined : await readKeyList('--witnesses', values.witnesses, parseCosignerVerifierKey);
     const checkpointsDir = values.checkpoints;
     if (checkpointsDir !== undefined && !(await stat(checkpointsDir).catch(() => undefined))?.isDirectory()) throw new UsageError(`--checkpoints: ${JSON.stringify(checkpointsDir)} is not a directory`);
-    const ledger = await Ledger.open(await openStore(address, { readOnly: true, ...storeConfig(values) }));
+    const store = await openStore(address, { readOnly: true, ...storeConfig(values) });
+    // immudb keeps its latest checkpoint under a key, not in a directory the explorer can read.
+    const keeper = (store as { checkpointKeeper?: () => CheckpointKeeper }).checkpointKeeper?.();
+    const ledger = await Ledger.open(store);
     const loopback = LOOPBACK.has(host);
     // Loaded here, not at the top: every other command starts without fastify.
     const { createExplorer } = await import('../../explorer/explorerServer.js');
     let app;
     try {
-      app = createExplorer({ ledger, ...(projections ? { projections } : {}), ...(logKey ? { logKey } : {}), ...(witnessKeys ? { witnessKeys } : {}), ...(checkpointsDir !== undefined ? { checkpointsDir } : {}), loopbackOnly: loopback, warn: (m) => io.stderr.write(`fmwk-ledger serve: warning: ${m}\n`) });
+      app = createExplorer({ ledger, ...(projections ? { projections } : {}), ...(logKey ? { logKey } : {}), ...(witnessKeys ? { witnessKeys } : {}), ...(checkpointsDir !== undefined ? { checkpointsDir } : {}), ...(keeper ? { readLatestCheckpoint: () => keeper.readCheckpoint() } : {}), loopbackOnly: loopback, warn: (m) => io.stderr.write(`fmwk-ledger serve: warning: ${m}\n`) });
       await app.listen({ port, host });
     } catch (e) {
       await app?.close().catch(() => undefined);
