@@ -206,6 +206,16 @@ describe('explorer in a real browser (chromium via playwright-core)', function (
     await page.getByTestId('proof-json').filter({ hasText: '✓ leads to the signed checkpoint root' }).waitFor();
     expect(await page.getByTestId('proof-json').textContent()).to.include(`event 4 in the tree of ${EVENTS}`);
     await shot('06-checkpoint-proof');
+    // Checked with another log key, the same proof is never shown as leading to a signed root.
+    expect(await served.stop()).to.equal(0);
+    const other = cli('keygen', '--name', 'example.com/browser-log', '--out', join(dir, 'other.key')).stdout.trim();
+    served = await serve(['--store', store, '--key', other]);
+    await page.goto(`${served.url}/#event=4`);
+    await page.getByTestId('checkpoint-status').filter({ hasText: '✗ the signature does not verify' }).waitFor();
+    await eventShown(4);
+    await page.getByTestId('event-proof').click();
+    await page.locator('[data-testid="proof-json"].bad').waitFor();
+    expect(await page.getByTestId('proof-json').textContent()).to.include("✗ leads to the latest checkpoint's root, but that checkpoint's signature does not verify");
   });
 
   it('an untrusted payload (<script>, <img onerror>, closing tags) shows as text and runs nothing', async () => {

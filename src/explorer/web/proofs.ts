@@ -5,6 +5,9 @@
 import type { CheckpointEntry, CheckpointsResponse, ConsistencyResponse, CosignatureStatus, InclusionResponse } from '../apiTypes.js';
 import { button, byId, check, el, getJson } from './dom.js';
 
+/** The latest checkpoint's log signature as last loaded (undefined: none loaded): an inclusion proof's verdict depends on it. */
+let latestSignature: boolean | null | undefined;
+
 const signatureText = (v: boolean | null, reason?: string): string =>
   v === null ? 'signature not checked (no --key)' : v ? '✓ signature verified with the log key' : `✗ the signature does not verify${reason ? ` (${reason})` : ''}`;
 
@@ -76,6 +79,7 @@ export async function loadCheckpoints(): Promise<void> {
     return;
   }
   const l = r.latest;
+  latestSignature = l === null || l.error !== undefined ? undefined : l.signature_verified;
   if (l === null) {
     status.className = 'status';
     status.textContent = 'no signed checkpoint is kept beside this ledger (fmwk-ledger checkpoint --store STORE --key KEYFILE takes one)';
@@ -114,8 +118,14 @@ export async function showProof(seq: number): Promise<void> {
   const out = byId('proof-json');
   try {
     const p = await getJson<InclusionResponse>(`/api/proof/${seq}`);
-    const against = p.matches_checkpoint === null ? 'no checkpoint of this size' : p.matches_checkpoint ? '✓ leads to the signed checkpoint root' : '✗ does not lead to the checkpoint root';
-    out.className = p.matches_checkpoint === false ? 'bad' : '';
+    // A root is only as good as its signature: a checkpoint whose signature fails proves nothing.
+    const against =
+      p.matches_checkpoint === null ? 'no checkpoint of this size'
+      : !p.matches_checkpoint ? '✗ does not lead to the checkpoint root'
+      : latestSignature === false ? "✗ leads to the latest checkpoint's root, but that checkpoint's signature does not verify"
+      : latestSignature === true ? '✓ leads to the signed checkpoint root'
+      : "leads to the latest checkpoint's root (its signature not checked: no --key)";
+    out.className = against.startsWith('✗') ? 'bad' : '';
     out.textContent = `event ${p.sequence} in the tree of ${p.size}: ${against}\n${JSON.stringify(p, null, 2)}`;
   } catch (e) {
     out.className = 'bad';
