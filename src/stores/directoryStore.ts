@@ -13,7 +13,7 @@ import { scanCanonicalEventBytes } from '../contract/canonicalLine.js';
 import { checkLine, checkLineBytes, type LineCheck } from '../contract/eventLine.js';
 import { fsyncDirectory } from './fsyncDirectory.js';
 import { GENESIS_HASH } from '../contract/hash.js';
-import type { AppendRecord, IndexEntry, LedgerIndex, LedgerStore, MerkleLog, StoredLine, Tip } from '../ledger/ledgerStore.js';
+import type { AppendRecord, IndexEntry, LedgerIndex, LedgerStore, MerkleLog, MerkleOpenOptions, StoredLine, Tip } from '../ledger/ledgerStore.js';
 import { DirectoryIndex, lineSequence, placeOf, type IndexRow, type LedgerFileView } from './directoryIndex.js';
 import { decodeLine, readLineBatches, readLines } from '../contract/lineReader.js';
 import { WriterLock } from './writerLock.js';
@@ -602,8 +602,8 @@ export class DirectoryStore implements LedgerStore {
   }
 
   /** The Merkle tree in <dir>/merkle (stores/merkleLog.ts), caught up from this store's lines. */
-  openMerkleLog(): Promise<MerkleLog> {
-    return openDirectoryMerkleLog(this.dir, this);
+  openMerkleLog(options: MerkleOpenOptions = {}): Promise<MerkleLog> {
+    return openDirectoryMerkleLog(this.dir, this, options);
   }
 
   /** Closes the file and releases the writer lock if this instance holds it. */
