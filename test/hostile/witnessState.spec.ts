@@ -15,7 +15,7 @@ import { generateKey, parseSignerKey, parseVerifierKey } from '../../src/proofs/
 import { ORIGINS_FILE, OriginStates, STATE_LOCK_FILE, TrustedCheckpoints, Witness } from '../../src/stores/witnessState.js';
 import { WriterLock } from '../../src/stores/writerLock.js';
 import { tempDir } from '../support/tempDir.js';
-import { ledgerWith, rehashFrom, type LedgerFixture } from './ledgerFixture.js';
+import { ledgerWith, rehashFrom, type LedgerFixture } from '../proofs/ledgerFixture.js';
 import { DirectoryStore } from '../../src/index.js';
 import { openDirectoryMerkleLog, takeCheckpoint } from '../../src/stores/merkleLog.js';
 
