@@ -14,10 +14,11 @@
 // event). The first checkpoint therefore reads the whole ledger once; later ones only the new part.
 
 import { readSync } from 'node:fs';
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerCorruptionError, LedgerProofError } from '../errors/errors.js';
 import { writeFileAtomic } from './atomicWrite.js';
+import { readSmallFile } from './smallFile.js';
 import type { LedgerStore, MerkleLog, MerkleOpenOptions } from '../ledger/ledgerStore.js';
 import { openCheckpoint, signCheckpoint, type Checkpoint } from '../proofs/checkpoint.js';
 import {
@@ -366,14 +367,18 @@ export async function openDirectoryMerkleLog(dir: string, ledger: LedgerStore, o
   return StoredMerkleLog.open(await FileHashStorage.open(join(dir, MERKLE_DIR, HASHES_FILE)), ledger, options);
 }
 
-/** The latest signed checkpoint kept beside the ledger, or undefined. */
+/** A signed checkpoint with its cosignatures is a few KiB. */
+const MAX_CHECKPOINT_BYTES = 64 * 1024;
+
+/**
+ * The latest signed checkpoint kept beside the ledger, or undefined. Read as untrusted: a
+ * symbolic link, FIFO, device or a file over 64 KiB at <dir>/merkle/checkpoint is a
+ * LedgerProofError ('malformed_checkpoint') naming it, never a read that blocks or fills memory.
+ */
 export async function readLatestCheckpoint(dir: string): Promise<string | undefined> {
-  try {
-    return await readFile(join(dir, MERKLE_DIR, CHECKPOINT_FILE), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const file = join(dir, MERKLE_DIR, CHECKPOINT_FILE);
+  const bytes = await readSmallFile(file, MAX_CHECKPOINT_BYTES, (why, cause) => new LedgerProofError('malformed_checkpoint', file, `${why}: not a kept checkpoint`, cause === undefined ? undefined : { cause }));
+  return bytes?.toString('utf8');
 }
 
 /** Where the latest signed checkpoint is kept: a file beside a directory store, a key in immudb. */

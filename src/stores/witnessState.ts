@@ -18,8 +18,7 @@
 // Deleting the whole directory (or the list together with the file) is not detectable here:
 // that is the owner of the directory forgetting, which no file of its own can prevent.
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LedgerLockedError, LedgerProofError } from '../errors/errors.js';
 import { openCheckpoint, type Checkpoint } from '../proofs/checkpoint.js';
@@ -27,6 +26,7 @@ import { addCosignature, checkExtends, verifyCosignedCheckpoint, type Cosigner, 
 import { HASH_SIZE } from '../proofs/merkle.js';
 import type { NoteVerifier } from '../proofs/note.js';
 import { writeFileAtomic } from './atomicWrite.js';
+import { readSmallFile } from './smallFile.js';
 import { WriterLock } from './writerLock.js';
 
 /** A witness's key and the directory of its per-origin state. */
@@ -50,41 +50,20 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const badState = (file: string, why: string, cause?: unknown): LedgerProofError =>
   new LedgerProofError('bad_state', file, `${why}; the state cannot be read, so nothing is accepted or recorded (restore the file from a backup, or move the directory aside to start over on purpose)`, cause === undefined ? undefined : { cause });
 
-/**
- * Reads `file` as a regular file of at most `limit` bytes, strict UTF-8, JSON; undefined if it
- * does not exist. Never follows a symbolic link, never blocks on a FIFO.
- */
+/** `file` as strict UTF-8 JSON (see readSmallFile); undefined if it does not exist. */
 async function readStateJson(file: string, limit: number): Promise<unknown> {
-  let fh;
+  const bytes = await readSmallFile(file, limit, (why, cause) => badState(file, why === 'is a symbolic link' ? `${why} (state files are regular files written by the witness itself)` : why, cause));
+  if (bytes === undefined) return undefined;
+  let text: string;
   try {
-    fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    text = strictUtf8.decode(bytes);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw badState(file, 'is a symbolic link (state files are regular files written by the witness itself)', e);
-    throw badState(file, `cannot be opened (${code ?? String(e)})`, e);
+    throw badState(file, 'is not UTF-8', e);
   }
   try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw badState(file, `is not a regular file (${st.isDirectory() ? 'a directory' : 'a FIFO, socket or device'})`);
-    if (st.size > limit) throw badState(file, `is ${st.size} bytes, over the ${limit}-byte limit of a state file`);
-    const buf = Buffer.alloc(st.size + 1);
-    let got = 0;
-    for (let n; got < buf.length && (n = (await fh.read(buf, got, buf.length - got, got)).bytesRead) > 0; ) got += n;
-    if (got > st.size) throw badState(file, `grew past its size while being read`);
-    let text: string;
-    try {
-      text = strictUtf8.decode(buf.subarray(0, got));
-    } catch (e) {
-      throw badState(file, 'is not UTF-8', e);
-    }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (e) {
-      throw badState(file, `is not JSON (${(e as Error).message})`, e);
-    }
-  } finally {
-    await fh.close();
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw badState(file, `is not JSON (${(e as Error).message})`, e);
   }
 }
 

@@ -5,14 +5,15 @@
 // and in immudb a hash key rewritten. The truth is an in-memory tree over the ledger's lines.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DirectoryStore, Ledger } from '../../src/index.js';
 import { LedgerProofError } from '../../src/errors/errors.js';
 import type { MerkleLog } from '../../src/ledger/ledgerStore.js';
 import { consistencyProof, inclusionProof, leafHash, MemoryHashStore, storedCount, storedIndex } from '../../src/proofs/merkle.js';
-import { HASHES_FILE, MERKLE_DIR, openDirectoryMerkleLog } from '../../src/stores/merkleLog.js';
+import { CHECKPOINT_FILE, HASHES_FILE, MERKLE_DIR, openDirectoryMerkleLog, takeCheckpoint } from '../../src/stores/merkleLog.js';
+import { generateKey, parseSignerKey, parseVerifierKey } from '../../src/proofs/note.js';
 import { ImmudbSession } from '../../src/stores/immudb/immudbRpc.js';
 import { ImmudbStore } from '../../src/stores/immudb/immudbStore.js';
 import { Secret } from '../../src/stores/immudb/secret.js';
@@ -179,6 +180,40 @@ describe('hostile: corrupted Merkle hashes never give a wrong proof', function (
     const b64 = (x: Buffer) => x.toString('base64');
     expect(JSON.parse(fixed.stdout)).to.deep.equal({ seq: 2, size: N, leaf_hash: b64(want.leafHash), root: b64(want.root), proof: want.proof.map(b64) });
     expect(readFileSync(file).equals(good)).to.equal(true);
+  });
+
+  it('merkle/checkpoint replaced by a FIFO, a symbolic link or a huge file: checkpoint refuses naming it, without blocking', async function () {
+    const kept = join(fx.dir, MERKLE_DIR, CHECKPOINT_FILE);
+    const key = generateKey('ledger.example/hostile-merkle');
+    const sign = async (): Promise<unknown> => {
+      const store = await DirectoryStore.open(fx.dir, { readOnly: true });
+      const log = await openDirectoryMerkleLog(fx.dir, store);
+      try {
+        return await takeCheckpoint(fx.dir, store, log, parseSignerKey(key.signerKey), parseVerifierKey(key.verifierKey)).then(() => undefined, (e: unknown) => e);
+      } finally {
+        await log.close();
+        await store.close();
+      }
+    };
+    const plant: Array<[string, () => void, RegExp]> = [
+      ['FIFO', () => expect(spawnSync('mkfifo', [kept]).status).to.equal(0), /is not a regular file \(a FIFO/],
+      ['symbolic link', () => symlinkSync(file, kept), /is a symbolic link/],
+      ['huge file', () => writeFileSync(kept, Buffer.alloc(1 << 20, 0x41)), /over the 65536-byte limit/],
+    ];
+    for (const [what, make, why] of plant) {
+      make();
+      try {
+        const e = await sign();
+        expect(e, what).to.be.instanceOf(LedgerProofError);
+        expect((e as LedgerProofError).kind).to.equal('malformed_checkpoint');
+        expect((e as LedgerProofError).field).to.equal(kept);
+        expect((e as Error).message).to.match(why);
+      } finally {
+        rmSync(kept);
+      }
+    }
+    expect(await sign()).to.equal(undefined); // with the file gone, a checkpoint is taken
+    rmSync(kept);
   });
 
   it('immudb: a hash key rewritten by the database owner is refused by inclusion, consistency and the CLI, naming the keys; --rebuild repairs', async function () {
