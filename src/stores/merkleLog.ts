@@ -243,30 +243,35 @@ export class StoredMerkleLog implements MerkleLog {
   }
 
   /**
-   * Stored hashes read for an answer (a root, a proof), each checked before use: a leaf hash
-   * against the hash of its event's line in the ledger, a subtree hash against its two stored
-   * children one level down. O(1) extra reads per hash, so a root or proof stays O(log n). Any
-   * single changed hash among those an answer uses (or their children) is caught; a whole
-   * subtree recomputed over a forged leaf is not (only the recheck before signing, O(new
-   * events), reads everything: takeCheckpoint).
+   * Stored hashes read for an answer (a root, a proof), each checked before use against the
+   * level next to it: a subtree hash against its two stored children, a leaf hash against its
+   * sibling and their parent. O(1) extra reads per hash and no line read, so a root or proof
+   * stays O(log n). (The one leaf with no parent, the last when the size is odd, was checked
+   * against its line at open or hashed from it since.) Any single changed hash among those an
+   * answer uses (or next to them) is caught; a whole subtree recomputed over a forged leaf is
+   * not (only the recheck before signing, which reads every new event, is: takeCheckpoint), and
+   * `leafHash` compares with the event's line itself.
    */
   private readonly checked: HashReader = {
     readHashes: async (indexes) => {
       const at = indexes.map(storedPosition);
-      const children = at.flatMap(([level, k]) => (level > 0 ? [storedIndex(level - 1, 2 * k), storedIndex(level - 1, 2 * k + 1)] : []));
-      const read = await this.readHashes([...indexes, ...children]).catch((e: unknown) => {
+      const extra = at.flatMap(([level, k]): number[] => {
+        if (level > 0) return [storedIndex(level - 1, 2 * k), storedIndex(level - 1, 2 * k + 1)];
+        const left = k - (k % 2);
+        return left + 1 < this.leaves ? [storedIndex(0, left), storedIndex(0, left + 1), storedIndex(1, left / 2)] : [];
+      });
+      const read = await this.readHashes([...indexes, ...extra]).catch((e: unknown) => {
         throw e instanceof LedgerProofError && e.kind === 'out_of_range' ? this.corrupted(`a stored hash the answer needs is missing (${e.message})`, e) : e;
       });
       let c = indexes.length;
       for (let j = 0; j < indexes.length; j++) {
         const [level, k] = at[j]!;
-        const h = read[j]!;
         if (level > 0) {
           const first = k * 2 ** level;
-          if (!nodeHash(read[c++]!, read[c++]!).equals(h)) this.fail(indexes[j]!, `the subtree hash of events ${first}..${first + 2 ** level - 1}`, 'is not the hash of its two children');
-        } else {
-          const line = await this.lines.readLine(k);
-          if (line === undefined || !leafHash(line).equals(h)) this.fail(indexes[j]!, `the leaf hash of event ${k}`, line === undefined ? 'has no event in the ledger' : 'is not the hash of the event\'s line');
+          if (!nodeHash(read[c++]!, read[c++]!).equals(read[j]!)) this.fail(indexes[j]!, `the subtree hash of events ${first}..${first + 2 ** level - 1}`, 'is not the hash of its two children');
+        } else if (k - (k % 2) + 1 < this.leaves) {
+          const [left, right, parent] = [read[c++]!, read[c++]!, read[c++]!];
+          if (!nodeHash(left, right).equals(parent) || !(k % 2 === 0 ? left : right).equals(read[j]!)) this.fail(indexes[j]!, `the leaf hash of event ${k}`, 'does not hash with its sibling into their parent');
         }
       }
       return read.slice(0, indexes.length);
@@ -286,10 +291,12 @@ export class StoredMerkleLog implements MerkleLog {
     return treeRoot(this.checked, this.checkSize(size));
   }
 
-  /** Event `index`'s leaf hash, checked against its line. */
+  /** Event `index`'s leaf hash, checked against its sibling and parent and against the event's line. */
   async leafHash(index: number): Promise<Buffer> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.leaves) throw new LedgerProofError('out_of_range', 'leaf index', `${String(index)} is not below the ${this.leaves} events hashed`);
-    return (await this.checked.readHashes([storedIndex(0, index)]))[0]!;
+    const [[h], line] = await Promise.all([this.checked.readHashes([storedIndex(0, index)]), this.lines.readLine(index)]);
+    if (line === undefined || !leafHash(line).equals(h!)) this.fail(storedIndex(0, index), `the leaf hash of event ${index}`, line === undefined ? 'has no event in the ledger' : 'is not the hash of the event\'s line');
+    return h!;
   }
 
   /**

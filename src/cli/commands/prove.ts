@@ -17,7 +17,8 @@ Leaf i is event i's canonical line without its newline; hashes are RFC 6962's
 (leaf SHA-256(0x00||line), node SHA-256(0x01||left||right)), checkable with Go's
 golang.org/x/mod/sumdb/tlog (CheckRecord, CheckTree) or any RFC 9162 verifier.
 Every proof is verified against its roots before it is printed, and every stored hash it
-uses is checked against its two children (a leaf hash: against its event's line): corrupted
+uses is checked against its two children (a leaf hash: its sibling and parent; the proven
+leaf: its event's line): corrupted
 Merkle hashes are an error naming them (exit 2), never a proof that does not verify. They
 are derived data: --rebuild rebuilds them from the ledger first.`,
   options: {
