@@ -1,7 +1,7 @@
 // A consumer's checkpoint: the position and states its live runner had reached when it last
 // saw a snapshot_created event, in `<dir>/<consumer>.checkpoint` (same format as a snapshot,
 // kind "checkpoint"). A restart resumes from it instead of genesis.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../src/stores/atomicWrite.js';
 import { SnapshotError } from './snapshotErrors.js';
 import { homeDirectory, readRegularFile, type LedgerHome } from './snapshotStore.js';
@@ -24,7 +24,7 @@ export class CheckpointStore {
   static at(dir: string, consumer = 'default'): CheckpointStore {
     if (typeof dir !== 'string' || dir.length === 0) throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'dir', 'expected a directory path', dir);
     if (!CONSUMER.test(consumer)) throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'consumer', 'expected 1-100 letters, digits, _ . - (a file name)', consumer);
-    return new CheckpointStore(dir, consumer);
+    return new CheckpointStore(resolve(dir), consumer); // once: a later process.chdir must not move the file
   }
 
   /** `<dir>/checkpoints/<consumer>.checkpoint` of a ledger on a directory store. */

@@ -3,7 +3,7 @@
 // ledger is verifySnapshot's job, so nothing read here is trusted.
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Ledger } from '../src/ledger/ledger.js';
 import type { LedgerStore } from '../src/ledger/ledgerStore.js';
 import { writeFileAtomic } from '../src/stores/atomicWrite.js';
@@ -67,7 +67,7 @@ export class SnapshotStore {
   /** Snapshots in `dir` (for stores without a directory of their own, e.g. immudb). */
   static at(dir: string): SnapshotStore {
     if (typeof dir !== 'string' || dir.length === 0) throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'dir', 'expected a directory path', dir);
-    return new SnapshotStore(dir);
+    return new SnapshotStore(resolve(dir)); // once: a later process.chdir must not move the snapshots
   }
 
   /** `<dir>/snapshots` of a ledger on a directory store; other stores need SnapshotStore.at(dir). */
@@ -76,7 +76,7 @@ export class SnapshotStore {
     if (dir === undefined) {
       throw new SnapshotError('SNAPSHOT_UNAVAILABLE', 'store', `${home.description} keeps no local directory: pass SnapshotStore.at(dir)`, home.description);
     }
-    return new SnapshotStore(join(dir, subdirectory));
+    return SnapshotStore.at(join(dir, subdirectory));
   }
 
   /** `<sequence>.snapshot`: the name seed 003 fixes. */

@@ -179,9 +179,10 @@ export class WorldLines {
   /** The state a snapshot link points at, after checking its hash and its anchor (L5). */
   private async verifiedSnapshot(link: LedgerEvent<Record<string, unknown>>): Promise<WorldLineState> {
     const { state_hash, anchored_receipt, anchored_version } = link.payload as { state_hash: string; anchored_receipt: string; anchored_version: number };
+    const path = this.blobPath(state_hash);
     let blob: string;
     try {
-      blob = await readFile(this.blobPath(state_hash), 'utf8');
+      blob = await readFile(path, 'utf8');
     } catch (e) {
       throw new WorldLineError('WL_SNAPSHOT_STATE_HASH', 'state_hash', `no stored state (${(e as Error).message})`, state_hash);
     }
@@ -198,7 +199,11 @@ export class WorldLines {
   }
 
   private blobPath(stateHash: string): string {
-    return join(this.options.snapshotDir, `${stateHash.slice('sha256:'.length)}.json`);
+    // The hash comes from an event's payload (anyone who can append wrote it): it names a file
+    // only if it is exactly a hash, never a path such as "sha256:../../x".
+    const hex = /^sha256:([0-9a-f]{64})$/.exec(stateHash)?.[1];
+    if (hex === undefined) throw new WorldLineError('WL_SNAPSHOT_STATE_HASH', 'state_hash', 'is not "sha256:" and 64 lowercase hex digits', stateHash);
+    return join(this.options.snapshotDir, `${hex}.json`);
   }
 
   private async writeBlob(stateHash: string, blob: string): Promise<void> {

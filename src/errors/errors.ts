@@ -212,7 +212,9 @@ export type ProofErrorKind =
   | 'out_of_range'
   | 'inconsistent'
   | 'split_view'
-  | 'quorum';
+  | 'quorum'
+  /** A witness's or client's state file cannot be read (missing though recorded, malformed, not a regular file). */
+  | 'bad_state';
 
 /**
  * A Merkle proof, signed note, checkpoint or cosignature failed a check; `kind` says which check

@@ -198,7 +198,7 @@ export interface LedgerStore {
    * date from the lines. `Ledger.open(store, { merkle: true })` calls it and extends the tree on
    * every durable append.
    */
-  openMerkleLog?(): Promise<MerkleLog>;
+  openMerkleLog?(options?: MerkleOpenOptions): Promise<MerkleLog>;
 
   /**
    * Optional: for stores that read from replicas (ReplicatedImmudbStore), each replica's tip
@@ -210,6 +210,14 @@ export interface LedgerStore {
   close(): Promise<void>;
 }
 
+/** How a store's MerkleLog is opened. */
+export interface MerkleOpenOptions {
+  /** Told why the stored hashes are rebuilt from the ledger, when they are. */
+  readonly onRebuild?: (why: string) => void;
+  /** Rebuild the stored hashes from the ledger even if they look whole (after an 'inconsistent' error naming them). */
+  readonly rebuild?: boolean;
+}
+
 /**
  * The RFC 6962 tree over a store's lines (leaf i = line i's bytes): derived data, never the
  * source of truth. Implemented by the directory store (stores/merkleLog.ts) and the immudb store.
@@ -219,11 +227,19 @@ export interface MerkleLog extends HashReader {
   readonly size: number;
   /** The RFC 6962 root of the first `n` events (default: all the tree holds). */
   root(size?: number): Promise<Buffer>;
-  /** The stored leaf hash of event `index`. */
+  /** The stored leaf hash of event `index` (checked against the event's line). */
   leafHash(index: number): Promise<Buffer>;
-  /** The audit path of event `index` in the tree of size `n`. */
+  /**
+   * Event `index`'s leaf hash, the root of the tree of size `n` and the audit path, verified
+   * against each other before they are returned: corrupted hashes are a LedgerProofError
+   * ('inconsistent', naming where the hashes are), never a proof that does not verify.
+   */
+  inclusion(index: number, size?: number): Promise<{ leafHash: Buffer; root: Buffer; proof: Buffer[] }>;
+  /** The roots of sizes `m` and `n` and the consistency proof between them, verified likewise. */
+  consistency(from: number, to?: number): Promise<{ oldRoot: Buffer; newRoot: Buffer; proof: Buffer[] }>;
+  /** The audit path of event `index` in the tree of size `n` (verified, see `inclusion`). */
   inclusionProof(index: number, size?: number): Promise<Buffer[]>;
-  /** The consistency proof from size `m` to size `n`. */
+  /** The consistency proof from size `m` to size `n` (verified, see `consistency`). */
   consistencyProof(from: number, to?: number): Promise<Buffer[]>;
   /**
    * Extends the tree by the line just made durable at `sequence`: O(log n) hashing from the

@@ -66,6 +66,17 @@ export function storedIndex(level: number, index: number): number {
   return 2 * m - popcount(m) + level;
 }
 
+/** The subtree [level, index] stored at position `s` (the inverse of storedIndex). */
+export function storedPosition(s: number): [number, number] {
+  checkSize('stored index', s);
+  // Leaf m's group starts at storedCount(m), which grows by 1 or 2 per leaf: m is near s / 2.
+  let m = half(s);
+  while (storedCount(m + 1) <= s) m++;
+  while (m > 0 && storedCount(m) > s) m--;
+  const level = s - storedCount(m);
+  return [level, (m + 1) / pow2(level) - 1];
+}
+
 /** How many hashes are stored for a tree of n leaves. */
 export function storedCount(n: number): number {
   return 2 * n - popcount(n);

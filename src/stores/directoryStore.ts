@@ -7,13 +7,13 @@
 // A complete line that fails to parse, anywhere, is corruption and is reported, never dropped.
 import { constants, fstatSync, ftruncateSync, readSync, watch, write, type FSWatcher } from 'node:fs';
 import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerSequenceError } from '../errors/errors.js';
 import { scanCanonicalEventBytes } from '../contract/canonicalLine.js';
 import { checkLine, checkLineBytes, type LineCheck } from '../contract/eventLine.js';
 import { fsyncDirectory } from './fsyncDirectory.js';
 import { GENESIS_HASH } from '../contract/hash.js';
-import type { AppendRecord, IndexEntry, LedgerIndex, LedgerStore, MerkleLog, StoredLine, Tip } from '../ledger/ledgerStore.js';
+import type { AppendRecord, IndexEntry, LedgerIndex, LedgerStore, MerkleLog, MerkleOpenOptions, StoredLine, Tip } from '../ledger/ledgerStore.js';
 import { DirectoryIndex, lineSequence, placeOf, type IndexRow, type LedgerFileView } from './directoryIndex.js';
 import { decodeLine, readLineBatches, readLines } from '../contract/lineReader.js';
 import { WriterLock } from './writerLock.js';
@@ -220,10 +220,13 @@ export class DirectoryStore implements LedgerStore {
   }
 
   /**
-   * Opens (creating if needed) the store in `dir`. For writing it takes the single-writer
+   * Opens (creating if needed) the store in `path` (resolved to an absolute path). For writing it takes the single-writer
    * lock and recovers a torn tail; the tip comes from the last line, without a full re-hash.
    */
-  static async open(dir: string, options: DirectoryStoreOptions = {}): Promise<DirectoryStore> {
+  static async open(path: string, options: DirectoryStoreOptions = {}): Promise<DirectoryStore> {
+    // Resolved once: the lock, the index, the torn-tail folder and the Merkle files are found
+    // from `dir` after open too, and a relative path would follow a later process.chdir.
+    const dir = resolve(path);
     const file = join(dir, LEDGER_FILE);
     if (options.readOnly) {
       let fh: FileHandle;
@@ -602,8 +605,8 @@ export class DirectoryStore implements LedgerStore {
   }
 
   /** The Merkle tree in <dir>/merkle (stores/merkleLog.ts), caught up from this store's lines. */
-  openMerkleLog(): Promise<MerkleLog> {
-    return openDirectoryMerkleLog(this.dir, this);
+  openMerkleLog(options: MerkleOpenOptions = {}): Promise<MerkleLog> {
+    return openDirectoryMerkleLog(this.dir, this, options);
   }
 
   /** Closes the file and releases the writer lock if this instance holds it. */

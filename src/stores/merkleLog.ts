@@ -14,14 +14,15 @@
 // event). The first checkpoint therefore reads the whole ledger once; later ones only the new part.
 
 import { readSync } from 'node:fs';
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerCorruptionError, LedgerProofError } from '../errors/errors.js';
 import { writeFileAtomic } from './atomicWrite.js';
-import type { LedgerStore, MerkleLog } from '../ledger/ledgerStore.js';
+import { readSmallFile } from './smallFile.js';
+import type { LedgerStore, MerkleLog, MerkleOpenOptions } from '../ledger/ledgerStore.js';
 import { openCheckpoint, signCheckpoint, type Checkpoint } from '../proofs/checkpoint.js';
 import {
-  consistencyProof, HASH_SIZE, hashesForAppend, inclusionProof, leafHash, storedCount, storedIndex, treeRoot, verifyConsistency, type HashReader,
+  consistencyProof, HASH_SIZE, hashesForAppend, inclusionProof, leafHash, nodeHash, storedCount, storedIndex, storedPosition, treeRoot, verifyConsistency, verifyInclusion, type HashReader,
 } from '../proofs/merkle.js';
 import type { NoteSigner, NoteVerifier } from '../proofs/note.js';
 
@@ -32,7 +33,7 @@ export const HASHES_FILE = 'hashes';
 /** The latest signed checkpoint in `MERKLE_DIR`. */
 export const CHECKPOINT_FILE = 'checkpoint';
 
-export type { MerkleLog } from '../ledger/ledgerStore.js';
+export type { MerkleLog, MerkleOpenOptions } from '../ledger/ledgerStore.js';
 
 const FLUSH_HASHES = 1 << 15;
 
@@ -50,6 +51,8 @@ function leavesWithin(count: number): number {
  * keys beside an immudb store's events. Only this differs between stores.
  */
 export interface HashStorage {
+  /** Where the hashes are, for messages: the file's path, or the immudb keys' prefix. */
+  readonly description: string;
   /** Leaves the stored hashes cover (what was written and recorded, possibly torn). */
   leaves(): Promise<number>;
   /** Stored hashes by position; an index not stored is LedgerProofError 'out_of_range'. */
@@ -64,11 +67,11 @@ export interface HashStorage {
 
 /** The stored hashes in one file, 32 bytes each at their fixed offsets. */
 export class FileHashStorage implements HashStorage {
-  private constructor(private readonly fh: FileHandle) {}
+  private constructor(private readonly fh: FileHandle, readonly description: string) {}
 
   /** Opens (creating if needed) the hashes file at `file`. */
   static async open(file: string): Promise<FileHashStorage> {
-    return new FileHashStorage(await open(file, 'a+').then(async (h) => (await h.close(), open(file, 'r+'))));
+    return new FileHashStorage(await open(file, 'a+').then(async (h) => (await h.close(), open(file, 'r+'))), file);
   }
 
   async leaves(): Promise<number> {
@@ -116,12 +119,13 @@ export class StoredMerkleLog implements MerkleLog {
    * events than the ledger holds, or whose last leaf is not the ledger's line, are rebuilt from
    * the ledger (derived data); the rebuild is reported through `onRebuild`.
    */
-  static async open(storage: HashStorage, ledger: LedgerStore, options: { onRebuild?: (why: string) => void } = {}): Promise<StoredMerkleLog> {
+  static async open(storage: HashStorage, ledger: LedgerStore, options: MerkleOpenOptions = {}): Promise<StoredMerkleLog> {
     try {
       let n = await storage.leaves();
       const tip = (await ledger.tip()).sequence_number + 1;
       let why: string | undefined;
-      if (n > tip) why = `the hashes cover ${n} events but the ledger holds ${tip}`;
+      if (options.rebuild === true) why = 'asked for (rebuild)';
+      else if (n > tip) why = `the hashes cover ${n} events but the ledger holds ${tip}`;
       else if (n > 0) {
         const line = await ledger.readLine(n - 1);
         const stored = await storage.read([storedIndex(0, n - 1)]).then((h) => h[0], () => undefined);
@@ -238,24 +242,101 @@ export class StoredMerkleLog implements MerkleLog {
     return n;
   }
 
-  /** The RFC 6962 root of the first `n` events (default: all). */
-  root(size?: number): Promise<Buffer> {
-    return treeRoot(this, this.checkSize(size));
+  /**
+   * Stored hashes read for an answer (a root, a proof), each checked before use against the
+   * level next to it: a subtree hash against its two stored children, a leaf hash against its
+   * sibling and their parent. O(1) extra reads per hash and no line read, so a root or proof
+   * stays O(log n). (The one leaf with no parent, the last when the size is odd, was checked
+   * against its line at open or hashed from it since.) Any single changed hash among those an
+   * answer uses (or next to them) is caught; a whole subtree recomputed over a forged leaf is
+   * not (only the recheck before signing, which reads every new event, is: takeCheckpoint), and
+   * `leafHash` compares with the event's line itself.
+   */
+  private readonly checked: HashReader = {
+    readHashes: async (indexes) => {
+      const at = indexes.map(storedPosition);
+      const extra = at.flatMap(([level, k]): number[] => {
+        if (level > 0) return [storedIndex(level - 1, 2 * k), storedIndex(level - 1, 2 * k + 1)];
+        const left = k - (k % 2);
+        return left + 1 < this.leaves ? [storedIndex(0, left), storedIndex(0, left + 1), storedIndex(1, left / 2)] : [];
+      });
+      const read = await this.readHashes([...indexes, ...extra]).catch((e: unknown) => {
+        throw e instanceof LedgerProofError && e.kind === 'out_of_range' ? this.corrupted(`a stored hash the answer needs is missing (${e.message})`, e) : e;
+      });
+      let c = indexes.length;
+      for (let j = 0; j < indexes.length; j++) {
+        const [level, k] = at[j]!;
+        if (level > 0) {
+          const first = k * 2 ** level;
+          if (!nodeHash(read[c++]!, read[c++]!).equals(read[j]!)) this.fail(indexes[j]!, `the subtree hash of events ${first}..${first + 2 ** level - 1}`, 'is not the hash of its two children');
+        } else if (k - (k % 2) + 1 < this.leaves) {
+          const [left, right, parent] = [read[c++]!, read[c++]!, read[c++]!];
+          if (!nodeHash(left, right).equals(parent) || !(k % 2 === 0 ? left : right).equals(read[j]!)) this.fail(indexes[j]!, `the leaf hash of event ${k}`, 'does not hash with its sibling into their parent');
+        }
+      }
+      return read.slice(0, indexes.length);
+    },
+  };
+
+  private corrupted(why: string, cause?: unknown): LedgerProofError {
+    return new LedgerProofError('inconsistent', this.storage.description, `${why}: the Merkle hashes are corrupted; they are derived data, rebuild them from the ledger (open with rebuild: true; CLI: prove --rebuild)`, cause === undefined ? undefined : { cause });
   }
 
+  private fail(index: number, what: string, why: string): never {
+    throw this.corrupted(`stored hash ${index} (${what}) ${why}`);
+  }
+
+  /** The RFC 6962 root of the first `n` events (default: all), from checked hashes. */
+  root(size?: number): Promise<Buffer> {
+    return treeRoot(this.checked, this.checkSize(size));
+  }
+
+  /** Event `index`'s leaf hash, checked against its sibling and parent and against the event's line. */
   async leafHash(index: number): Promise<Buffer> {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.leaves) throw new LedgerProofError('out_of_range', 'leaf index', `${String(index)} is not below the ${this.leaves} events hashed`);
-    return (await this.readHashes([storedIndex(0, index)]))[0]!;
+    const [[h], line] = await Promise.all([this.checked.readHashes([storedIndex(0, index)]), this.lines.readLine(index)]);
+    if (line === undefined || !leafHash(line).equals(h!)) this.fail(storedIndex(0, index), `the leaf hash of event ${index}`, line === undefined ? 'has no event in the ledger' : 'is not the hash of the event\'s line');
+    return h!;
   }
 
-  /** The audit path of event `index` in the tree of size `n`. */
-  inclusionProof(index: number, size?: number): Promise<Buffer[]> {
-    return inclusionProof(this, index, this.checkSize(size));
+  /**
+   * Event `index`'s leaf hash, the root of the tree of size `n` and the audit path between them,
+   * verified (RFC 9162) before they are returned: a corrupted hash is an error, never a proof
+   * that does not verify.
+   */
+  async inclusion(index: number, size?: number): Promise<{ leafHash: Buffer; root: Buffer; proof: Buffer[] }> {
+    const n = this.checkSize(size);
+    const proof = await inclusionProof(this.checked, index, n); // checks the index first
+    const [root, leaf] = await Promise.all([this.root(n), this.leafHash(index)]);
+    try {
+      verifyInclusion(leaf, index, n, proof, root);
+    } catch (e) {
+      throw this.corrupted(`the inclusion proof of event ${index} in the tree of size ${n} does not verify (${(e as Error).message})`, e);
+    }
+    return { leafHash: leaf, root, proof };
   }
 
-  /** The consistency proof from size `m` to size `n`. */
-  consistencyProof(from: number, to?: number): Promise<Buffer[]> {
-    return consistencyProof(this, from, this.checkSize(to));
+  /** The roots of sizes `from` and `to` and the consistency proof between them, verified before they are returned. */
+  async consistency(from: number, to?: number): Promise<{ oldRoot: Buffer; newRoot: Buffer; proof: Buffer[] }> {
+    const n = this.checkSize(to);
+    const proof = await consistencyProof(this.checked, from, n); // checks the sizes first
+    const [oldRoot, newRoot] = await Promise.all([this.root(from), this.root(n)]);
+    try {
+      verifyConsistency(from, n, proof, oldRoot, newRoot);
+    } catch (e) {
+      throw this.corrupted(`the consistency proof from size ${from} to ${n} does not verify (${(e as Error).message})`, e);
+    }
+    return { oldRoot, newRoot, proof };
+  }
+
+  /** The audit path of event `index` in the tree of size `n`, verified (see `inclusion`). */
+  async inclusionProof(index: number, size?: number): Promise<Buffer[]> {
+    return (await this.inclusion(index, size)).proof;
+  }
+
+  /** The consistency proof from size `m` to size `n`, verified (see `consistency`). */
+  async consistencyProof(from: number, to?: number): Promise<Buffer[]> {
+    return (await this.consistency(from, to)).proof;
   }
 
   /** Writes out what is pending and releases the file. */
@@ -288,19 +369,23 @@ async function readAt(fh: FileHandle, indexes: readonly number[]): Promise<Buffe
 }
 
 /** Opens the Merkle log of a directory store's directory (its files under <dir>/merkle). */
-export async function openDirectoryMerkleLog(dir: string, ledger: LedgerStore, options: { onRebuild?: (why: string) => void } = {}): Promise<StoredMerkleLog> {
+export async function openDirectoryMerkleLog(dir: string, ledger: LedgerStore, options: MerkleOpenOptions = {}): Promise<StoredMerkleLog> {
   await mkdir(join(dir, MERKLE_DIR), { recursive: true });
   return StoredMerkleLog.open(await FileHashStorage.open(join(dir, MERKLE_DIR, HASHES_FILE)), ledger, options);
 }
 
-/** The latest signed checkpoint kept beside the ledger, or undefined. */
+/** A signed checkpoint with its cosignatures is a few KiB. */
+const MAX_CHECKPOINT_BYTES = 64 * 1024;
+
+/**
+ * The latest signed checkpoint kept beside the ledger, or undefined. Read as untrusted: a
+ * symbolic link, FIFO, device or a file over 64 KiB at <dir>/merkle/checkpoint is a
+ * LedgerProofError ('malformed_checkpoint') naming it, never a read that blocks or fills memory.
+ */
 export async function readLatestCheckpoint(dir: string): Promise<string | undefined> {
-  try {
-    return await readFile(join(dir, MERKLE_DIR, CHECKPOINT_FILE), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const file = join(dir, MERKLE_DIR, CHECKPOINT_FILE);
+  const bytes = await readSmallFile(file, MAX_CHECKPOINT_BYTES, (why, cause) => new LedgerProofError('malformed_checkpoint', file, `${why}: not a kept checkpoint`, cause === undefined ? undefined : { cause }));
+  return bytes?.toString('utf8');
 }
 
 /** Where the latest signed checkpoint is kept: a file beside a directory store, a key in immudb. */

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { LedgerProofError } from '../../src/errors/errors.js';
 import {
-  consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, MemoryHashStore, storedCount, verifyConsistency, verifyInclusion,
+  consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, MemoryHashStore, storedCount, storedIndex, storedPosition, verifyConsistency, verifyInclusion,
 } from '../../src/proofs/merkle.js';
 import { b64, runGo, unb64, type GoResult } from './goChecker.js';
 import { ledgerWith, type LedgerFixture } from './ledgerFixture.js';
@@ -101,6 +101,11 @@ describe('proofs/merkle: RFC 6962 tree checked by Go sumdb/tlog', function () {
     });
     expect(r.inclusion).to.deep.equal(incCases.map(() => false));
     expect(r.consistency).to.deep.equal(conCases.map(() => false));
+  });
+
+  it('storedPosition is the inverse of storedIndex (every stored hash of trees up to 4096 leaves, and near 2^52)', function () {
+    for (let s = 0; s < storedCount(4096); s++) expect(storedIndex(...storedPosition(s)), `stored index ${s}`).to.equal(s);
+    for (const [level, k] of [[0, 2 ** 52 - 1], [20, 2 ** 31 + 5], [51, 1]] as const) expect(storedPosition(storedIndex(level, k))).to.deep.equal([level, k]);
   });
 
   it('the empty tree is SHA-256 of nothing; out-of-range requests are typed errors', async function () {

@@ -12,14 +12,13 @@ import { EXIT, UsageError, type CliIO } from '../command.js';
  * environment or $FMWK_LEDGER_CONFIG) with its Merkle log caught up, and where its latest
  * checkpoint is kept (DIR/merkle/checkpoint; immudb: the key merkle/<prefix>checkpoint).
  */
-export async function withMerkleLog<T>(storeArg: string, f: (log: MerkleLog, store: LedgerStore, keeper: CheckpointKeeper) => Promise<T>, io: CliIO): Promise<T> {
+export async function withMerkleLog<T>(storeArg: string, f: (log: MerkleLog, store: LedgerStore, keeper: CheckpointKeeper) => Promise<T>, io: CliIO, options: { rebuild?: boolean } = {}): Promise<T> {
   const store = await openStore(storeArg, { readOnly: true });
   try {
     if (!store.openMerkleLog) throw new UsageError(`${store.description} keeps no Merkle tree`);
     const keeper = isImmudbAddress(storeArg) ? (store as LedgerStore & { checkpointKeeper(): CheckpointKeeper }).checkpointKeeper() : directoryCheckpointKeeper(storeArg);
-    const log = isImmudbAddress(storeArg)
-      ? await store.openMerkleLog()
-      : await openDirectoryMerkleLog(storeArg, store, { onRebuild: (why) => io.stderr.write(`fmwk-ledger: rebuilding the Merkle hashes from the ledger: ${why}\n`) });
+    const onRebuild = (why: string): void => void io.stderr.write(`fmwk-ledger: rebuilding the Merkle hashes from the ledger: ${why}\n`);
+    const log = isImmudbAddress(storeArg) ? await store.openMerkleLog({ onRebuild, rebuild: options.rebuild === true }) : await openDirectoryMerkleLog(storeArg, store, { onRebuild, rebuild: options.rebuild === true });
     try {
       return await f(log, store, keeper);
     } finally {

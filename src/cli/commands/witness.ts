@@ -20,7 +20,10 @@ from PROOF.json (the output of 'prove consistency'). Then records the new size a
 (atomically, before answering) and prints CP with this witness's cosignature line added
 (timestamped Ed25519, c2sp.org/tlog-cosignature). The first checkpoint of an origin is
 accepted as is. A smaller size, another root for the same size, or a proof that fails is
-a split view: refused, nothing recorded.`,
+a split view: refused, nothing recorded. State that cannot be read (a state file that
+DIR/origins.json lists but that is missing, malformed, another origin's, a symlink, FIFO
+or over 64 KiB) is an error naming the file, never a first visit; one witness runs per
+DIR at a time (DIR/witness.lock). Relative DIRs are relative to the working directory.`,
   options: {
     checkpoint: { value: 'CP', description: 'the signed checkpoint file (may already carry cosignatures)' },
     'log-key': { value: 'VKEY', description: 'the log\'s verifier key, literally or a file holding it' },
@@ -29,7 +32,7 @@ a split view: refused, nothing recorded.`,
     store: { value: 'STORE', description: 'a directory store to take the consistency proof from' },
     proof: { value: 'PROOF.json', description: 'or a consistency proof from \'prove consistency\'' },
   },
-  exit: `Exit: 0 cosigned, 1 refused (bad signature, split view), 2 usage or I/O error.`,
+  exit: `Exit: 0 cosigned, 1 refused (bad signature, split view), 2 usage or I/O error, state that cannot be read, DIR in use.`,
 
   async execute({ values, positionals }, io) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);

@@ -35,10 +35,12 @@ const live = (e: EntryMsg): boolean => !e.expired && !e.metadata?.deleted && e.r
 
 export class ImmudbHashStorage implements HashStorage, CheckpointKeeper {
   private readonly prefix: string;
+  readonly description: string;
 
   /** Refuses a key prefix under which the tree's keys would sit among the events' keys. */
   constructor(private readonly kv: ImmudbKv, eventPrefix: string) {
     this.prefix = `merkle/${eventPrefix}`;
+    this.description = `the immudb keys ${this.prefix}h…`;
     if (this.prefix.startsWith(eventPrefix)) {
       throw new LedgerValidationError('keyPrefix', `the Merkle tree's keys (${JSON.stringify(this.prefix)}…) would sit under the events' prefix ${JSON.stringify(eventPrefix)}; choose a key prefix that does not start "merkle/"`, eventPrefix);
     }

@@ -31,7 +31,7 @@ import { IndexKeyLayout, KeyLayout } from './keyLayout.js';
 import { ImmudbIndex, indexKeysOf, indexValueOf, indexWrites } from './immudbIndex.js';
 import { ImmudbHashStorage } from './immudbMerkleLog.js';
 import { ImmudbProofChecker, type ImmudbVerifyOptions } from './verification/proofChecker.js';
-import { StoredMerkleLog, type CheckpointKeeper } from '../merkleLog.js';
+import { StoredMerkleLog, type CheckpointKeeper, type MerkleOpenOptions } from '../merkleLog.js';
 import type { MerkleLog } from '../../ledger/ledgerStore.js';
 
 /** Tuning of an {@link ImmudbStore}: paging, reconnects and deadlines. */
@@ -276,7 +276,7 @@ export class ImmudbStore implements LedgerStore {
   }
 
   /** The Merkle tree kept beside the events (immudbMerkleLog.ts), caught up from them. */
-  async openMerkleLog(options: { onRebuild?: (why: string) => void } = {}): Promise<MerkleLog> {
+  async openMerkleLog(options: MerkleOpenOptions = {}): Promise<MerkleLog> {
     return StoredMerkleLog.open(this.#merkleKeys(), this, options);
   }
 

@@ -7,6 +7,7 @@ import { LedgerConnectionError, LedgerReadOnlyError, LedgerReplicaLagError, Ledg
 import type { AppendRecord, LedgerIndex, LedgerStore, MerkleLog, ReplicaLag, StoredLine, Tip } from '../../ledger/ledgerStore.js';
 import type { ImmudbConfig } from './immudbConfig.js';
 import { ImmudbStore, type ImmudbStoreOptions } from './immudbStore.js';
+import type { MerkleOpenOptions } from '../merkleLog.js';
 
 /**
  * What a read does when the replica has not reached the sequence it must see (this store's last
@@ -145,7 +146,7 @@ export class ReplicatedImmudbStore implements LedgerStore {
   }
 
   /** The Merkle tree is kept (written) beside the events on the primary. */
-  async openMerkleLog(options: { onRebuild?: (why: string) => void } = {}): Promise<MerkleLog> {
+  async openMerkleLog(options: MerkleOpenOptions = {}): Promise<MerkleLog> {
     if (this.#primary === undefined) throw new LedgerReadOnlyError(this.description, `${this.description}: the Merkle tree is kept current on the primary; open one`);
     return this.#primary.openMerkleLog(options);
   }
