@@ -66,7 +66,8 @@ async function removeStaleTemps(dir: string, name: string): Promise<void> {
     const m = TEMP_NAME.exec(n.slice(prefix.length - 1));
     if (!m || (m[1] !== undefined && m[1] !== HOST_TAG)) continue;
     const pid = Number(m[2]);
-    if (pid === process.pid || !processGone(pid, m[3] === undefined || m[3] === 'x' ? null : m[3])) continue;
+    // (This process's own temp files carry its true start ticks: never judged gone.)
+    if (!processGone(pid, m[3] === undefined || m[3] === 'x' ? null : m[3])) continue;
     await unlink(join(dir, n)).catch(() => undefined);
   }
 }
