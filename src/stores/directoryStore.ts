@@ -350,7 +350,15 @@ export class DirectoryStore implements LedgerStore {
   async tip(): Promise<Tip> {
     // A reader sees the file grow under it: look again. A writer's tail is always current.
     if (!this.lock) {
-      const tail = await readTail(this.fh, this.file);
+      let tail: Tail;
+      try {
+        tail = await readTail(this.fh, this.file);
+      } catch (e) {
+        // Lines cut while readTail read them look like a damaged tail: if the file is now
+        // shorter than what was read before, read it again as it is and judge the cut below.
+        if ((await this.fh.stat()).size >= this.tail.end) throw e;
+        tail = await readTail(this.fh, this.file);
+      }
       await this.checkStillTheLedger(tail);
       this.tail = tail;
     }
