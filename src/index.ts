@@ -38,7 +38,7 @@ export { openStore, type OpenStoreOptions } from './stores/openStore.js';
 export {
   LedgerError, LedgerConnectionError, LedgerAppendUncertainError, LedgerCorruptionError, LedgerSequenceError, LedgerSerializationError,
   LedgerValidationError, LedgerLockedError, LedgerNotFoundError, LedgerUpcastError, LedgerUnreadableValueError,
-  LedgerLineTooLongError, LedgerStreamConflictError, LedgerEventIdConflictError, isLedgerError,
+  LedgerLineTooLongError, LedgerStreamConflictError, LedgerEventIdConflictError, LedgerFileError, isLedgerError,
   type LedgerErrorCode, type ProjectionErrorCode, type SnapshotErrorCode,
 } from './errors/errors.js';
 export { UpcasterRegistry, type Upcaster } from './ledger/upcasters.js';

@@ -1,9 +1,10 @@
 // Loads `--types MODULE` (or "types" in the config file): a consumer's event types and payload
 // codecs, registered on top of the seed's for append, read and replay.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { EventTypeRegistry, type PayloadCodec } from '../ledger/eventTypeRegistry.js';
 import { IMMUDB_ENV } from '../stores/immudb/immudbConfig.js';
+import { readSideFileSync } from '../stores/sideFile.js';
 import { UsageError, type OptionDefs, type ParsedArgs } from './command.js';
 import { importModule } from './projectionModule.js';
 
@@ -49,11 +50,13 @@ export async function typesRegistry(values: ParsedArgs['values'], env: NodeJS.Pr
   if (values.types !== undefined) return loadTypes(values.types);
   const configFile = values.config ?? (env[IMMUDB_ENV.configFile] || undefined);
   if (configFile === undefined) return undefined;
+  const { text } = readSideFileSync('--config', configFile, 'config');
   let types: unknown;
   try {
-    types = (JSON.parse(readFileSync(configFile, 'utf8')) as { types?: unknown }).types;
-  } catch (e) {
-    throw new UsageError(`--config ${configFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    types = (JSON.parse(text) as { types?: unknown }).types;
+  } catch {
+    // The parser's message can quote the file's content (a password): only say what is wrong.
+    throw new UsageError(`--config ${configFile}: not valid JSON`);
   }
   if (types === undefined) return undefined;
   if (typeof types !== 'string' || types.length === 0) throw new UsageError(`--config ${configFile}: "types" must be a module path, got ${JSON.stringify(types)}`);

@@ -38,8 +38,8 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * all non-ASCII literal) for every well-formed string. Lone surrogates cannot be UTF-8 encoded
  * (Python's .encode('utf-8') raises), so they are refused.
  */
-function quote(s: string, path: string): string {
-  if (LONE_SURROGATE.test(s)) throw new LedgerSerializationError(path, 'string contains a lone surrogate (not encodable as UTF-8)');
+function quote(s: string, path: Path): string {
+  if (LONE_SURROGATE.test(s)) throw new LedgerSerializationError(at(path), 'string contains a lone surrogate (not encodable as UTF-8)');
   return JSON.stringify(s);
 }
 
@@ -63,50 +63,66 @@ export const childPath = (path: string, key: string | number): string =>
  */
 export const MAX_DEPTH = 512;
 
-function write(value: unknown, path: string, seen: Set<object>): string {
+/** A value's path, or how to build it (only an error needs it: deep paths are built lazily). */
+type Path = string | (() => string);
+const at = (path: Path): string => (typeof path === 'string' ? path : path());
+
+/** Everything but a non-null object: its canonical text, or the error naming `path`. */
+function writeScalar(value: unknown, path: Path): string {
   switch (typeof value) {
     case 'string':
       return quote(value, path);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw new LedgerSerializationError(path, `${value} is not representable in JSON`);
-      if (!Number.isInteger(value)) throw new LedgerSerializationError(path, `non-integer number ${value}: write decimals as strings`);
-      if (!Number.isSafeInteger(value)) throw new LedgerSerializationError(path, `integer ${value} is outside the safe range ±(2^53-1): write it as a string`);
+      if (!Number.isFinite(value)) throw new LedgerSerializationError(at(path), `${value} is not representable in JSON`);
+      if (!Number.isInteger(value)) throw new LedgerSerializationError(at(path), `non-integer number ${value}: write decimals as strings`);
+      if (!Number.isSafeInteger(value)) throw new LedgerSerializationError(at(path), `integer ${value} is outside the safe range ±(2^53-1): write it as a string`);
       return Object.is(value, -0) ? '0' : String(value);
-    case 'object': {
+    case 'object':
       if (value === null) return 'null';
-      if (seen.has(value)) throw new LedgerSerializationError(path, 'circular reference');
-      if (seen.size >= MAX_DEPTH) throw new LedgerSerializationError(path, `nested deeper than ${MAX_DEPTH} levels`);
-      seen.add(value);
-      try {
-        if (Array.isArray(value)) {
-          const parts: string[] = new Array(value.length);
-          for (let i = 0; i < value.length; i++) {
-            if (!(i in value)) throw new LedgerSerializationError(childPath(path, i), 'sparse array hole');
-            parts[i] = write(value[i], childPath(path, i), seen);
-          }
-          return `[${parts.join(',')}]`;
-        }
-        const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null) {
-          throw new LedgerSerializationError(path, `${describe(value)} is not a plain JSON object`);
-        }
-        if (Object.getOwnPropertySymbols(value).length > 0) throw new LedgerSerializationError(path, 'symbol keys cannot be serialized');
-        const keys = Object.keys(value).sort(compareCodePoints);
-        const parts: string[] = new Array(keys.length);
-        for (let i = 0; i < keys.length; i++) {
-          const k = keys[i]!;
-          const p = childPath(path, k);
-          parts[i] = `${quote(k, p)}:${write((value as Record<string, unknown>)[k], p, seen)}`;
-        }
-        return `{${parts.join(',')}}`;
-      } finally {
-        seen.delete(value);
-      }
-    }
+    // falls through: a non-null object is the containers' business
     default:
-      throw new LedgerSerializationError(path, `${describe(value)} cannot be represented in JSON`);
+      throw new LedgerSerializationError(at(path), `${describe(value)} cannot be represented in JSON`);
+  }
+}
+
+/** An array, or an object's keys in canonical order; throws for what is not a plain container. */
+function openContainer(value: object, path: Path, seen: Set<object>): string[] | null {
+  if (seen.has(value)) throw new LedgerSerializationError(at(path), 'circular reference');
+  if (Array.isArray(value)) return null;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new LedgerSerializationError(at(path), `${describe(value)} is not a plain JSON object`);
+  }
+  if (Object.getOwnPropertySymbols(value).length > 0) throw new LedgerSerializationError(at(path), 'symbol keys cannot be serialized');
+  return Object.keys(value).sort(compareCodePoints);
+}
+
+function write(value: unknown, path: string, seen: Set<object>): string {
+  if (typeof value !== 'object' || value === null) return writeScalar(value, path);
+  const keys = openContainer(value, path, seen);
+  if (seen.size >= MAX_DEPTH) throw new LedgerSerializationError(path, `nested deeper than ${MAX_DEPTH} levels`);
+  seen.add(value);
+  try {
+    if (keys === null) {
+      const arr = value as unknown[];
+      const parts: string[] = new Array(arr.length);
+      for (let i = 0; i < arr.length; i++) {
+        if (!(i in arr)) throw new LedgerSerializationError(childPath(path, i), 'sparse array hole');
+        parts[i] = write(arr[i], childPath(path, i), seen);
+      }
+      return `[${parts.join(',')}]`;
+    }
+    const parts: string[] = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const p = childPath(path, k);
+      parts[i] = `${quote(k, p)}:${write((value as Record<string, unknown>)[k], p, seen)}`;
+    }
+    return `{${parts.join(',')}}`;
+  } finally {
+    seen.delete(value);
   }
 }
 
@@ -119,4 +135,81 @@ function write(value: unknown, path: string, seen: Set<object>): string {
  */
 export function canonicalJson(value: unknown, rootPath = ''): string {
   return write(value, rootPath, new Set());
+}
+
+/** An open container of canonicalJsonAnyDepth: where it is and how far it is written. */
+interface Frame {
+  readonly value: object;
+  /** An object's keys in canonical order; null for an array. */
+  readonly keys: string[] | null;
+  i: number;
+  /** Its key (or index) in the container below it on the stack. */
+  readonly key: string | number | undefined;
+}
+
+/**
+ * canonicalJson without its depth limit, on an explicit stack: for values read back from a line
+ * that verified (another writer may nest deeper than MAX_DEPTH, and the checks accept any
+ * depth), so that such an event can still be printed and checked. The same text and the same
+ * refusals otherwise; the text is written front to back into one list (no per-level copies),
+ * and paths in errors are built only when thrown. Writes keep MAX_DEPTH.
+ */
+export function canonicalJsonAnyDepth(value: unknown, rootPath = ''): string {
+  if (typeof value !== 'object' || value === null) return writeScalar(value, rootPath);
+  const out: string[] = [];
+  const stack: Frame[] = [];
+  const seen = new Set<object>();
+  const pathTo = (key?: string | number): string => {
+    let p = rootPath;
+    for (let k = 1; k < stack.length; k++) p = childPath(p, stack[k]!.key!);
+    return key === undefined ? p : childPath(p, key);
+  };
+  const open = (v: object, key: string | number | undefined): void => {
+    const keys = openContainer(v, () => (key === undefined ? rootPath : pathTo(key)), seen);
+    seen.add(v);
+    stack.push({ value: v, keys, i: 0, key });
+    out.push(keys === null ? '[' : '{');
+  };
+  open(value, undefined);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const length = top.keys === null ? (top.value as unknown[]).length : top.keys.length;
+    if (top.i === length) {
+      stack.pop();
+      seen.delete(top.value);
+      out.push(top.keys === null ? ']' : '}');
+      continue;
+    }
+    const i = top.i++;
+    if (i > 0) out.push(',');
+    let child: unknown;
+    let key: string | number;
+    if (top.keys === null) {
+      if (!(i in top.value)) throw new LedgerSerializationError(pathTo(i), 'sparse array hole');
+      child = (top.value as unknown[])[i];
+      key = i;
+    } else {
+      key = top.keys[i]!;
+      child = (top.value as Record<string, unknown>)[key];
+      out.push(quote(key, () => pathTo(key)), ':');
+    }
+    if (typeof child === 'object' && child !== null) open(child, key);
+    else out.push(writeScalar(child, () => pathTo(key)));
+  }
+  return out.join('');
+}
+
+/**
+ * The canonical JSON of a value read back from a stored line (an event to print or to check
+ * again): canonicalJson, or where only its depth limit refuses the value,
+ * canonicalJsonAnyDepth. A line nested deeper than writes allow verifies (the checks use
+ * explicit stacks), so its event must print and check the same way.
+ */
+export function canonicalJsonOfStored(value: unknown): string {
+  try {
+    return canonicalJson(value);
+  } catch (e) {
+    if (!(e instanceof LedgerSerializationError)) throw e;
+    return canonicalJsonAnyDepth(value); // refuses everything else just as canonicalJson does
+  }
 }

@@ -23,6 +23,7 @@ export type LedgerErrorCode =
   | 'LEDGER_READ_ONLY'
   | 'LEDGER_REPLICA_LAG'
   | 'LEDGER_FAILOVER'
+  | 'LEDGER_FILE'
   | ProjectionErrorCode
   | SnapshotErrorCode;
 
@@ -123,11 +124,24 @@ export class LedgerEventIdConflictError extends LedgerError {
   }
 }
 
+/** How much of a path (file or field) a message shows: a path can be as long as its input. */
+export const SHOWN_PATH_CHARS = 200;
+
+/**
+ * `path` as a message shows it: whole up to SHOWN_PATH_CHARS characters, else its start and end
+ * around a count of what was left out (the error's own field keeps it whole).
+ */
+export function shownPath(path: string): string {
+  if (path.length <= SHOWN_PATH_CHARS) return path;
+  const half = SHOWN_PATH_CHARS / 2;
+  return `${path.slice(0, half)}…(${path.length - 2 * half} characters)…${path.slice(-half)}`;
+}
+
 /** A value cannot be written as canonical JSON; `path` locates it, e.g. `payload.items[2].price`. */
 export class LedgerSerializationError extends LedgerError {
   readonly path: string;
   constructor(path: string, message: string) {
-    super('LEDGER_SERIALIZATION', `${path || '(root)'}: ${message}`);
+    super('LEDGER_SERIALIZATION', `${shownPath(path) || '(root)'}: ${message}`);
     this.path = path;
   }
 }
@@ -137,7 +151,7 @@ export class LedgerValidationError extends LedgerError {
   readonly path: string;
   readonly value: unknown;
   constructor(path: string, message: string, value?: unknown) {
-    super('LEDGER_VALIDATION', `${path || '(root)'}: ${message}`);
+    super('LEDGER_VALIDATION', `${shownPath(path) || '(root)'}: ${message}`);
     this.path = path;
     this.value = value;
   }
@@ -170,7 +184,7 @@ export class LedgerUnreadableValueError extends LedgerError {
   readonly sequence: number;
   readonly path: string;
   constructor(sequence: number, path: string, message: string) {
-    super('LEDGER_UNREADABLE_VALUE', `sequence ${sequence}: ${path || '(root)'}: ${message}`);
+    super('LEDGER_UNREADABLE_VALUE', `sequence ${sequence}: ${shownPath(path) || '(root)'}: ${message}`);
     this.sequence = sequence;
     this.path = path;
   }
@@ -198,6 +212,22 @@ export class LedgerUpcastError extends LedgerError {
     this.sequence = sequence;
     this.eventType = eventType;
     this.schemaVersion = schemaVersion;
+  }
+}
+
+/**
+ * A file the caller named is not one the ledger may use: a side file to read (a key, a
+ * checkpoint, a config) that is not a regular file, is larger than its limit, is not UTF-8 or
+ * cannot be read; an output to replace that exists and is not a regular file. Nothing was
+ * read into use and nothing written. `option` names where the path came from (`--key`).
+ */
+export class LedgerFileError extends LedgerError {
+  readonly option: string;
+  readonly path: string;
+  constructor(option: string, path: string, message: string, options?: { cause?: unknown }) {
+    super('LEDGER_FILE', `${option} ${JSON.stringify(shownPath(path))}: ${message}`, options);
+    this.option = option;
+    this.path = path;
   }
 }
 

@@ -660,21 +660,22 @@ export class Ledger<M extends CodecMap = any> {
    * readLines(from, to) as the stored bytes, in batches of views valid only until the next
    * batch (the store's scanLineBatches), or undefined when the store has no byte scan: replay's
    * fast path, which checks each line as the bytes it is. The same bounds and the same
-   * LedgerCorruptionError when the store ends before `to`. @internal
+   * LedgerCorruptionError when the store ends before `to`; without `to`, every whole line to the
+   * end of the store, as readLines (export's byte path). @internal
    */
-  readLineBatches(from: number, to: number): AsyncIterable<readonly Buffer[]> | undefined {
+  readLineBatches(from: number, to?: number): AsyncIterable<readonly Buffer[]> | undefined {
     checkInteger('from', from, 0);
-    checkInteger('to', to, -1);
+    if (to !== undefined) checkInteger('to', to, -1);
     const store = this.store;
     if (!store.scanLineBatches) return undefined;
     return (async function* () {
-      if (to < from) return;
+      if (to !== undefined && to < from) return;
       let next = from;
       for await (const batch of store.scanLineBatches!(from, to)) {
         next += batch.length;
         yield batch;
       }
-      if (next <= to) throw new LedgerCorruptionError(next, `${store.description} ended before sequence ${to}`);
+      if (to !== undefined && next <= to) throw new LedgerCorruptionError(next, `${store.description} ended before sequence ${to}`);
     })();
   }
 

@@ -6,7 +6,7 @@
 // Opening for write moves such a tail to <dir>/torn/ and truncates it away; readers ignore it.
 // A complete line that fails to parse, anywhere, is corruption and is reported, never dropped.
 import { constants, fstatSync, ftruncateSync, readSync, watch, write, type FSWatcher } from 'node:fs';
-import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LedgerConnectionError, LedgerCorruptionError, LedgerError, LedgerSequenceError } from '../errors/errors.js';
 import { scanCanonicalEventBytes } from '../contract/canonicalLine.js';
@@ -352,8 +352,39 @@ export class DirectoryStore implements LedgerStore {
 
   async tip(): Promise<Tip> {
     // A reader sees the file grow under it: look again. A writer's tail is always current.
-    if (!this.lock) this.tail = await readTail(this.fh, this.file);
+    if (!this.lock) {
+      let tail: Tail;
+      try {
+        tail = await readTail(this.fh, this.file);
+      } catch (e) {
+        // Lines cut while readTail read them look like a damaged tail: if the file is now
+        // shorter than what was read before, read it again as it is and judge the cut below.
+        if ((await this.fh.stat()).size >= this.tail.end) throw e;
+        tail = await readTail(this.fh, this.file);
+      }
+      await this.checkStillTheLedger(tail);
+      this.tail = tail;
+    }
     return this.tail.tip;
+  }
+
+  /**
+   * A reader's guard (follow, a read-only stream): the writer only ever appends, so the file it
+   * opened must still be the one named ledger.jsonl, and its whole lines never fewer. A file
+   * renamed over the name would otherwise leave the reader polling the old one forever, and
+   * whole lines cut away would leave it waiting for sequences that are gone.
+   */
+  private async checkStillTheLedger(tail: Tail): Promise<void> {
+    const [open, named] = await Promise.all([this.fh.stat(), stat(this.file).catch((e: NodeJS.ErrnoException) => e)]);
+    if (named instanceof Error) {
+      throw new LedgerConnectionError(`${this.description}: ${LEDGER_FILE} is no longer there (${named.code ?? named.message}) while it was being read; reopen the store`);
+    }
+    if (named.ino !== open.ino || named.dev !== open.dev) {
+      throw new LedgerConnectionError(`${this.description}: ${LEDGER_FILE} was replaced by another file (inode ${named.ino}, was ${open.ino}) while it was being read; an append-only ledger is never replaced: reopen the store to read the new file`);
+    }
+    if (tail.end < this.tail.end) {
+      throw new LedgerCorruptionError(tail.tip.sequence_number + 1, `${this.file}: the file shrank to ${tail.end} bytes of whole lines from ${this.tail.end} (tip ${tail.tip.sequence_number}, was ${this.tail.tip.sequence_number}) while it was being read: events were cut away`);
+    }
   }
 
   async append(record: AppendRecord): Promise<void> {

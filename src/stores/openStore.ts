@@ -1,6 +1,7 @@
 // Turns a `--store` address into a store: a directory path (the embedded default) or
 // `immudb://HOST:PORT/DB` (credentials from the environment or the config file, never the URL).
-import { LedgerValidationError } from '../errors/errors.js';
+import { LedgerFileError, LedgerValidationError } from '../errors/errors.js';
+import { readSideFileSync } from './sideFile.js';
 import type { LedgerStore } from '../ledger/ledgerStore.js';
 import { DirectoryStore } from './directoryStore.js';
 import { isImmudbAddress } from './immudb/immudbConfig.js';
@@ -33,5 +34,19 @@ export async function openStore(address: string, options: OpenStoreOptions = {})
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address)) {
     throw new LedgerValidationError('store', `unsupported store address (expected a directory or immudb://HOST:PORT/DB)`, address);
   }
+  // A directory store takes nothing from the config file, but a file passed is never ignored
+  // unread: it must be one the immudb adapter would accept (a regular file, JSON).
+  if (options.configFile !== undefined) checkConfigFile(options.configFile);
   return DirectoryStore.open(address, { readOnly: options.readOnly ?? false });
+}
+
+function checkConfigFile(path: string): void {
+  const { text } = readSideFileSync('config file', path, 'config');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined; // the parser's message could quote a password
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new LedgerFileError('config file', path, 'is not a JSON object');
 }

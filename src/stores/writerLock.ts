@@ -30,10 +30,11 @@
 // rule one level up (bounded depth); claims and temp files of dead processes are cleared by the
 // next holder. Release unlinks the lock only while it still holds this holder's record.
 import { randomBytes, createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, linkSync, lstatSync, openSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { LedgerConnectionError, LedgerLockedError } from '../errors/errors.js';
+import { pidIsDead, processGone, startTicks } from './processLiveness.js';
 
 interface Holder {
   pid: number;
@@ -51,31 +52,10 @@ const MAX_RECORD_BYTES = 4096;
 const MAX_REAP_DEPTH = 8;
 const MAX_ATTEMPTS = 50;
 
-function startTicks(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-const pidIsDead = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-};
-
 /** True only when the holder certainly no longer runs: same host, and pid dead or reused. */
 function provablyGone(h: Holder): boolean {
   if (h.hostname !== hostname()) return false; // another host's processes cannot be examined
-  if (pidIsDead(h.pid)) return true;
-  const ticks = startTicks(h.pid);
-  return h.start_ticks !== null && ticks !== null && ticks !== h.start_ticks;
+  return processGone(h.pid, h.start_ticks);
 }
 
 const describeHolder = (h: Holder): string => `pid ${h.pid} on ${h.hostname} since ${h.acquired_at}`;

@@ -1,7 +1,7 @@
 // Checks each replayed event on the way: its hash recomputed from canonical JSON, its
 // sequence, and its link to the event before. Replay never folds an event it has not checked,
 // so a tampered ledger yields LedgerCorruptionError at the broken sequence, not a wrong state.
-import { canonicalJson } from '../contract/canonicalJson.js';
+import { canonicalJsonOfStored } from '../contract/canonicalJson.js';
 import { LedgerCorruptionError } from '../errors/errors.js';
 import type { LedgerEvent } from '../contract/event.js';
 import { ChainCursor } from './chainCursor.js';
@@ -86,7 +86,7 @@ export class ChainVerifier {
     const { hash, ...body } = event;
     let computed: string;
     try {
-      computed = sha256(canonicalJson(body));
+      computed = sha256(canonicalJsonOfStored(body));
     } catch (e) {
       throw new LedgerCorruptionError(this.next, `event is not canonical JSON: ${(e as Error).message}`, { cause: e });
     }

@@ -3,12 +3,21 @@ import { openRegularFile, readLineRuns } from '../contract/lineReader.js';
 import { verifyLineBatches, type VerifyOptions, type VerifyResult } from './verifyChain.js';
 import { fileLineAt, PARALLEL_MIN_BYTES, verifyFileParallel } from './verifyFileParallel.js';
 
+/**
+ * The most worker threads verifyFile starts. Each is a V8 isolate (tens of MiB) and a file is
+ * cut into at most this many ranges; beyond the cores there is nothing to gain, and an
+ * unbounded count (100,000 was tried) exhausts memory before verifying anything.
+ */
+export const MAX_VERIFY_WORKERS = 64;
+
 /** Options of {@link verifyFile}: those of verifyLines, and worker threads. */
 export interface VerifyFileOptions extends Omit<VerifyOptions, 'start' | 'previousHash'> {
   /**
-   * Worker threads for the per-line work (default 1: the calling thread only). With N > 1 a
-   * file of at least 1 MiB is cut at line starts into up to N ranges verified in parallel and
-   * stitched in order; the answer is the same as with 1. onProgress then receives the lines
+   * Worker threads for the per-line work (default 1: the calling thread only; at most
+   * MAX_VERIFY_WORKERS). With N > 1 a file of at least 1 MiB is cut at line starts into up to
+   * N ranges verified in parallel and stitched in order; the answer is the same as with 1. The
+   * calling thread verifies while the workers start and each worker's share is smaller by an
+   * 8 MiB warm-up, so in practice a file under ~8 MiB is never split. onProgress then receives the lines
    * verified so far over all ranges (not a verified prefix, nor multiples of progressEvery).
    */
   readonly workers?: number;
@@ -24,8 +33,8 @@ export interface VerifyFileOptions extends Omit<VerifyOptions, 'start' | 'previo
  */
 export async function verifyFile(path: string, options: VerifyFileOptions = {}): Promise<VerifyResult> {
   const workers = options.workers ?? 1;
-  if (typeof workers !== 'number' || !Number.isSafeInteger(workers) || workers < 1) {
-    throw new LedgerValidationError('workers', `expected a positive integer, got ${String(workers)}`, workers);
+  if (typeof workers !== 'number' || !Number.isSafeInteger(workers) || workers < 1 || workers > MAX_VERIFY_WORKERS) {
+    throw new LedgerValidationError('workers', `expected an integer from 1 to ${MAX_VERIFY_WORKERS}, got ${String(workers)}`, workers);
   }
   // Only a regular file: a device (/dev/zero) or FIFO has no end and no size to plan by.
   const fh = await openRegularFile(path);

@@ -66,11 +66,11 @@ describe('temporary files never follow a planted symlink', () => {
     }
   });
 
-  it('the temporary name is unpredictable (pid and 128 random bits), and abort leaves nothing', async () => {
+  it('the temporary name is unpredictable (host tag, pid, start ticks and 128 random bits), and abort leaves nothing', async () => {
     const target = join(dir, 'target');
     const a = await createAtomicFile(target);
     const b = await createAtomicFile(target);
-    expect(a.tempPath).to.match(new RegExp(`/\\.target\\.${process.pid}\\.[0-9a-f]{32}\\.tmp$`));
+    expect(a.tempPath).to.match(new RegExp(`/\\.target\\.[0-9a-f]{8}\\.${process.pid}\\.(\\d+|x)\\.[0-9a-f]{32}\\.tmp$`));
     expect(a.tempPath).to.not.equal(b.tempPath);
     await a.abort();
     await b.abort();

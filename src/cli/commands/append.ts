@@ -29,7 +29,8 @@ result, with other content is refused) and "metadata" (a JSON object). The ledge
 sequence, timestamp, previous_hash, hash and stream_version (and event_id if absent);
 passing any of them is an error, and so is a reserved type (snapshot_created: only the
 snapshot command records snapshots). Blank lines are skipped. Input must be UTF-8; numbers must be
-integers within ±(2^53-1) as written (1.0, 1e2 and -0 are refused: write decimals as strings).
+integers within ±(2^53-1) as written (1.0, 1e2 and -0 are refused: write decimals as strings);
+values nest at most 512 levels deep (a deeper one is refused, so any verifier can re-serialise it).
 Event types other than the seed's are registered with --types MODULE (or "types" in the
 config file): its default export is (registry) => registry.register("TYPE", codec), or an
 array of [type, codec] (io-ts codecs); a .ts module is loaded in memory.

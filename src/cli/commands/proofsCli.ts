@@ -1,9 +1,10 @@
 // Helpers shared by the proof commands (keygen, checkpoint, prove, witness).
-import { open, readFile, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { isLedgerError, LedgerProofError } from '../../errors/errors.js';
 import { directoryCheckpointKeeper, openDirectoryMerkleLog, type CheckpointKeeper } from '../../stores/merkleLog.js';
 import { openStore } from '../../stores/openStore.js';
 import { isImmudbAddress } from '../../stores/immudb/immudbConfig.js';
+import { readSideFile } from '../../stores/sideFile.js';
 import type { LedgerStore, MerkleLog } from '../../ledger/ledgerStore.js';
 import { EXIT, UsageError, type CliIO } from '../command.js';
 
@@ -29,19 +30,22 @@ export async function withMerkleLog<T>(storeArg: string, f: (log: MerkleLog, sto
   }
 }
 
-/** Reads a signer key file, refusing one that others can read (it must be mode 0600 or stricter). */
-export async function readSignerKeyFile(path: string): Promise<string> {
-  const st = await stat(path);
-  if ((st.mode & 0o077) !== 0) {
-    throw new UsageError(`key file ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+/**
+ * Reads a signer key file (named by `option`), refusing one that others can read (it must be
+ * mode 0600 or stricter), judged on the descriptor that was read.
+ */
+export async function readSignerKeyFile(path: string, option = '--key'): Promise<string> {
+  const { text, stats } = await readSideFile(option, path, 'key');
+  if ((stats.mode & 0o077) !== 0) {
+    throw new UsageError(`key file ${path} is readable by others (mode ${(stats.mode & 0o777).toString(8)}); chmod 600 it`);
   }
-  return (await readFile(path, 'utf8')).trim();
+  return text.trim();
 }
 
-/** A verifier key given literally (`name+id+base64`) or as a file holding it. */
-export async function readVerifierKey(arg: string): Promise<string> {
+/** A verifier key given literally (`name+id+base64`) or as a file holding it (named by `option`). */
+export async function readVerifierKey(arg: string, option = '--key'): Promise<string> {
   if (/^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/.test(arg)) return arg;
-  return (await readFile(arg, 'utf8')).trim();
+  return (await readSideFile(option, arg, 'key')).text.trim();
 }
 
 /**

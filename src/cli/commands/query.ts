@@ -1,16 +1,26 @@
-import { canonicalJson } from '../../contract/canonicalJson.js';
 import type { IndexQuery } from '../../ledger/ledgerStore.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { defineCommand, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError } from '../command.js';
+import { canonicalJsonOfStored } from '../../contract/canonicalJson.js';
 
 /** An ISO-8601 time as the ledger writes its timestamps (UTC, milliseconds), or a UsageError naming the option. */
 function isoOption(name: string, text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  const ms = /^\d{4}-\d{2}-\d{2}(T|$)/.test(text) ? Date.parse(text) : Number.NaN;
+  const date = /^(\d{4})-(\d{2})-(\d{2})(T|$)/.exec(text);
+  // Date.parse rolls a day past the month's end over (2020-02-30 is March 1st): refuse it.
+  const valid = date !== null && Number(date[3]) >= 1 && Number(date[3]) <= daysInMonth(Number(date[1]), Number(date[2]));
+  const ms = valid ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(ms)) throw new UsageError(`--${name}: expected an ISO-8601 time like 2026-01-01T00:00:00.000Z, got ${JSON.stringify(text)}`);
   return new Date(ms).toISOString();
+}
+
+/** Days in `month` (1-12) of `year` (proleptic Gregorian); 0 for a month that does not exist. */
+function daysInMonth(year: number, month: number): number {
+  if (month < 1 || month > 12) return 0;
+  if (month !== 2) return [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
 }
 
 export const query = defineCommand({
@@ -58,7 +68,7 @@ length. Every event is read from the ledger and checked against the hash the ind
     };
     const ledger: Ledger<any> = await Ledger.open(await openStore(store, { readOnly: true, ...storeConfig(values) }));
     try {
-      for await (const event of ledger.query(q)) io.stdout.write(`${canonicalJson(event)}\n`);
+      for await (const event of ledger.query(q)) io.stdout.write(`${canonicalJsonOfStored(event)}\n`);
       return EXIT.ok;
     } finally {
       await ledger.close();

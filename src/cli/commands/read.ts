@@ -1,4 +1,3 @@
-import { canonicalJson } from '../../contract/canonicalJson.js';
 import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { defineCommand, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
@@ -8,6 +7,7 @@ import { isLedgerError } from '../../errors/errors.js';
 import type { LedgerEvent } from '../../contract/event.js';
 import { EventTypeRegistry } from '../../ledger/eventTypeRegistry.js';
 import { TYPES_OPTION, typesRegistry } from '../typesModule.js';
+import { canonicalJsonOfStored } from '../../contract/canonicalJson.js';
 
 const integer = (name: string, value: string | undefined): number | undefined => (value === undefined ? undefined : parseSequence(`--${name}`, value));
 
@@ -64,7 +64,7 @@ error, exit 1.`,
     // Any registry: events of types the reader does not hold are still printed as stored.
     const ledger: Ledger<any> = await Ledger.open(await openStore(store, { readOnly: true, ...storeConfig(values) }), registry ? { registry } : {});
     const print = (event: LedgerEvent): boolean => {
-      io.stdout.write(`${canonicalJson(event)}\n`);
+      io.stdout.write(`${canonicalJsonOfStored(event)}\n`);
       return registry === undefined || matchesType(registry, event, io);
     };
     try {

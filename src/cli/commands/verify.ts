@@ -1,12 +1,13 @@
 import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
-import { verifyFile } from '../../verify/verifyFile.js';
+import { MAX_VERIFY_WORKERS, verifyFile } from '../../verify/verifyFile.js';
 import type { VerifyResult } from '../../verify/verifyChain.js';
 import { defineCommand, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError } from '../command.js';
 import { progressBar } from '../progress.js';
 import { constants } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { readSideFile } from '../../stores/sideFile.js';
 import { verifyFileAgainstCheckpoint } from '../../verify/verifyCheckpoint.js';
 import { proofFailuresInvalid, readVerifierKey } from './proofsCli.js';
 import { verifySignedEvents } from '../../verify/verifySignedEvents.js';
@@ -50,7 +51,7 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
     workers: {
       value: 'N',
       integer: true,
-      description: 'FILE only: verify in N worker threads (default 1). A file of at least 1 MiB is cut at line starts into up to N ranges, verified in parallel and stitched in order; the answer is the same as with 1. Smaller files are verified on one thread',
+      description: `FILE only: verify in N worker threads (default 1, at most ${MAX_VERIFY_WORKERS}; more than the cores gains nothing). A file of at least 1 MiB is cut at line starts into up to N ranges, verified in parallel and stitched in order; the answer is the same as with 1. The calling thread verifies while the workers start and each worker's share is smaller by an 8 MiB warm-up, so in practice a file under ~8 MiB is never split: it is verified on one thread`,
     },
   },
   json: true,
@@ -94,12 +95,12 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
       if (positionals.length !== 1) throw new UsageError('expected one FILE, or --store STORE');
       if (values.from !== undefined || values.to !== undefined) throw new UsageError('--from and --to apply to --store only');
       const workers = values.workers === undefined ? 1 : parseSequence('--workers', values.workers);
-      if (workers < 1) throw new UsageError(`--workers must be a positive integer, got ${JSON.stringify(values.workers)}`);
+      if (workers < 1 || workers > MAX_VERIFY_WORKERS) throw new UsageError(`--workers must be an integer from 1 to ${MAX_VERIFY_WORKERS}, got ${JSON.stringify(values.workers)}`);
       if (signers !== undefined) {
         result = await verifySignedEvents(positionals[0]!, signers, signedOptions);
       } else if (values.checkpoint !== undefined) {
         // Against a signed checkpoint: the first `size` events must give its Merkle root.
-        const cp = await readFile(values.checkpoint, 'utf8');
+        const cp = (await readSideFile('--checkpoint', values.checkpoint, 'checkpoint')).text;
         const vkey = await readVerifierKey(requireOption(values, 'key'));
         let checked: VerifyResult | undefined;
         const code = await proofFailuresInvalid('verify', io, async () => ((checked = await verifyFileAgainstCheckpoint(positionals[0]!, cp, vkey)), EXIT.ok));
@@ -123,12 +124,7 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
 
 /** Verifier keys, one per line; blank lines and # comments skipped. A bad key is a usage error. */
 async function readSigners(path: string): Promise<NoteVerifier[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`--signers: cannot read ${path}: ${(e as Error).message}`);
-  }
+  const { text } = await readSideFile('--signers', path, 'signers');
   const keys: NoteVerifier[] = [];
   for (const [i, raw] of text.split('\n').entries()) {
     const line = raw.trim();

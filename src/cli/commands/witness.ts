@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { LedgerProofError } from '../../errors/errors.js';
 import { parseCheckpoint } from '../../proofs/checkpoint.js';
 import { parseCosignerKey } from '../../proofs/cosignature.js';
 import { Witness } from '../../stores/witnessState.js';
+import { readSideFile } from '../../stores/sideFile.js';
 import { parseNote, parseVerifierKey } from '../../proofs/note.js';
 import { defineCommand, requireOption } from '../args.js';
 import { EXIT, UsageError } from '../command.js';
@@ -37,8 +37,8 @@ DIR at a time (DIR/witness.lock). Relative DIRs are relative to the working dire
   async execute({ values, positionals }, io) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     if ((values.store === undefined) === (values.proof === undefined)) throw new UsageError('give exactly one of --store and --proof');
-    const note = await readFile(requireOption(values, 'checkpoint'), 'utf8');
-    const logVerifier = parseVerifierKey(await readVerifierKey(requireOption(values, 'log-key')));
+    const note = (await readSideFile('--checkpoint', requireOption(values, 'checkpoint'), 'checkpoint')).text;
+    const logVerifier = parseVerifierKey(await readVerifierKey(requireOption(values, 'log-key'), '--log-key'));
     const cosigner = parseCosignerKey(await readSignerKeyFile(requireOption(values, 'key')));
     const w = new Witness({ cosigner, stateDir: requireOption(values, 'state') });
     return proofFailuresInvalid('witness', io, async () => {
@@ -52,7 +52,7 @@ DIR at a time (DIR/witness.lock). Relative DIRs are relative to the working dire
             return log.consistencyProof(last.size, cp.size);
           }, io);
         } else {
-          const p = JSON.parse(await readFile(values.proof!, 'utf8')) as { from?: unknown; to?: unknown; proof?: unknown };
+          const p = JSON.parse((await readSideFile('--proof', values.proof!, 'proof')).text) as { from?: unknown; to?: unknown; proof?: unknown };
           if (p.from !== last.size || p.to !== cp.size || !Array.isArray(p.proof) || !p.proof.every((x) => typeof x === 'string')) {
             throw new UsageError(`--proof must be a consistency proof from ${last.size} to ${cp.size} (prove consistency --from ${last.size} --to ${cp.size})`);
           }

@@ -19,6 +19,7 @@ export async function connectImmudbSession(config: ImmudbConfig, database: strin
       database,
       user: config.user,
       password: config.password,
+      ...(config.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: config.connectTimeoutMs }),
       ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
     });
   } catch (e) {
@@ -35,7 +36,11 @@ export async function connectImmudbSession(config: ImmudbConfig, database: strin
           { cause: e },
         );
       case 'connection-lost':
-        throw new LedgerConnectionError(`${address}: cannot reach immudb (${e.message})`, { cause: e });
+        throw new LedgerConnectionError(
+          `${address}: cannot reach immudb at ${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port} (${e.message})` +
+            (e.message.includes('timed-out') ? `; raise it with ${IMMUDB_ENV.connectTimeoutMs} or "connectTimeoutMs" in the config file's "immudb" section` : ''),
+          { cause: e },
+        );
       default:
         throw new LedgerConnectionError(`${address}: cannot open an immudb session (${e.message})`, { cause: e });
     }

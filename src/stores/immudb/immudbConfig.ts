@@ -2,9 +2,9 @@
 // built-in local-development defaults < JSON config file < environment < the `immudb://` address.
 // The password is wrapped in a Secret so that no log line or error message can carry it.
 
-import { readFileSync } from 'node:fs';
 import { LedgerConnectionError } from '../../errors/errors.js';
 import { Secret } from './secret.js';
+import { readSideFileSync } from '../sideFile.js';
 
 /** Where an immudb ledger lives and how to log in; built by {@link resolveImmudbConfig}. */
 export interface ImmudbConfig {
@@ -15,7 +15,16 @@ export interface ImmudbConfig {
   readonly password: Secret;
   /** Every event key starts with this; lets several ledgers (or test cases) share a database. */
   readonly keyPrefix: string;
+  /**
+   * How long opening a connection may take before it fails with LedgerConnectionError (ms,
+   * default IMMUDB_CONNECT_TIMEOUT_MS): a host where nothing answers fails in this time, not
+   * after the 30 s deadline of a call.
+   */
+  readonly connectTimeoutMs?: number;
 }
+
+/** The default of {@link ImmudbConfig.connectTimeoutMs}: a few seconds, far above a local or LAN handshake. */
+export const IMMUDB_CONNECT_TIMEOUT_MS = 5_000;
 
 /** immudb's stock admin account and port: for local development only, documented as such. */
 export const IMMUDB_LOCAL_DEV_DEFAULTS = {
@@ -35,6 +44,7 @@ export const IMMUDB_ENV = {
   user: 'IMMUDB_USER',
   password: 'IMMUDB_PASSWORD',
   keyPrefix: 'IMMUDB_KEY_PREFIX',
+  connectTimeoutMs: 'IMMUDB_CONNECT_TIMEOUT_MS',
   configFile: 'FMWK_LEDGER_CONFIG',
 } as const;
 
@@ -102,6 +112,7 @@ export function resolveImmudbConfig(options: ResolveImmudbConfigOptions = {}): I
     user: nonEmpty(env[IMMUDB_ENV.user]),
     password: env[IMMUDB_ENV.password],
     keyPrefix: env[IMMUDB_ENV.keyPrefix],
+    connectTimeoutMs: nonEmpty(env[IMMUDB_ENV.connectTimeoutMs]),
   };
   const fromAddress: Partial<ImmudbAddress> = options.address === undefined ? {} : parseImmudbAddress(options.address);
   const o = options.overrides ?? {};
@@ -110,6 +121,8 @@ export function resolveImmudbConfig(options: ResolveImmudbConfigOptions = {}): I
   const port = fromAddress.port ?? o.port ?? fromEnv.port ?? fromFile.port ?? d.port;
   const database = fromAddress.database ?? o.database ?? fromEnv.database ?? fromFile.database ?? d.database;
   const keyPrefix = o.keyPrefix ?? fromEnv.keyPrefix ?? fromFile.keyPrefix ?? d.keyPrefix;
+  const connectTimeoutMs =
+    o.connectTimeoutMs ?? (fromEnv.connectTimeoutMs === undefined ? undefined : parseTimeout(fromEnv.connectTimeoutMs, IMMUDB_ENV.connectTimeoutMs)) ?? fromFile.connectTimeoutMs;
   if (keyPrefix === '') {
     throw new LedgerConnectionError('immudb keyPrefix: must not be empty (events would share the key space with other data)');
   }
@@ -120,6 +133,7 @@ export function resolveImmudbConfig(options: ResolveImmudbConfigOptions = {}): I
     user: o.user ?? fromEnv.user ?? fromFile.user ?? d.user,
     password: new Secret(o.password ?? fromEnv.password ?? fromFile.password ?? d.password),
     keyPrefix,
+    ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
   };
 }
 
@@ -130,17 +144,19 @@ interface ConfigFileImmudbSection {
   user?: string;
   password?: string;
   keyPrefix?: string;
+  connectTimeoutMs?: number;
 }
 
 /** Reads the `immudb` section of a JSON config file: `{ "immudb": { "host": ..., ... } }`. */
 function readConfigFile(path: string): ConfigFileImmudbSection {
+  // Regular files only, within a size limit (LedgerFileError): never /dev/zero or a FIFO.
+  const { text } = readSideFileSync('config file', path, 'config');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (cause) {
-    // The cause of a JSON.parse failure can quote file content (a password): keep only its kind.
-    const reason = cause instanceof SyntaxError ? 'is not valid JSON' : 'cannot be read';
-    throw new LedgerConnectionError(`config file ${path} ${reason}`);
+    parsed = JSON.parse(text);
+  } catch {
+    // A JSON.parse failure can quote file content (a password): say only what is wrong.
+    throw new LedgerConnectionError(`config file ${path} is not valid JSON`);
   }
   const section = isRecord(parsed) ? parsed['immudb'] : undefined;
   if (section === undefined) return {};
@@ -160,6 +176,11 @@ function readConfigFile(path: string): ConfigFileImmudbSection {
     if (typeof port !== 'number') throw new LedgerConnectionError(`config file ${path}: immudb.port must be a number, got ${typeof port}`);
     out.port = parsePort(String(port), `config file ${path}: immudb.port`);
   }
+  const timeout = section['connectTimeoutMs'];
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number') throw new LedgerConnectionError(`config file ${path}: immudb.connectTimeoutMs must be a number, got ${typeof timeout}`);
+    out.connectTimeoutMs = parseTimeout(String(timeout), `config file ${path}: immudb.connectTimeoutMs`);
+  }
   return out;
 }
 
@@ -169,6 +190,15 @@ function parsePort(text: string, field: string): number {
     throw new LedgerConnectionError(`${field}: "${text}" is not a TCP port (1-65535)`);
   }
   return port;
+}
+
+/** A connect timeout in milliseconds: an integer from 1 to 600,000 (ten minutes). */
+function parseTimeout(text: string, field: string): number {
+  const ms = Number(text);
+  if (!/^\d+$/.test(text) || ms < 1 || ms > 600_000) {
+    throw new LedgerConnectionError(`${field}: ${JSON.stringify(text)} is not a timeout in milliseconds (1-600000)`);
+  }
+  return ms;
 }
 
 function checkDatabaseName(name: string, field: string): string {

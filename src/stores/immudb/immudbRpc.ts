@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Secret } from './secret.js';
+import { IMMUDB_CONNECT_TIMEOUT_MS } from './immudbConfig.js';
 
 // ---------------------------------------------------------------------------------------------
 // The allow-list
@@ -251,6 +252,8 @@ export interface ImmudbSessionParams {
   readonly password: Secret;
   /** Per-call deadline, so a hung server surfaces as `connection-lost` rather than a hang. */
   readonly callTimeoutMs?: number;
+  /** How long the channel may take to connect (TCP and HTTP/2 handshake) before OpenSession (default IMMUDB_CONNECT_TIMEOUT_MS). */
+  readonly connectTimeoutMs?: number;
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -287,6 +290,7 @@ export class ImmudbSession {
     });
     const timeout = params.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     try {
+      await waitForChannel(client, params.connectTimeoutMs ?? IMMUDB_CONNECT_TIMEOUT_MS);
       const opened = await unary(client, service, 'OpenSession', {
         username: Buffer.from(params.user, 'utf8'),
         password: Buffer.from(params.password.reveal(), 'utf8'),
@@ -359,6 +363,30 @@ export class ImmudbSession {
     }
     return unary(this.#client, this.#service, method, request, this.#metadata, this.#callTimeoutMs);
   }
+}
+
+/**
+ * Waits until the channel is connected, at most `timeoutMs`: a host where nothing answers (or
+ * something that accepts and never speaks HTTP/2) fails here, as `connection-lost` with
+ * `timed-out` in its message, instead of after a call's deadline. A refused connection fails at
+ * once (the channel reports a transient failure).
+ */
+function waitForChannel(client: grpc.Client, timeoutMs: number): Promise<void> {
+  const channel = client.getChannel();
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const step = (state: grpc.connectivityState): void => {
+      if (state === grpc.connectivityState.READY) return resolve();
+      if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
+        return reject(new ImmudbRpcError('connection-lost', 'OpenSession', `the connection failed (${grpc.connectivityState[state]})`));
+      }
+      channel.watchConnectivityState(state, deadline, (error) => {
+        if (error) reject(new ImmudbRpcError('connection-lost', 'OpenSession', `timed-out: not connected within ${timeoutMs} ms (connect timeout)`));
+        else step(channel.getConnectivityState(true));
+      });
+    };
+    step(channel.getConnectivityState(true));
+  });
 }
 
 function unary<M extends ImmudbMethod>(

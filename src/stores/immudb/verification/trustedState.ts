@@ -4,8 +4,9 @@
 // temporary file, fsync, rename), one entry per server database.
 
 import { randomUUID } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { LedgerValidationError } from '../../../errors/errors.js';
+import { readSideFileSync } from '../../sideFile.js';
 
 export interface TrustedState {
   readonly txId: number;
@@ -16,13 +17,10 @@ export interface TrustedState {
 interface StateFileShape { [database: string]: { txId: number; txHash: string } }
 
 const readStates = (path: string): StateFileShape => {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw e;
-  }
+  // Derived data beside the store: a regular file within a size limit, or none yet.
+  const file = readSideFileSync('trustedStateFile', path, 'state', true);
+  if (file === undefined) return {};
+  const text = file.text;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
