@@ -612,6 +612,7 @@ export class DirectoryIndex implements LedgerIndex {
     if (!this.readOnly) {
       if (flush) this.flush();
       if (this.behind) await this.catchUp();
+      await this.reproveIfChanged(); // the append path's lookups (event id, stream head) come through here
       this.bound = { tip: (await this.view.current()).tip.sequence_number, split: Number.MAX_SAFE_INTEGER };
       return;
     }
