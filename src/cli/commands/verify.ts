@@ -37,9 +37,9 @@ unfinished write, ignored (with a warning on standard error) as the directory st
 ignores them. Lines cut from the end leave a shorter chain that is still valid: pass
 --expect-tip SEQ:HASH (a tip recorded elsewhere) to catch that.
 
---store without --from/--to also checks the store's index (derived data: index.sqlite rows,
-immudb index keys, deleted and expired ones included) against the events it describes, and
-that every event has its entries. Index corruption is reported apart from the chain's: the
+--store without --from/--to, once the chain is valid, also checks the store's index (derived
+data: index.sqlite rows, immudb index keys, deleted and expired ones included) against the
+events it describes, and that every event has its entries. Index corruption is reported apart from the chain's: the
 JSON line then carries "index":{"valid":false,"break_at":SEQ,"count":N} (break_at null when
 the damage is not one event's, count the events whose entries were checked before it), the
 reason goes to standard error, and the exit code is 3; \`fmwk-ledger reindex\` rebuilds it.`,
@@ -100,8 +100,9 @@ reason goes to standard error, and the exit code is 3; \`fmwk-ledger reindex\` r
             result = { valid: false, break_at: Math.min(tip.sequence_number + 1, expectTip.sequence_number), count: result.count, reason: `the store's tip ${tip.sequence_number} ${tip.hash} is not the expected ${expectTip.sequence_number} ${expectTip.hash}` };
           }
         }
-        // The whole store's index, whatever the chain's verdict (a range leaves it alone).
-        if (from === 0 && to === undefined) index = await store.index.audit?.();
+        // The whole store's index, against a chain found valid (a range leaves it alone; a
+        // broken chain is the answer, and the index is judged against the events once it holds).
+        if (result.valid && from === 0 && to === undefined) index = await store.index.audit?.();
       } finally {
         await ledger.close();
       }
@@ -131,7 +132,7 @@ reason goes to standard error, and the exit code is 3; \`fmwk-ledger reindex\` r
     }
     if (!result.valid) io.stderr.write(`fmwk-ledger verify: invalid at sequence ${result.break_at}: ${result.reason}\n`);
     if (result.torn_bytes) io.stderr.write(`fmwk-ledger verify: ignored ${result.torn_bytes} bytes after the last newline (an unfinished write, not an event)\n`);
-    const badIndex = index !== undefined && !index.valid ? index : undefined;
+    const badIndex = index?.valid === false ? index : undefined;
     if (badIndex) io.stderr.write(`fmwk-ledger verify: the index is corrupt${badIndex.break_at === null ? '' : ` at sequence ${badIndex.break_at}`}: ${badIndex.reason}\n`);
     const indexField = badIndex ? { index: { valid: false, break_at: badIndex.break_at, count: badIndex.count } } : {};
     io.stdout.write(`${JSON.stringify({ valid: result.valid, break_at: result.break_at, count: result.count, ...indexField })}\n`);
