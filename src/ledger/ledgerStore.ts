@@ -95,6 +95,21 @@ export interface IndexQuery {
 }
 
 /**
+ * What checking a store's index against its lines found (`LedgerIndex.audit`, `verify --store`):
+ * index corruption, reported apart from the chain's.
+ */
+export interface IndexVerdict {
+  /** True if every index entry describes its event and every event has all its entries. */
+  readonly valid: boolean;
+  /** Events whose index entries were checked before the first problem (all of them when valid). */
+  readonly count: number;
+  /** The sequence of the first event whose index entries are wrong or missing, or null. */
+  readonly break_at: number | null;
+  /** What is wrong there: the row or key, the field, the value it holds and the line's. */
+  readonly reason?: string;
+}
+
+/**
  * A store's indexes (issue 13): derived data, never trusted. The ledger reads every event an
  * index names from the store and checks its hash; an index that lost entries is rebuilt from
  * the lines (`rebuild`, CLI `reindex`). Lookups reflect every append this store instance made
@@ -113,6 +128,12 @@ export interface LedgerIndex {
   query(query: IndexQuery): AsyncIterable<IndexEntry>;
   /** Rebuilds the indexes from the store's lines; resolves with the number of events indexed. */
   rebuild(): Promise<number>;
+  /**
+   * Optional: checks every index entry (a row, a key, deleted or expired ones included) against
+   * the line it describes, and that every event has its entries; never repairs anything. The
+   * chain itself is `verifyChain`'s: this judges only the derived data.
+   */
+  audit?(): Promise<IndexVerdict>;
 }
 
 /** One replica's position and how far it is behind the primary (LedgerStore.replicaLag). */

@@ -18,7 +18,10 @@ import { scanCanonicalEventBytes } from '../contract/canonicalLine.js';
 import { readLineBatches } from '../contract/lineReader.js';
 import { fsyncDirectory } from './fsyncDirectory.js';
 import { AUTO_CHECKPOINT_PAGES, IndexCheckpointer } from './indexCheckpointer.js';
-import type { AppendRecord, IndexEntry, IndexQuery, LedgerIndex, StreamHead, StreamRange, Tip } from '../ledger/ledgerStore.js';
+import type { AppendRecord, IndexEntry, IndexQuery, IndexVerdict, LedgerIndex, StreamHead, StreamRange, Tip } from '../ledger/ledgerStore.js';
+import { proveRows, ROW_COLUMNS, rowOfLine, type IndexRow, type RowMismatch } from './directoryIndexRows.js';
+
+export { rowOfLine, type IndexRow } from './directoryIndexRows.js';
 
 export const INDEX_FILE = 'index.sqlite';
 /** Bumped when the schema changes: an index of another format is rebuilt. */
@@ -26,22 +29,6 @@ const FORMAT = '1';
 const PAGE = 512;
 /** A reader indexes at most this many lines past index.sqlite in memory. */
 export const DEFAULT_MAX_UNINDEXED = 100_000;
-
-/** One row: where a line is and the fields the queries filter on (null where a line is damaged). */
-export interface IndexRow {
-  readonly sequence: number;
-  readonly hash: string | null;
-  readonly event_id: string | null;
-  readonly event_type: string | null;
-  readonly actor: string | null;
-  readonly framework_id: string | null;
-  readonly timestamp: string | null;
-  readonly stream_id: string | null;
-  readonly stream_version: number | null;
-  /** Byte offset of the line in ledger.jsonl and its length without the newline. */
-  readonly offset: number;
-  readonly length: number;
-}
 
 /** What the index needs of the ledger file: its handle and where its complete lines end. */
 export interface LedgerFileView {
@@ -78,7 +65,20 @@ CREATE INDEX IF NOT EXISTS events_framework ON events(framework_id);
 CREATE INDEX IF NOT EXISTS events_time ON events(timestamp);
 `;
 
-const COLUMNS = 'sequence, hash, event_id, event_type, actor, framework_id, timestamp, stream_id, stream_version, offset, length';
+const COLUMNS = ROW_COLUMNS;
+const SCHEMA_ROWS = `SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name`;
+let schemaText: string | undefined;
+/** sqlite_master as SCHEMA and INDEXES create it (in memory, once). */
+function expectedSchema(): string {
+  if (schemaText === undefined) {
+    const db = new Database(':memory:');
+    db.exec(SCHEMA);
+    db.exec(INDEXES);
+    schemaText = JSON.stringify(db.prepare(SCHEMA_ROWS).all());
+    db.close();
+  }
+  return schemaText;
+}
 // Positional parameters: binding an array is cheaper than binding an object by names (rebuild, catch-up).
 const INSERT = `INSERT INTO events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 /** Rebuild and catch-up commit once per this many rows: each commit rewrites the pages it touched. */
@@ -90,40 +90,6 @@ const PENDING_MS = 20;
 const CHECKPOINT_ROWS = 1000;
 const HEADS_MAX = 10_000;
 const valuesOf = (r: IndexRow): unknown[] => [r.sequence, r.hash, r.event_id, r.event_type, r.actor, r.framework_id, r.timestamp, r.stream_id, r.stream_version, r.offset, r.length];
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-
-/**
- * The row of a stored line at `offset`. Lenient on purpose: a damaged line still gets a row
- * (its position), with null where a field cannot be read; finding and naming the damage is the
- * verifier's job, and the Ledger checks every line it reads.
- */
-export function rowOfLine(bytes: Buffer, sequence: number, offset: number): IndexRow {
-  let e: Record<string, unknown> = {};
-  try {
-    const v: unknown = JSON.parse(strictUtf8.decode(bytes));
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) e = v as Record<string, unknown>;
-  } catch {
-    /* a damaged line: a row with its position only */
-  }
-  const p = (e.provenance !== null && typeof e.provenance === 'object' ? e.provenance : {}) as Record<string, unknown>;
-  const sid = str(e.stream_id);
-  const sv = sid !== null && Number.isSafeInteger(e.stream_version) ? (e.stream_version as number) : null;
-  return {
-    sequence,
-    hash: str(e.hash),
-    event_id: str(e.event_id),
-    event_type: str(e.event_type),
-    actor: str(p.actor),
-    framework_id: str(p.framework_id),
-    timestamp: str(e.timestamp),
-    stream_id: sv === null ? null : sid,
-    stream_version: sv,
-    offset,
-    length: bytes.length,
-  };
-}
 
 /**
  * The sequence a line claims (the verification fast path's scan, else a lenient parse), or
@@ -263,6 +229,14 @@ export class DirectoryIndex implements LedgerIndex {
   private checkpointer: IndexCheckpointer | undefined;
   /** Writer: rows committed since the last checkpoint request. */
   private sinceCheckpoint = 0;
+  /**
+   * Writer: SQLite's data_version of the connection when the index was last proved or written
+   * by it. Another connection's commit to index.sqlite (sqlite3 run beside the writer) changes
+   * it; the next append then proves the index again before trusting a negative answer.
+   */
+  private dataVersion: number | undefined;
+  /** Why index.sqlite was last found unusable (a row that did not hold, a damaged file): a writer rebuilt it, a reader left it unused. */
+  private rejectedBecause: string | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -286,7 +260,57 @@ export class DirectoryIndex implements LedgerIndex {
         if (this.current === db && db.open) db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
       });
       this.sinceCheckpoint = 0;
+      this.dataVersion = this.readDataVersion();
     }
+  }
+
+  /** Writer: why index.sqlite was last rebuilt instead of used (a row that did not hold its line, a damaged file), if it was. */
+  get rebuiltBecause(): string | undefined {
+    return this.readOnly ? undefined : this.rejectedBecause;
+  }
+
+  private readDataVersion(): number {
+    return this.stmt('PRAGMA data_version').pluck().get() as number;
+  }
+
+  /**
+   * Writer: if another connection committed to index.sqlite since this writer proved or wrote
+   * it (data_version moved), every row is proved again, and the index rebuilt if one does not
+   * hold. One pragma per append; a change made to the file's bytes without SQLite (which
+   * data_version cannot see) is caught at the next open and by verify --store.
+   */
+  private async reproveIfChanged(): Promise<void> {
+    const db = this.db;
+    if (!db || this.readDataVersion() === this.dataVersion) return;
+    this.flush();
+    const { mismatch } = await this.proveAgainstLines(db, (await this.view.current()).end, false);
+    if (mismatch) {
+      this.rejectedBecause = mismatch.reason;
+      await this.rebuild();
+      return;
+    }
+    this.heads.clear(); // rows of other streams may have moved: asked of the proved database again
+    this.dataVersion = this.readDataVersion();
+  }
+
+  /**
+   * Every row of index.sqlite against the line it describes, and SQLite's integrity_check
+   * (index corruption, reported apart from the chain's: `verify --store`). Repairs nothing. No
+   * index.sqlite is valid (nothing derived to lie; a writer builds one from the lines); one a
+   * reader cannot use (another ledger's, unreadable) is not.
+   */
+  async audit(): Promise<IndexVerdict> {
+    if (this.readOnly) await this.reopenIfReplaced();
+    else this.flush();
+    const db = this.db;
+    if (!db) {
+      const present = await assertRegularOrAbsent(this.path).catch(() => true);
+      if (!present) return { valid: true, count: 0, break_at: null };
+      return { valid: false, count: 0, break_at: null, reason: `${this.path} is not usable: ${this.rejectedBecause ?? 'not a regular file'}` };
+    }
+    const { mismatch, rows } = await this.proveAgainstLines(db, (await this.view.current()).end, true);
+    if (!mismatch) return { valid: true, count: rows, break_at: null };
+    return { valid: false, count: rows, break_at: mismatch.sequence < 0 ? null : mismatch.sequence, reason: `${this.path}: ${mismatch.reason} (field ${mismatch.field}); run fmwk-ledger reindex` };
   }
 
   /** The checkpoint thread lets go of the database: before the writer's connection closes or the file is replaced. */
@@ -320,9 +344,13 @@ export class DirectoryIndex implements LedgerIndex {
   }
 
   /**
-   * The writer's index: opened, checked (sqlite quick_check, the format, rows 0 and last against
-   * the lines they point at, no missing row), rebuilt if any check fails, then caught up with
-   * the lines appended since its last row. Called under the writer lock.
+   * The writer's index: opened, proved (the format, SQLite's integrity_check, every row against
+   * the line it describes: proveRows), rebuilt if anything fails (rebuiltBecause says what),
+   * then caught up with the lines appended since its last row. Called under the writer lock.
+   *
+   * Rebuilt rather than refused: the lines are the truth and the writer holds the lock, so a
+   * rebuild is exactly what `reindex` would do; refusing would let whoever can write
+   * index.sqlite stop every append until an operator ran it.
    */
   static async openWriter(dir: string, view: LedgerFileView): Promise<DirectoryIndex> {
     const index = new DirectoryIndex(dir, view, false, Infinity);
@@ -364,8 +392,13 @@ export class DirectoryIndex implements LedgerIndex {
     }
   }
 
-  /** Opens index.sqlite and checks it against the ledger file; undefined when it does not hold. */
-  private async openChecked(readOnly: boolean): Promise<Db | undefined> {
+  /**
+   * Opens index.sqlite and checks it against the ledger file; undefined when it does not hold.
+   * A writer proves every row (proveAgainstLines); a reader, which answers no question a writer
+   * relies on and never writes, checks rows 0 and last and the row count (README "What the
+   * index can and cannot get wrong").
+   */
+  private async openChecked(readOnly: boolean, justBuilt = false): Promise<Db | undefined> {
     if (!(await assertRegularOrAbsent(this.path))) return undefined;
     let db: Db | undefined;
     try {
@@ -378,18 +411,23 @@ export class DirectoryIndex implements LedgerIndex {
         // Catch-up inserts into the unique hash index in random order: a page cache that holds
         // the index (grown only as used) keeps that from re-reading pages.
         db.pragma('cache_size = -65536');
-        const qc = db.pragma('quick_check', { simple: true });
-        if (qc !== 'ok') throw new Error(`quick_check: ${String(qc)}`);
       }
       db.pragma('busy_timeout = 5000');
       const format = (db.prepare(`SELECT value FROM meta WHERE key = 'format'`).get() as { value: string } | undefined)?.value;
       if (format !== FORMAT) throw new Error(`format ${format ?? 'none'}, expected ${FORMAT}`);
       const { tip, end } = await this.view.current();
+      if (!readOnly && !justBuilt) {
+        // The writer relies on negative answers (no event holds this id, no later version of
+        // this stream): every row is proved against its line before any is trusted. (An index
+        // it has just built from the lines gets the reader's spot checks below.)
+        const { mismatch } = await this.proveAgainstLines(db, end, false);
+        if (mismatch) throw new Error(mismatch.reason);
+        return db;
+      }
       const last = db.prepare(`SELECT ${COLUMNS} FROM events ORDER BY sequence DESC LIMIT 1`).get() as IndexRow | undefined;
       if (last) {
         // A reader may look at the file just before its writer's next row: only a writer insists.
         const lastInFile = last.sequence <= tip.sequence_number;
-        if (!lastInFile && !readOnly) throw new Error(`last row ${last.sequence} is past the tip ${tip.sequence_number}`);
         const first = db.prepare(`SELECT ${COLUMNS} FROM events WHERE sequence = 0`).get() as IndexRow | undefined;
         // Row 0 holds the first event's hash (which covers its event id): another ledger's index fails here.
         if (!first || !(await this.rowHolds(first, end))) throw new Error('row 0 does not describe the first line of this ledger');
@@ -399,11 +437,29 @@ export class DirectoryIndex implements LedgerIndex {
         if (n !== last.sequence + 1) throw new Error(`${n} rows for sequences 0..${last.sequence}`);
       }
       return db;
-    } catch {
+    } catch (e) {
       // Unreadable, corrupt or another ledger's: derived data, rebuilt (writer) or not used (reader).
+      this.rejectedBecause = (e as Error).message;
       db?.close();
       return undefined;
     }
+  }
+
+  /**
+   * The proof a writer (at open, or when another connection wrote) and `verify --store` run:
+   * the schema is the one this code creates (an index redefined, say partial, would make a
+   * lookup skip rows), SQLite's own check, then every row against its line (proveRows).
+   * `full`: integrity_check, which also compares each index B-tree (the event-id and stream
+   * ones the writer's checks consult, the query filters) with the table; otherwise quick_check,
+   * O(N) and ~8x cheaper here, which does not (a page edited behind SQLite's back to desync an
+   * index from the table is then left to verify --store).
+   */
+  private async proveAgainstLines(db: Db, end: number, full: boolean): Promise<{ rows: number; mismatch?: RowMismatch }> {
+    const schema = JSON.stringify(db.prepare(SCHEMA_ROWS).all());
+    if (schema !== expectedSchema()) return { rows: 0, mismatch: { sequence: -1, field: 'schema', reason: `the schema is not this version's: ${schema}` } };
+    const check = db.pragma(full ? 'integrity_check(1)' : 'quick_check(1)', { simple: true });
+    if (check !== 'ok') return { rows: 0, mismatch: { sequence: -1, field: 'database', reason: `${full ? 'integrity_check' : 'quick_check'}: ${String(check)}` } };
+    return proveRows(db, this.view.fh, end, this.readOnly ? 'ignore' : 'mismatch');
   }
 
   /**
@@ -556,6 +612,7 @@ export class DirectoryIndex implements LedgerIndex {
     if (!this.readOnly) {
       if (flush) this.flush();
       if (this.behind) await this.catchUp();
+      await this.reproveIfChanged(); // the append path's lookups (event id, stream head) come through here
       this.bound = { tip: (await this.view.current()).tip.sequence_number, split: Number.MAX_SAFE_INTEGER };
       return;
     }
@@ -593,6 +650,7 @@ export class DirectoryIndex implements LedgerIndex {
   async checkAppend(record: AppendRecord): Promise<void> {
     try {
       if (this.behind) await this.catchUp();
+      await this.reproveIfChanged();
       for (let attempt = 0; ; attempt++) {
         const problem = await this.findConflict(record);
         if (problem === undefined) return;
@@ -837,7 +895,7 @@ export class DirectoryIndex implements LedgerIndex {
       await unlink(temp).catch(() => undefined);
       throw e;
     }
-    const opened = await this.openChecked(false);
+    const opened = await this.openChecked(false, true);
     if (!opened) throw new LedgerConnectionError(`${this.path}: the rebuilt index does not check out against ${this.view.file}`);
     this.db = opened;
     this.behind = false;

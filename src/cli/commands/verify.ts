@@ -2,6 +2,7 @@ import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { MAX_VERIFY_WORKERS, verifyFile } from '../../verify/verifyFile.js';
 import type { VerifyResult } from '../../verify/verifyChain.js';
+import type { IndexVerdict } from '../../ledger/ledgerStore.js';
 import { defineCommand, parseSequence, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError } from '../command.js';
 import { progressBar } from '../progress.js';
@@ -12,6 +13,9 @@ import { verifyFileAgainstCheckpoint } from '../../verify/verifyCheckpoint.js';
 import { proofFailuresInvalid, readVerifierKey } from './proofsCli.js';
 import { verifySignedEvents } from '../../verify/verifySignedEvents.js';
 import { parseVerifierKey, type NoteVerifier } from '../../proofs/note.js';
+
+/** The chain is valid, the store's index is not (its own status: derived data, rebuilt by reindex). */
+const EXIT_INDEX_CORRUPT = 3;
 
 export const verify = defineCommand({
   name: 'verify',
@@ -32,7 +36,14 @@ the reason for a failure goes to standard error.
 A line counts only once it ends in a newline: bytes after the last newline are an
 unfinished write, ignored (with a warning on standard error) as the directory store
 ignores them. Lines cut from the end leave a shorter chain that is still valid: pass
---expect-tip SEQ:HASH (a tip recorded elsewhere) to catch that.`,
+--expect-tip SEQ:HASH (a tip recorded elsewhere) to catch that.
+
+--store without --from/--to, once the chain is valid, also checks the store's index (derived
+data: index.sqlite rows, immudb index keys, deleted and expired ones included) against the
+events it describes, and that every event has its entries. Index corruption is reported apart from the chain's: the
+JSON line then carries "index":{"valid":false,"break_at":SEQ,"count":N} (break_at null when
+the damage is not one event's, count the events whose entries were checked before it), the
+reason goes to standard error, and the exit code is 3; \`fmwk-ledger reindex\` rebuilds it.`,
   options: {
     ...STORE_OPTIONS,
     from: { value: 'SEQ', integer: true, description: 'verify a range of a store from SEQ (the link into it is checked)' },
@@ -55,7 +66,7 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
     },
   },
   json: true,
-  exit: `Exit: 0 valid, 1 invalid, 2 usage or I/O error.`,
+  exit: `Exit: 0 valid, 1 invalid (the chain), 2 usage or I/O error, 3 the chain is valid but the store's index is not.`,
 
   async execute({ values, positionals }, io) {
     if (values.store !== undefined && values.checkpoint !== undefined) throw new UsageError('--checkpoint applies to FILE only');
@@ -65,12 +76,14 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
     if (signers !== undefined && values.checkpoint !== undefined) throw new UsageError('give --signers or --checkpoint, not both');
     const expectTip = values['expect-tip'] === undefined ? undefined : parseTip(values['expect-tip']);
     let result: VerifyResult;
+    let index: IndexVerdict | undefined;
     if (values.store !== undefined) {
       if (positionals.length > 0) throw new UsageError('give either FILE or --store, not both');
       if (values.workers !== undefined) throw new UsageError('--workers applies to FILE only, not --store');
       const from = values.from === undefined ? 0 : parseSequence('--from', values.from);
       const to = values.to === undefined ? undefined : parseSequence('--to', values.to);
-      const ledger = await Ledger.open(await openStore(values.store, { readOnly: true, ...storeConfig(values) }));
+      const store = await openStore(values.store, { readOnly: true, ...storeConfig(values) });
+      const ledger = await Ledger.open(store);
       try {
         const bar = progressBar(io, 'verify', to === undefined ? (await ledger.getTip()).sequence_number + 1 - from : to - from + 1);
         try {
@@ -88,6 +101,9 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
             result = { valid: false, break_at: Math.min(tip.sequence_number + 1, expectTip.sequence_number), count: result.count, reason: `the store's tip ${tip.sequence_number} ${tip.hash} is not the expected ${expectTip.sequence_number} ${expectTip.hash}` };
           }
         }
+        // The whole store's index, against a chain found valid (a range leaves it alone; a
+        // broken chain is the answer, and the index is judged against the events once it holds).
+        if (result.valid && from === 0 && to === undefined) index = await store.index.audit?.();
       } finally {
         await ledger.close();
       }
@@ -117,8 +133,11 @@ ignores them. Lines cut from the end leave a shorter chain that is still valid: 
     }
     if (!result.valid) io.stderr.write(`fmwk-ledger verify: invalid at sequence ${result.break_at}: ${result.reason}\n`);
     if (result.torn_bytes) io.stderr.write(`fmwk-ledger verify: ignored ${result.torn_bytes} bytes after the last newline (an unfinished write, not an event)\n`);
-    io.stdout.write(`${JSON.stringify({ valid: result.valid, break_at: result.break_at, count: result.count })}\n`);
-    return result.valid ? EXIT.ok : EXIT.invalid;
+    const badIndex = index?.valid === false ? index : undefined;
+    if (badIndex) io.stderr.write(`fmwk-ledger verify: the index is corrupt${badIndex.break_at === null ? '' : ` at sequence ${badIndex.break_at}`}: ${badIndex.reason}\n`);
+    const indexField = badIndex ? { index: { valid: false, break_at: badIndex.break_at, count: badIndex.count } } : {};
+    io.stdout.write(`${JSON.stringify({ valid: result.valid, break_at: result.break_at, count: result.count, ...indexField })}\n`);
+    return result.valid ? (badIndex ? EXIT_INDEX_CORRUPT : EXIT.ok) : EXIT.invalid;
   },
 });
 

@@ -13,8 +13,10 @@
 
 import { LedgerCorruptionError } from '../../errors/errors.js';
 import { HASH_PATTERN } from '../../contract/hash.js';
-import type { AppendRecord, IndexEntry, IndexFields, IndexQuery, LedgerIndex, StreamHead, StreamRange } from '../../ledger/ledgerStore.js';
+import { indexFieldsOf, type AppendRecord, type IndexEntry, type IndexFields, type IndexQuery, type IndexVerdict, type LedgerIndex, type StoredLine, type StreamHead, type StreamRange } from '../../ledger/ledgerStore.js';
+import type { LedgerEvent } from '../../contract/event.js';
 import type { EntriesMsg, EntryMsg, PreconditionMsg, ScanRequestMsg, KeyValueMsg } from './immudbRpc.js';
+import { auditIndexKeys } from './immudbIndexAudit.js';
 import { IndexKeyLayout, SEQUENCE_DIGITS, type QueryKind } from './keyLayout.js';
 
 /** What every index key holds: the event it points at. Canonical JSON (keys sorted). */
@@ -28,6 +30,10 @@ export interface IndexValue {
 /** The calls the index needs, with the store's reconnect handling around them. */
 export interface ImmudbIndexIo {
   scan(request: ScanRequestMsg, what: string): Promise<EntriesMsg>;
+  /** The first `limit` revisions of `key` (deleted and expired ones included), [] if it has none. */
+  history(key: Buffer, limit: number, what: string): Promise<EntryMsg[]>;
+  /** Every event line from sequence 0 to the tip, checked as scanLines checks them (the audit). */
+  lines(): AsyncIterable<StoredLine>;
   /** The line at `sequence` (the store's checked read), or undefined if there is none. */
   readLine(sequence: number): Promise<string | undefined>;
   /** Rebuild: indexes the events the index lacks; resolves with the number of events in the ledger. */
@@ -37,6 +43,8 @@ export interface ImmudbIndexIo {
 }
 
 const MAX_SEQUENCE_KEY = '9'.repeat(SEQUENCE_DIGITS);
+/** Re-reads of a stream head while other writers keep appending to it, before a key no Scan shows is called planted. */
+const HEAD_ATTEMPTS = 10;
 
 /** The value written under every index key of `record`. */
 export function indexValueOf(record: Pick<AppendRecord, 'event_id' | 'fields' | 'hash' | 'sequence'>): Buffer {
@@ -67,14 +75,45 @@ export function indexKeysOf(layout: IndexKeyLayout, record: Pick<AppendRecord, '
   ];
 }
 
-/** Operations and preconditions that write the index keys of `record`, each only if absent. */
+/**
+ * The precondition that `key` was never written at all. immudb 1.11 checks keyMustNotExist
+ * with the reads' filters (a logically deleted or expired key counts as absent:
+ * embedded/store/preconditions.go), so a key deleted or expired behind the ledger's back would
+ * let its event id or stream version be written again. keyNotModifiedAfterTX reads the key's
+ * latest revision unfiltered; with txID 1 it fails for any revision after the database's
+ * first transaction, which every delete, expiring rewrite or second write of a key the ledger
+ * wrote is. Together with keyMustNotExist: no revision at all, live, deleted or expired.
+ */
+export const neverWritten = (key: Buffer): PreconditionMsg => ({ keyNotModifiedAfterTX: { key, txID: 1 } });
+
+/**
+ * Operations and preconditions that write the index keys of `record`, each only if absent; the
+ * event-id and stream-version keys (the ledger's rules rest on their absence) only if never written.
+ */
 export function indexWrites(layout: IndexKeyLayout, record: AppendRecord): { operations: { kv: KeyValueMsg }[]; preconditions: PreconditionMsg[] } {
   const value = indexValueOf(record);
   const keys = indexKeysOf(layout, record);
+  const { stream_id, stream_version } = record.fields;
+  const ruled = [layout.eventId(record.event_id), ...(stream_id === undefined ? [] : [layout.stream(stream_id, stream_version ?? 0)])];
   return {
     operations: keys.map((key) => ({ kv: { key, value } })),
-    preconditions: keys.map((key) => ({ keyMustNotExist: { key } })),
+    preconditions: [...keys.map((key) => ({ keyMustNotExist: { key } })), ...ruled.map(neverWritten)],
   };
+}
+
+/**
+ * Why the History of a key the ledger wrote once (or never) shows tampering: more than one
+ * revision, a first one deleted or expired, or a revision at all where the ledger wrote none
+ * (`expectAbsent`). Undefined when it holds.
+ */
+export function historyTampering(entries: readonly EntryMsg[], expectAbsent: boolean): string | undefined {
+  const [first, second] = entries;
+  if (first === undefined) return undefined;
+  const what = (e: EntryMsg): string =>
+    e.metadata?.deleted ? `deleted (revision ${e.revision}, tx ${e.tx})` : e.expired ? `expired (revision ${e.revision}, tx ${e.tx})` : `revision ${e.revision} (tx ${e.tx})`;
+  if (second !== undefined) return `it was rewritten outside the ledger: ${what(second)}`;
+  if (first.metadata?.deleted || first.expired) return `it was written ${what(first)} outside the ledger`;
+  return expectAbsent ? `it exists (${what(first)}) where the ledger wrote no key` : undefined;
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
@@ -182,6 +221,44 @@ export class ImmudbIndex implements LedgerIndex {
     return value;
   }
 
+  /**
+   * The entry under exactly `key` from its History (one call, like the Scan of lookup): a miss
+   * is then proven (no revision, deleted or expired, exists), and a key rewritten, deleted or
+   * expired behind the ledger's back is LedgerCorruptionError naming it, never a miss. Checked
+   * against the event line. For the answers appends and retries rest on.
+   */
+  async proven(key: Buffer, what: string): Promise<IndexValue | undefined> {
+    const entries = await this.#io.history(key, 2, what);
+    const why = historyTampering(entries, false);
+    if (why !== undefined) throw this.#tampered(key, why);
+    if (entries[0] === undefined) return undefined;
+    const value = this.checked(entries[0]);
+    await this.verify(key, value);
+    return value;
+  }
+
+  /** LedgerCorruptionError naming an index key whose History shows tampering. */
+  #tampered(key: Buffer, why: string, sequence = -1): LedgerCorruptionError {
+    return new LedgerCorruptionError(
+      sequence,
+      `${this.#io.description}: index key ${this.layout.describeKey(key)}: ${why}; index keys are written once and never deleted, ` +
+        'so no answer that rests on it is given: investigate, then run verify --store',
+    );
+  }
+
+  /**
+   * The first of `keys` (the ones the ledger's rules rest on: an event id, a stream version)
+   * whose History shows a revision although the ledger wrote none there (`expectAbsent`), or
+   * tampering of one it wrote: a description naming it, else undefined.
+   */
+  async erased(keys: readonly Buffer[], expectAbsent: boolean): Promise<string | undefined> {
+    for (const key of keys) {
+      const why = historyTampering(await this.#io.history(key, 2, 'read of an index key\'s history'), expectAbsent);
+      if (why !== undefined) return `index key ${this.layout.describeKey(key)}: ${why}`;
+    }
+    return undefined;
+  }
+
   /** Throws LedgerCorruptionError naming `key` unless the event line at its sequence matches its value. */
   async verify(key: Buffer, value: IndexValue): Promise<void> {
     const why = lineDisagrees(await this.#io.readLine(value.sequence), value);
@@ -195,15 +272,21 @@ export class ImmudbIndex implements LedgerIndex {
 
   async streamHead(streamId: string): Promise<StreamHead | undefined> {
     const prefix = this.layout.streamPrefix(streamId);
-    const { entries } = await this.#io.scan(
-      { prefix, seekKey: Buffer.concat([prefix, Buffer.from(MAX_SEQUENCE_KEY)]), inclusiveSeek: true, desc: true, limit: 1 },
-      `read of stream ${JSON.stringify(streamId)}'s head`,
-    );
-    const entry = entries[0];
-    if (entry === undefined) return undefined;
-    const value = this.checked(entry);
-    await this.verify(entry.key, value);
-    return { stream_id: streamId, version: value.fields.stream_version!, sequence: value.sequence, hash: value.hash };
+    const what = `read of stream ${JSON.stringify(streamId)}'s head`;
+    for (let attempt = 0; ; attempt++) {
+      const { entries } = await this.#io.scan({ prefix, seekKey: Buffer.concat([prefix, Buffer.from(MAX_SEQUENCE_KEY)]), inclusiveSeek: true, desc: true, limit: 1 }, what);
+      const entry = entries[0];
+      const value = entry === undefined ? undefined : this.checked(entry);
+      if (value !== undefined) await this.verify(entry!.key, value);
+      // "No later version" is a negative answer: proven by the next version's key having no
+      // History at all (a Scan skips a head key deleted or expired behind the ledger's back).
+      const next = this.layout.stream(streamId, value === undefined ? 0 : value.fields.stream_version! + 1);
+      const history = await this.#io.history(next, 2, what);
+      const why = historyTampering(history, attempt >= HEAD_ATTEMPTS);
+      if (why !== undefined) throw this.#tampered(next, why, value?.sequence ?? -1);
+      // A live first revision: another writer appended that version meanwhile; look again.
+      if (history.length === 0) return value && { stream_id: streamId, version: value.fields.stream_version!, sequence: value.sequence, hash: value.hash };
+    }
   }
 
   async *streamEntries(streamId: string, range: StreamRange = {}): AsyncIterable<IndexEntry & { readonly stream_version: number }> {
@@ -222,12 +305,12 @@ export class ImmudbIndex implements LedgerIndex {
   }
 
   async byEventId(eventId: string): Promise<IndexEntry | undefined> {
-    const value = await this.lookup(this.layout.eventId(eventId), `look-up of event_id ${eventId}`, true);
+    const value = await this.proven(this.layout.eventId(eventId), `look-up of event_id ${eventId}`);
     return value === undefined ? undefined : { sequence: value.sequence, hash: value.hash };
   }
 
   async byHash(hash: string): Promise<IndexEntry | undefined> {
-    const value = await this.lookup(this.layout.hash(hash), `look-up of hash ${hash}`, true);
+    const value = await this.proven(this.layout.hash(hash), `look-up of hash ${hash}`);
     return value === undefined ? undefined : { sequence: value.sequence, hash: value.hash };
   }
 
@@ -278,6 +361,15 @@ export class ImmudbIndex implements LedgerIndex {
 
   rebuild(): Promise<number> {
     return this.#io.rebuild();
+  }
+
+  /** Every index key against its event, deleted and expired ones included (immudbIndexAudit.ts). */
+  audit(): Promise<IndexVerdict> {
+    const recordOf = (e: LedgerEvent) => ({ event_id: e.event_id, fields: indexFieldsOf(e), hash: e.hash, sequence: e.sequence });
+    return auditIndexKeys(
+      { layout: this.layout, checked: (entry) => this.checked(entry), valueOf: (e) => indexValueOf(recordOf(e)), keysOf: (e) => indexKeysOf(this.layout, recordOf(e)) },
+      this.#io,
+    );
   }
 
   /** Checked values under `prefix` from `first` to `last` (inclusive), paged, at most `limit`. */

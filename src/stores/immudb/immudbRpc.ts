@@ -50,7 +50,10 @@ export const isAllowedImmudbMethod = (name: string): name is ImmudbMethod =>
 export interface KeyValueMsg { key: Buffer; value: Buffer }
 export interface PreconditionMsg {
   keyMustExist?: { key: Buffer };
+  /** Passes when the key has no live revision: a deleted or expired one counts as absent (immudb 1.11's Get filters). */
   keyMustNotExist?: { key: Buffer };
+  /** Passes when the key's latest revision, deleted or expired included, is at or before txID (or it has none); txID >= 1. */
+  keyNotModifiedAfterTX?: { key: Buffer; txID: number };
 }
 export interface ExecAllRequestMsg {
   Operations: { kv: KeyValueMsg }[];

@@ -28,7 +28,7 @@ import { connectImmudbSession } from './connectImmudbSession.js';
 import { formatImmudbAddress, resolveImmudbConfig, type ImmudbConfig, type ResolveImmudbConfigOptions } from './immudbConfig.js';
 import { ImmudbRpcError, isReconnectable, type EntryMsg, type ExecAllRequestMsg, type ImmudbSession } from './immudbRpc.js';
 import { IndexKeyLayout, KeyLayout } from './keyLayout.js';
-import { ImmudbIndex, indexKeysOf, indexValueOf, indexWrites } from './immudbIndex.js';
+import { ImmudbIndex, indexKeysOf, indexValueOf, indexWrites, neverWritten } from './immudbIndex.js';
 import { ImmudbHashStorage } from './immudbMerkleLog.js';
 import { ImmudbProofChecker, type ImmudbVerifyOptions } from './verification/proofChecker.js';
 import { StoredMerkleLog, type CheckpointKeeper, type MerkleOpenOptions } from '../merkleLog.js';
@@ -124,6 +124,11 @@ export class ImmudbStore implements LedgerStore {
         if (this.#indexBehind !== undefined) return Promise.reject(this.#indexBehind);
         return this.#withReconnect(what, (session) => session.scan(request));
       },
+      history: (key, limit, what) => {
+        if (this.#indexBehind !== undefined) return Promise.reject(this.#indexBehind);
+        return this.#withReconnect(what, (session) => keyHistory(session, key, limit));
+      },
+      lines: () => this.scanLines(0),
       readLine: (sequence) => this.readLine(sequence),
       rebuild: () => this.#rebuildIndex(),
     });
@@ -492,6 +497,7 @@ export class ImmudbStore implements LedgerStore {
       noWait: false,
       preconditions: [
         { keyMustNotExist: { key } },
+        neverWritten(key), // key N deleted or expired behind the ledger's back is not free
         ...(record.sequence > 0 ? [{ keyMustExist: { key: this.#layout.keyOf(record.sequence - 1) } }] : []),
         // Event ids unique, stream versions unique and contiguous, every index key written once.
         ...index.preconditions,
@@ -524,6 +530,21 @@ export class ImmudbStore implements LedgerStore {
         const head = await this.index.streamHead(streamId); // verified against its event
         return new LedgerStreamConflictError(streamId, version - 1, head?.version ?? -1, { cause });
       }
+    }
+    // The keys the ledger's rules rest on, deleted, expired or rewritten behind its back: their
+    // History shows it (keyNotModifiedAfterTX refused the write; a Scan shows nothing there).
+    const ruled = [
+      ...(sequence > 0 ? [this.#layout.keyOf(sequence - 1)] : []), this.#layout.keyOf(sequence), idKey,
+      ...(streamId === undefined ? [] : [this.#indexLayout.stream(streamId, version ?? 0)]),
+    ];
+    const erased = await this.index.erased(ruled, false);
+    if (erased !== undefined) {
+      return new LedgerCorruptionError(
+        sequence,
+        `${this.description}: append refused: ${erased}; the ledger's keys are written once and never deleted, so nothing was written, ` +
+          'and no event with this key can be appended until it is investigated (verify --store names every such key)',
+        { cause },
+      );
     }
     const [history, below] = await Promise.all([
       this.#history(session, sequence, 1),
@@ -656,14 +677,8 @@ export class ImmudbStore implements LedgerStore {
     return line;
   }
 
-  async #history(session: ImmudbSession, sequence: number, limit: number): Promise<EntryMsg[]> {
-    try {
-      const result = await session.history({ key: this.#layout.keyOf(sequence), offset: 0, limit, desc: false });
-      return result.entries;
-    } catch (e) {
-      if (e instanceof ImmudbRpcError && e.kind === 'key-not-found') return [];
-      throw e;
-    }
+  #history(session: ImmudbSession, sequence: number, limit: number): Promise<EntryMsg[]> {
+    return keyHistory(session, this.#layout.keyOf(sequence), limit);
   }
 
   #assertWrittenOnce(entry: EntryMsg, sequence: number): void {
@@ -819,6 +834,16 @@ export class ImmudbStore implements LedgerStore {
       return new LedgerConnectionError(`${this.description}: ${what} failed (${e.message})`, { cause: e });
     }
     return e;
+  }
+}
+
+/** The first `limit` revisions of `key`, oldest first, deleted and expired ones included; [] if it has none. */
+async function keyHistory(session: ImmudbSession, key: Buffer, limit: number): Promise<EntryMsg[]> {
+  try {
+    return (await session.history({ key, offset: 0, limit, desc: false })).entries;
+  } catch (e) {
+    if (e instanceof ImmudbRpcError && e.kind === 'key-not-found') return [];
+    throw e;
   }
 }
 
