@@ -8,6 +8,9 @@ export {
   Ledger, type LedgerOptions, type AggregateStreamOptions, type AggregateStreamResult, type ReadBackwardOptions,
 } from './ledger/ledger.js';
 export type { StreamOptions } from './ledger/eventStream.js';
+// Subscriptions by stream, category and event type; named consumers that resume where they stopped.
+export type { SubscribeOptions, SubscriptionFilter, ConsumerCheckpoint, ConsumerPosition } from './ledger/subscriptions.js';
+export { FileConsumerCheckpoint, CONSUMERS_DIR } from './stores/consumerCheckpoint.js';
 export type {
   LedgerStore, Tip, StoredLine, AppendRecord, IndexFields, IndexEntry, StreamHead, StreamRange, IndexQuery, LedgerIndex, ReplicaLag,
 } from './ledger/ledgerStore.js';
@@ -50,6 +53,7 @@ export { SnapshotError } from '../snapshots/index.js';
 
 export { LedgerProofError, type ProofErrorKind } from './errors/errors.js';
 export { LedgerReadOnlyError, LedgerReplicaLagError, LedgerFailoverError, type FailoverRefusal } from './errors/errors.js';
+export { LedgerConsumerCheckpointError } from './errors/errors.js';
 export * from './proofs/index.js';
 export { Witness, TrustedCheckpoints, OriginStates, type WitnessOptions } from './stores/witnessState.js';
 export {

@@ -1,0 +1,267 @@
+// ledger.subscribe() and ledger.consume(): the events of one stream, of a stream prefix
+// (category) or of some event types, history then live, in sequence order with no gap and no
+// duplicate at the seam; and a named consumer that resumes where it stopped.
+//
+// The seam. The tip T is read once. History is every matching event up to T (from the index,
+// or by scanning the chain); live is ledger.stream({ from: T + 1 }) filtered, which already
+// merges this process's appends, other processes' (the store's watch) and its own catch-up
+// without gap or duplicate, and checks each event's hash and link to the one before.
+//
+// Index history. Indexes are derived data: every event an index names is read from the store
+// and checked (hash, sequence, filter) by ledger.query, and the events of all queries must come
+// in strictly increasing sequence order. An index that lost entries loses events here as it
+// does for ledger.query; `history: 'scan'` reads every event and checks the chain instead.
+// A start past 0 queries from that event's timestamp (timestamps never go backwards in a
+// ledger), so resuming does not re-read the stream's earlier events.
+//
+// A consumer's position is the last sequence its handler finished, with that event's hash. It
+// advances only after the handler resolved (at-least-once: a crash between the two repeats one
+// event, never skips one), and on start it must name an event the ledger holds with that hash.
+import { concat, concatMap, defer, filter, from, Observable, type Subscription } from 'rxjs';
+import type { LedgerEvent } from '../contract/event.js';
+import { EventType, HashString, NonEmptyString } from '../contract/event.js';
+import type { Tip } from '../contract/tip.js';
+import { LedgerConsumerCheckpointError, LedgerCorruptionError, LedgerValidationError } from '../errors/errors.js';
+import type { StreamOptions } from './eventStream.js';
+import type { IndexQuery } from './ledgerStore.js';
+
+/** Which events a subscription delivers: give `stream` or `streamPrefix` or `eventTypes`, or a prefix/stream with types (all must hold). */
+export interface SubscriptionFilter {
+  /** Only events of this stream (exact `stream_id`). */
+  readonly stream?: string;
+  /** Only events whose `stream_id` starts with this (a category, e.g. `order-`). */
+  readonly streamPrefix?: string;
+  /** Only events of these types. */
+  readonly eventTypes?: readonly string[];
+}
+
+/** Options of `ledger.subscribe()`: the filter, where to start, and how history is read. */
+export interface SubscribeOptions extends SubscriptionFilter {
+  /** First sequence to consider (default 0). */
+  readonly from?: number;
+  /**
+   * How history (up to the tip at subscribe time) is read: `'index'` (default) asks the store's
+   * indexes for the matching events and checks each one read; `'scan'` reads every event from
+   * `from` and checks the chain (hash and link of each), trusting no index.
+   */
+  readonly history?: 'index' | 'scan';
+  /** How often (ms) the live part looks for other processes' appends (default 200). */
+  readonly pollInterval?: number;
+  /** Events per page when history is scanned and when the live part catches up (default 1000). */
+  readonly pageSize?: number;
+}
+
+/** Where a consumer stopped: the last sequence its handler finished, and that event's hash. */
+export interface ConsumerPosition {
+  readonly sequence: number;
+  readonly hash: string;
+}
+
+/**
+ * A named consumer's durable position (FileConsumerCheckpoint keeps it in a file). `load` gives
+ * undefined when the consumer never finished an event, and throws LedgerConsumerCheckpointError
+ * for a position it cannot read; `save` resolves once the position is durable.
+ */
+export interface ConsumerCheckpoint {
+  readonly name: string;
+  /** The file it is kept in, for messages (if it is kept in one). */
+  readonly path?: string;
+  /** The saved position, undefined before the consumer finished any event. */
+  load(): Promise<ConsumerPosition | undefined>;
+  /** Saves `position` durably: resolves once it survives a crash. */
+  save(position: ConsumerPosition): Promise<void>;
+}
+
+/** What subscriptions need of a ledger (Ledger has it). */
+export interface SubscriptionSource<E extends LedgerEvent<unknown>> {
+  getTip(): Promise<Tip>;
+  read(sequence: number): Promise<E>;
+  query(query: IndexQuery): AsyncIterable<E>;
+  stream(options: StreamOptions): Observable<E>;
+}
+
+const OPTION_FIELDS = ['stream', 'streamPrefix', 'eventTypes', 'from', 'history', 'pollInterval', 'pageSize'];
+
+function checkOptions(options: unknown): SubscribeOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new LedgerValidationError('options', 'expected { stream | streamPrefix | eventTypes, from?, history? }', options);
+  const o = options as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!OPTION_FIELDS.includes(k)) throw new LedgerValidationError(k, `unknown option (expected ${OPTION_FIELDS.join(', ')})`, o[k]);
+  }
+  for (const f of ['stream', 'streamPrefix'] as const) {
+    if (o[f] !== undefined && !NonEmptyString.is(o[f])) throw new LedgerValidationError(f, 'expected a non-empty string', o[f]);
+  }
+  if (o.stream !== undefined && o.streamPrefix !== undefined) throw new LedgerValidationError('streamPrefix', `give stream or streamPrefix, not both (stream is ${JSON.stringify(o.stream)})`, o.streamPrefix);
+  if (o.eventTypes !== undefined) {
+    if (!Array.isArray(o.eventTypes) || o.eventTypes.length === 0) throw new LedgerValidationError('eventTypes', 'expected a non-empty array of event types', o.eventTypes);
+    o.eventTypes.forEach((t: unknown, i) => {
+      if (!EventType.is(t)) throw new LedgerValidationError(`eventTypes[${i}]`, 'expected an event type of lowercase letters, digits and underscores', t);
+    });
+  }
+  for (const [f, min] of [['from', 0], ['pollInterval', 1], ['pageSize', 1]] as const) {
+    const v = o[f];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)) throw new LedgerValidationError(f, `expected an integer >= ${min}`, v);
+  }
+  if (o.history !== undefined && o.history !== 'index' && o.history !== 'scan') throw new LedgerValidationError('history', `expected 'index' or 'scan'`, o.history);
+  return o as SubscribeOptions;
+}
+
+/** True if `event` passes the filter. */
+export function matchesFilter(event: LedgerEvent<unknown>, f: SubscriptionFilter): boolean {
+  return (
+    (f.stream === undefined || event.stream_id === f.stream) &&
+    (f.streamPrefix === undefined || (event.stream_id !== undefined && event.stream_id.startsWith(f.streamPrefix))) &&
+    (f.eventTypes === undefined || f.eventTypes.includes(event.event_type))
+  );
+}
+
+/** The matching events `from`..`last` from the index: one query per event type, merged by sequence. */
+async function* indexHistory<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, o: SubscribeOptions, start: number, last: number): AsyncGenerator<E> {
+  const since = start > 0 ? (await source.read(start)).timestamp : undefined;
+  const base: IndexQuery = {
+    ...(since === undefined ? {} : { since }),
+    ...(o.stream !== undefined ? { stream_id_prefix: o.stream } : o.streamPrefix !== undefined ? { stream_id_prefix: o.streamPrefix } : {}),
+  };
+  const queries = o.eventTypes === undefined ? [base] : [...new Set(o.eventTypes)].map((event_type) => ({ ...base, event_type }));
+  const iterators = queries.map((q) => source.query(q)[Symbol.asyncIterator]());
+  /** Each query's next event in range, or undefined once it is exhausted or past `last`. */
+  const heads: Array<E | undefined> = [];
+  const advance = async (i: number): Promise<void> => {
+    for (;;) {
+      const r = await iterators[i]!.next();
+      if (r.done || r.value.sequence > last) {
+        heads[i] = undefined;
+        if (!r.done) await iterators[i]!.return?.(undefined);
+        return;
+      }
+      if (r.value.sequence >= start && matchesFilter(r.value, o)) {
+        heads[i] = r.value;
+        return;
+      }
+    }
+  };
+  try {
+    for (let i = 0; i < iterators.length; i++) await advance(i);
+    let previous = start - 1;
+    for (;;) {
+      let min = -1;
+      for (let i = 0; i < heads.length; i++) if (heads[i] !== undefined && (min < 0 || heads[i]!.sequence < heads[min]!.sequence)) min = i;
+      if (min < 0) return;
+      const event = heads[min]!;
+      if (event.sequence <= previous) throw new LedgerCorruptionError(event.sequence, `the index gives sequence ${event.sequence} after ${previous} for a subscription`);
+      previous = event.sequence;
+      yield event;
+      await advance(min);
+    }
+  } finally {
+    await Promise.all(iterators.map((it) => it.return?.(undefined)));
+  }
+}
+
+/** History to the tip read at subscription time, and the live part after it. */
+function phases<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, o: SubscribeOptions, start: number, tip: number): { history: AsyncIterable<E>; live: Observable<E> } {
+  const paging = { ...(o.pollInterval === undefined ? {} : { pollInterval: o.pollInterval }), ...(o.pageSize === undefined ? {} : { pageSize: o.pageSize }) };
+  const match = filter((e: E) => matchesFilter(e, o));
+  if (o.history === 'scan' || start > tip) {
+    // One verified stream from `start`: no seam at all.
+    return { history: (async function* () {})(), live: source.stream({ from: start, ...paging }).pipe(match) };
+  }
+  return { history: indexHistory(source, o, start, tip), live: source.stream({ from: tip + 1, ...paging }).pipe(match) };
+}
+
+/**
+ * The Observable behind `ledger.subscribe(options)`: the matching events from `from`, history
+ * then live, in sequence order. Unsubscribing stops it. Bad options are LedgerValidationError.
+ */
+export function subscribeEvents<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, options: SubscribeOptions): Observable<E> {
+  const o = checkOptions(options);
+  return defer(() => from(source.getTip())).pipe(
+    concatMap((tip) => {
+      const { history, live } = phases(source, o, o.from ?? 0, tip.sequence_number);
+      return concat(from(history), live);
+    }),
+  );
+}
+
+/** The position a consumer resumes after: checked against the ledger, never trusted. */
+async function resumePosition<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, consumer: ConsumerCheckpoint): Promise<ConsumerPosition | undefined> {
+  const position = await consumer.load();
+  if (position === undefined) return undefined;
+  const path = consumer.path ?? '';
+  if (typeof position !== 'object' || position === null || !Number.isSafeInteger(position.sequence) || position.sequence < 0 || !HashString.is(position.hash)) {
+    throw new LedgerConsumerCheckpointError(consumer.name, path, `consumer "${consumer.name}": the saved position is not { sequence, hash } (got ${JSON.stringify(position)})`);
+  }
+  const tip = await source.getTip();
+  if (position.sequence > tip.sequence_number) {
+    throw new LedgerConsumerCheckpointError(
+      consumer.name, path,
+      `consumer "${consumer.name}" is at sequence ${position.sequence}, past the ledger's tip ${tip.sequence_number}: the checkpoint belongs to another ledger, or events it processed are gone; refusing to start`,
+    );
+  }
+  const held = await source.read(position.sequence);
+  if (held.hash !== position.hash) {
+    throw new LedgerConsumerCheckpointError(
+      consumer.name, path,
+      `consumer "${consumer.name}" finished sequence ${position.sequence} with hash ${position.hash}, but the ledger holds ${held.hash} there: the checkpoint belongs to another ledger or was edited; refusing to start`,
+    );
+  }
+  return position;
+}
+
+/**
+ * The Observable behind `ledger.consume(options, consumer, handler)`: subscribes from the
+ * consumer's saved position + 1 (or `options.from` the first time), calls `handler` on each
+ * matching event one at a time, saves the position after it resolves, then emits the event.
+ * A handler that throws (or rejects) ends it with that error, the position left at the last
+ * event handled. History is pulled one event per handler call, so a slow handler never makes it
+ * buffer the history.
+ */
+export function consumeEvents<E extends LedgerEvent<unknown>>(
+  source: SubscriptionSource<E>, options: SubscribeOptions, consumer: ConsumerCheckpoint, handler: (event: E) => unknown,
+): Observable<E> {
+  const o = checkOptions(options);
+  if (typeof consumer !== 'object' || consumer === null || typeof consumer.load !== 'function' || typeof consumer.save !== 'function') {
+    throw new LedgerValidationError('consumer', 'expected a ConsumerCheckpoint (e.g. FileConsumerCheckpoint.open)', consumer);
+  }
+  if (typeof handler !== 'function') throw new LedgerValidationError('handler', 'expected a function (event) => void | Promise<void>', handler);
+  return new Observable<E>((subscriber) => {
+    let stopped = false;
+    let live: Subscription | undefined;
+    const handle = async (event: E): Promise<void> => {
+      await handler(event);
+      await consumer.save({ sequence: event.sequence, hash: event.hash });
+    };
+    void (async () => {
+      const position = await resumePosition(source, consumer);
+      const start = position === undefined ? (o.from ?? 0) : position.sequence + 1;
+      const tip = await source.getTip();
+      if (stopped) return;
+      const { history, live: live$ } = phases(source, o, start, tip.sequence_number);
+      for await (const event of history) {
+        if (stopped) return;
+        await handle(event);
+        if (stopped) return;
+        subscriber.next(event);
+      }
+      if (stopped) return;
+      // Live: one handler at a time, in order; what arrives meanwhile waits its turn.
+      let chain = Promise.resolve();
+      live = live$.subscribe({
+        next: (event) => {
+          chain = chain.then(async () => {
+            if (stopped) return;
+            await handle(event);
+            if (!stopped) subscriber.next(event);
+          });
+          chain.catch((e: unknown) => subscriber.error(e));
+        },
+        error: (e: unknown) => void chain.then(() => subscriber.error(e), () => undefined),
+        complete: () => void chain.then(() => subscriber.complete(), () => undefined),
+      });
+    })().catch((e: unknown) => subscriber.error(e));
+    return () => {
+      stopped = true;
+      live?.unsubscribe();
+    };
+  });
+}
