@@ -23,7 +23,7 @@ export type { VerifyResult } from './verify/verifyChain.js';
 
 // Events: the base shape and the seed's typed payloads.
 export {
-  Provenance, NonEmptyString, HashString, type LedgerEvent, type AppendInput, type AppendResult, type TypedEvent, type TypedAppendInput,
+  Provenance, defineProvenance, NonEmptyString, HashString, type LedgerEvent, type AppendInput, type AppendResult, type TypedEvent, type TypedAppendInput,
   type JsonObject,
 } from './contract/event.js';
 export { NodeCreationPayload, SignalDeltaPayload, PackageInstallPayload, SessionStartPayload } from './contract/payloads.js';
