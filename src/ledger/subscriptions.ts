@@ -11,8 +11,8 @@
 // and checked (hash, sequence, filter) by ledger.query, and the events of all queries must come
 // in strictly increasing sequence order. An index that lost entries loses events here as it
 // does for ledger.query; `history: 'scan'` reads every event and checks the chain instead.
-// A start past 0 queries from that event's timestamp (timestamps never go backwards in a
-// ledger), so resuming does not re-read the stream's earlier events.
+// A start past 0 queries from the timestamp of the event before it (timestamps never go
+// backwards in a ledger; that event's hash is checked), so resuming does not re-read earlier events.
 //
 // A consumer's position is the last sequence its handler finished, with that event's hash. It
 // advances only after the handler resolved (at-least-once: a crash between the two repeats one
@@ -23,6 +23,7 @@ import { EventType, HashString, NonEmptyString } from '../contract/event.js';
 import type { Tip } from '../contract/tip.js';
 import { LedgerConsumerCheckpointError, LedgerCorruptionError, LedgerValidationError } from '../errors/errors.js';
 import type { StreamOptions } from './eventStream.js';
+import { eventHash } from './indexedReads.js';
 import type { IndexQuery } from './ledgerStore.js';
 
 /** Which events a subscription delivers: give `stream` or `streamPrefix` or `eventTypes`, or a prefix/stream with types (all must hold). */
@@ -115,9 +116,21 @@ export function matchesFilter(event: LedgerEvent<unknown>, f: SubscriptionFilter
   );
 }
 
+/**
+ * The timestamp of event `start - 1`, a lower bound of every later event's (timestamps never go
+ * backwards), from an event whose content gives its hash: a timestamp edited forward would make
+ * the query skip events, so an edited event is LedgerCorruptionError instead.
+ */
+async function timestampBefore<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, start: number): Promise<string> {
+  const event = await source.read(start - 1);
+  const computed = eventHash(event as LedgerEvent, start - 1);
+  if (computed !== event.hash) throw new LedgerCorruptionError(start - 1, `stored hash ${event.hash} does not match the content's hash ${computed}`);
+  return event.timestamp;
+}
+
 /** The matching events `from`..`last` from the index: one query per event type, merged by sequence. */
 async function* indexHistory<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, o: SubscribeOptions, start: number, last: number): AsyncGenerator<E> {
-  const since = start > 0 ? (await source.read(start)).timestamp : undefined;
+  const since = start > 0 ? await timestampBefore(source, start) : undefined;
   const base: IndexQuery = {
     ...(since === undefined ? {} : { since }),
     ...(o.stream !== undefined ? { stream_id_prefix: o.stream } : o.streamPrefix !== undefined ? { stream_id_prefix: o.streamPrefix } : {}),

@@ -87,6 +87,20 @@ describe('ledger.subscribe', () => {
     await ledger.close();
   });
 
+  it('a timestamp edited forward in the event before `from` cannot make the index history skip events: LedgerCorruptionError', async () => {
+    const ledger = await Ledger.open(await DirectoryStore.open(dir));
+    await appendMany(ledger, 0, 19);
+    await ledger.close();
+    const file = join(dir, 'ledger.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[9] = lines[9]!.replace(/"timestamp":"\d{4}/, '"timestamp":"2999'); // same length
+    writeFileSync(file, lines.join('\n'));
+    const reader = await Ledger.open(await DirectoryStore.open(dir, { readOnly: true }));
+    const err = await firstValueFrom(reader.subscribe({ eventTypes: ['session_start'], from: 10 })).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(LedgerCorruptionError).with.property('sequence', 9);
+    await reader.close();
+  });
+
   it('events appended concurrently with the history read are delivered once each, none missing (seam)', async () => {
     const ledger = await Ledger.open(new MemoryStore());
     await appendMany(ledger, 0, 199);
