@@ -7,8 +7,10 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { firstValueFrom, takeWhile, toArray } from 'rxjs';
-import { CONSUMERS_DIR, DirectoryStore, Ledger } from '../../src/index.js';
+import { firstValueFrom, lastValueFrom, take, takeWhile, toArray } from 'rxjs';
+import { CONSUMERS_DIR, DirectoryStore, FileConsumerCheckpoint, Ledger, LedgerValidationError } from '../../src/index.js';
+import { ImmudbStore } from '../../src/stores/immudb/immudbStore.js';
+import { freshImmudbConfig } from '../support/immudbTestStores.js';
 import { script, startNode } from '../support/childProcess.js';
 import { sessionStart } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
@@ -107,6 +109,29 @@ describe('subscriptions and named consumers across processes', function () {
       expect(await f.exited, f.stderr()).to.equal(0);
     }
     await ledger.close();
+  });
+
+  it('two clients of one immudb database: a category subscriber on one receives the other\'s appends; a consumer keeps its position in a given directory', async () => {
+    const config = await freshImmudbConfig();
+    const writer = await Ledger.open(await ImmudbStore.open(config));
+    const reader = await Ledger.open(await ImmudbStore.open(config));
+    for (let i = 0; i < 10; i++) await writer.append({ ...sessionStart(`s${i}`), stream_id: streamOf(i) });
+    const want = orders(0, 29);
+    const got = firstValueFrom(reader.subscribe({ streamPrefix: 'order-', pollInterval: 20 }).pipe(takeWhile((e) => e.sequence < want.at(-1)!, true), toArray()));
+    for (let i = 10; i < 30; i++) await writer.append({ ...sessionStart(`s${i}`), stream_id: streamOf(i) });
+    expect((await got).map((e) => e.sequence)).to.deep.equal(want);
+    // immudb keeps no local directory: the caller names one.
+    const err = await FileConsumerCheckpoint.open('c', reader).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(LedgerValidationError).with.property('path', 'dir');
+    const seen: number[] = [];
+    for (const n of [5, 10]) {
+      const consumer = await FileConsumerCheckpoint.open('c', join(dir, 'positions'));
+      await lastValueFrom(reader.consume({ streamPrefix: 'order-' }, consumer, (e) => void seen.push(e.sequence)).pipe(take(n)));
+      await consumer.close();
+    }
+    expect(seen).to.deep.equal(want);
+    await reader.close();
+    await writer.close();
   });
 
   it('follow --consumer with a checkpoint past the tip prints nothing and exits 1 (LedgerConsumerCheckpointError)', async () => {

@@ -59,7 +59,7 @@ command before it prints anything (exit 1, LedgerConsumerCheckpointError).`,
       ...(values.type === undefined ? {} : { eventTypes: values.type.split(',') }),
       ...(values.history === undefined ? {} : { history: values.history }),
     };
-    const filtered = options.stream !== undefined || options.streamPrefix !== undefined || options.eventTypes !== undefined;
+    const filtered = options.stream !== undefined || options.streamPrefix !== undefined || options.eventTypes !== undefined || options.history !== undefined;
     let ledger: Ledger;
     try {
       ledger = await Ledger.open(await openStore(store, { readOnly: true, ...storeConfig(values) }));
