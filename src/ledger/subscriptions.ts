@@ -3,7 +3,7 @@
 // duplicate at the seam; and a named consumer that resumes where it stopped.
 //
 // The seam. The tip T is read once. History is every matching event up to T (from the index,
-// or by scanning the chain); live is ledger.stream({ from: T + 1 }) filtered, which already
+// or by reading every event and checking the chain); live is ledger.stream({ from: T + 1 }) filtered, which already
 // merges this process's appends, other processes' (the store's watch) and its own catch-up
 // without gap or duplicate, and checks each event's hash and link to the one before.
 //
@@ -20,7 +20,9 @@
 import { concat, concatMap, defer, filter, from, Observable, type Subscription } from 'rxjs';
 import type { LedgerEvent } from '../contract/event.js';
 import { EventType, HashString, NonEmptyString } from '../contract/event.js';
+import { GENESIS_HASH } from '../contract/hash.js';
 import type { Tip } from '../contract/tip.js';
+import { ChainVerifier } from '../verify/chainVerifier.js';
 import { LedgerConsumerCheckpointError, LedgerCorruptionError, LedgerValidationError } from '../errors/errors.js';
 import type { StreamOptions } from './eventStream.js';
 import { eventHash } from './indexedReads.js';
@@ -48,7 +50,7 @@ export interface SubscribeOptions extends SubscriptionFilter {
   readonly history?: 'index' | 'scan';
   /** How often (ms) the live part looks for other processes' appends (default 200). */
   readonly pollInterval?: number;
-  /** Events per page when history is scanned and when the live part catches up (default 1000). */
+  /** Events per page when the live part reads what it missed (default 1000). */
   readonly pageSize?: number;
 }
 
@@ -77,6 +79,7 @@ export interface ConsumerCheckpoint {
 export interface SubscriptionSource<E extends LedgerEvent<unknown>> {
   getTip(): Promise<Tip>;
   read(sequence: number): Promise<E>;
+  readRange(start: number, end: number): AsyncIterable<E>;
   query(query: IndexQuery): AsyncIterable<E>;
   stream(options: StreamOptions): Observable<E>;
 }
@@ -171,15 +174,25 @@ async function* indexHistory<E extends LedgerEvent<unknown>>(source: Subscriptio
   }
 }
 
-/** History to the tip read at subscription time, and the live part after it. */
+/** The matching events `start`..`last`, every event read and its hash and link checked from the one before `start`. */
+async function* scanHistory<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, o: SubscribeOptions, start: number, last: number): AsyncGenerator<E> {
+  const chain = new ChainVerifier(start, start === 0 ? GENESIS_HASH : (await source.read(start - 1)).hash);
+  for await (const event of source.readRange(start, last)) {
+    chain.acceptEvent(event);
+    if (matchesFilter(event, o)) yield event;
+  }
+}
+
+/**
+ * History to the tip read at subscription time (pulled: a consumer reads the next event only
+ * when its handler is done), and the live part after it.
+ */
 function phases<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, o: SubscribeOptions, start: number, tip: number): { history: AsyncIterable<E>; live: Observable<E> } {
   const paging = { ...(o.pollInterval === undefined ? {} : { pollInterval: o.pollInterval }), ...(o.pageSize === undefined ? {} : { pageSize: o.pageSize }) };
   const match = filter((e: E) => matchesFilter(e, o));
-  if (o.history === 'scan' || start > tip) {
-    // One verified stream from `start`: no seam at all.
-    return { history: (async function* () {})(), live: source.stream({ from: start, ...paging }).pipe(match) };
-  }
-  return { history: indexHistory(source, o, start, tip), live: source.stream({ from: tip + 1, ...paging }).pipe(match) };
+  if (start > tip) return { history: (async function* () {})(), live: source.stream({ from: start, ...paging }).pipe(match) };
+  const history = o.history === 'scan' ? scanHistory(source, o, start, tip) : indexHistory(source, o, start, tip);
+  return { history, live: source.stream({ from: tip + 1, ...paging }).pipe(match) };
 }
 
 /**

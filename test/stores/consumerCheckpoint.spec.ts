@@ -61,6 +61,11 @@ describe('named consumers (ledger.consume, FileConsumerCheckpoint)', () => {
     expect(await run('audit', 1, { from: 0 })).to.deep.equal([10]);
   });
 
+  it('history scan: the same resumption, every event of the history chain-checked', async () => {
+    expect(await run('scanner', 3, { history: 'scan', eventTypes: ['session_start'] })).to.deep.equal([0, 1, 2]);
+    expect(await run('scanner', 7, { history: 'scan', eventTypes: ['session_start'] })).to.deep.equal([3, 4, 5, 6, 7, 8, 9]);
+  });
+
   it('a handler that fails leaves the position at the last event handled: the failed event comes again (at-least-once)', async () => {
     const consumer = await FileConsumerCheckpoint.open('flaky', ledger);
     const err = await rejection(
