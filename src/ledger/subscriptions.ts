@@ -43,9 +43,10 @@ export interface SubscribeOptions extends SubscriptionFilter {
   /** First sequence to consider (default 0). */
   readonly from?: number;
   /**
-   * How history (up to the tip at subscribe time) is read: `'index'` (default) asks the store's
-   * indexes for the matching events and checks each one read; `'scan'` reads every event from
-   * `from` and checks the chain (hash and link of each), trusting no index.
+   * How history (up to the tip at subscribe time) is read: `'index'` (the default with a filter)
+   * asks the store's indexes for the matching events and checks each one read; `'scan'` (the
+   * default without one) reads every event from `from` and checks the chain (hash and link of
+   * each), trusting no index.
    */
   readonly history?: 'index' | 'scan';
   /** How often (ms) the live part looks for other processes' appends (default 200). */
@@ -191,7 +192,8 @@ function phases<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, o
   const paging = { ...(o.pollInterval === undefined ? {} : { pollInterval: o.pollInterval }), ...(o.pageSize === undefined ? {} : { pageSize: o.pageSize }) };
   const match = filter((e: E) => matchesFilter(e, o));
   if (start > tip) return { history: (async function* () {})(), live: source.stream({ from: start, ...paging }).pipe(match) };
-  const history = o.history === 'scan' ? scanHistory(source, o, start, tip) : indexHistory(source, o, start, tip);
+  const filtered = o.stream !== undefined || o.streamPrefix !== undefined || o.eventTypes !== undefined;
+  const history = (o.history ?? (filtered ? 'index' : 'scan')) === 'scan' ? scanHistory(source, o, start, tip) : indexHistory(source, o, start, tip);
   return { history, live: source.stream({ from: tip + 1, ...paging }).pipe(match) };
 }
 

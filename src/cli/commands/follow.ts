@@ -15,8 +15,8 @@ export const follow = defineCommand({
   usage: `--store STORE [--from SEQ] [--poll MS] [--stream ID | --stream-prefix P] [--type T[,T...]] [--history index|scan] [--consumer NAME [--consumer-dir DIR]]`,
   description: `Prints every event from SEQ (default 0) as its canonical JSON line, then keeps printing the
 events other processes append, as they become durable, until interrupted (Ctrl-C, SIGTERM).
-Each event's hash and its link to the one before are checked first: a broken chain stops the
-command with exit 1, naming the sequence. The store is opened read-only; a directory store is
+Each event's hash and its link to the one before are checked first (but see --history): a
+broken chain stops the command with exit 1, naming the sequence. The store is opened read-only; a directory store is
 watched for changes, with polling every MS milliseconds as the fallback (default 200).
 
 Filters (ledger.subscribe): --stream prints one stream's events, --stream-prefix a category's,
@@ -38,7 +38,7 @@ command before it prints anything (exit 1, LedgerConsumerCheckpointError).`,
     stream: { value: 'ID', description: 'only the events of stream ID' },
     'stream-prefix': { value: 'P', description: 'only the events of streams whose id starts with P' },
     type: { value: 'T[,T...]', description: 'only events of these event types (comma-separated)' },
-    history: { value: 'index|scan', description: 'how events up to the tip at start are read with a filter (default index)' },
+    history: { value: 'index|scan', description: 'how events up to the tip at start are read: index (default with a filter) or scan' },
     consumer: { value: 'NAME', description: 'a named consumer: resume after the last event it printed, save the position after each' },
     'consumer-dir': { value: 'DIR', description: "where consumers' positions are kept (default: the directory store's consumers/)" },
   },
