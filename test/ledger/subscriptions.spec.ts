@@ -1,10 +1,12 @@
 // ledger.subscribe(): one stream, a category (stream prefix), event types; history then live in
 // sequence order with no gap and no duplicate at the seam; from the index or by a chain scan.
 import { expect } from 'chai';
+import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstValueFrom, take, takeWhile, toArray, type Observable } from 'rxjs';
 import { DirectoryStore, Ledger, LedgerCorruptionError, LedgerValidationError, MemoryStore, type LedgerEvent, type SubscribeOptions } from '../../src/index.js';
+import { INDEX_FILE } from '../../src/stores/directoryIndex.js';
 import { provenance } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
 
@@ -99,6 +101,34 @@ describe('ledger.subscribe', () => {
     const err = await firstValueFrom(reader.subscribe({ eventTypes: ['session_start'], from: 10 })).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(LedgerCorruptionError).with.property('sequence', 9);
     await reader.close();
+  });
+
+  // Attack: whoever can write index.sqlite makes a row claim that an event matches (its type
+  // changed) or hides a row. A claim is checked against the event read (typed error, never a wrong
+  // event); a hidden row is invisible to index history (as to query), and 'scan' trusts no index.
+  it('index.sqlite edited: a false claim is LedgerCorruptionError; a hidden row is missed by index history, delivered by scan', async () => {
+    const ledger = await Ledger.open(await DirectoryStore.open(dir));
+    await appendMany(ledger, 0, 11);
+    await ledger.close();
+    const db = new Database(join(dir, INDEX_FILE));
+    db.exec(`UPDATE events SET event_type = 'session_start' WHERE sequence = 3`); // a node_creation
+    db.close();
+    const reader = await Ledger.open(await DirectoryStore.open(dir, { readOnly: true }));
+    const err = await firstValueFrom(reader.subscribe({ eventTypes: ['session_start'] }).pipe(take(3), toArray())).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(LedgerCorruptionError).with.property('sequence', 3);
+    await reader.close();
+    const db2 = new Database(join(dir, INDEX_FILE));
+    db2.exec(`UPDATE events SET event_type = 'node_creation' WHERE sequence = 3; UPDATE events SET event_type = 'hidden' WHERE sequence = 4`); // 4: a session_start
+    db2.close();
+    const again = await Ledger.open(await DirectoryStore.open(dir, { readOnly: true }));
+    const want = expected(11, { eventTypes: ['session_start'] });
+    expect(await sequencesUntil(again.subscribe({ eventTypes: ['session_start'], history: 'scan' }), want.at(-1)!)).to.deep.equal(want);
+    // Index history: today the hidden event is missed (as ledger.query misses it). An index that
+    // learns to notice the lie may deliver it or fail typed instead; never a wrong event.
+    const viaIndex = await sequencesUntil(again.subscribe({ eventTypes: ['session_start'] }), want.at(-1)!).catch((e: unknown) => e);
+    if (viaIndex instanceof Error) expect(viaIndex).to.be.instanceOf(LedgerCorruptionError);
+    else expect([JSON.stringify(want), JSON.stringify(want.filter((s) => s !== 4))]).to.include(JSON.stringify(viaIndex));
+    await again.close();
   });
 
   it('events appended concurrently with the history read are delivered once each, none missing (seam)', async () => {
