@@ -241,8 +241,9 @@ async function resumePosition<E extends LedgerEvent<unknown>>(source: Subscripti
  * consumer's saved position + 1 (or `options.from` the first time), calls `handler` on each
  * matching event one at a time, saves the position after it resolves, then emits the event.
  * A handler that throws (or rejects) ends it with that error, the position left at the last
- * event handled. History is pulled one event per handler call, so a slow handler never makes it
- * buffer the history.
+ * event handled. Memory stays bounded behind a slow handler: history is pulled one event per
+ * handler call, and when more than `pageSize` live events wait, they are dropped and read again
+ * as history from the event after the last one handled (no gap, no repeat).
  */
 export function consumeEvents<E extends LedgerEvent<unknown>>(
   source: SubscriptionSource<E>, options: SubscribeOptions, consumer: ConsumerCheckpoint, handler: (event: E) => unknown,
@@ -252,40 +253,82 @@ export function consumeEvents<E extends LedgerEvent<unknown>>(
     throw new LedgerValidationError('consumer', 'expected a ConsumerCheckpoint (e.g. FileConsumerCheckpoint.open)', consumer);
   }
   if (typeof handler !== 'function') throw new LedgerValidationError('handler', 'expected a function (event) => void | Promise<void>', handler);
+  const limit = o.pageSize ?? 1000;
   return new Observable<E>((subscriber) => {
     let stopped = false;
     let live: Subscription | undefined;
+    /** The first sequence not yet covered: every matching event before it was handled. */
+    let next = 0;
     const handle = async (event: E): Promise<void> => {
       await handler(event);
       await consumer.save({ sequence: event.sequence, hash: event.hash });
+      next = event.sequence + 1;
+      if (!stopped) subscriber.next(event);
     };
+
+    /** Handles live events in turn; resolves 'overflow' when too many wait, 'done' when live completes. */
+    const runLive = (live$: Observable<E>) =>
+      new Promise<'overflow' | 'done'>((resolve, reject) => {
+        const queue: E[] = [];
+        let working = false;
+        let overflow = false;
+        let end: { error: unknown } | 'done' | undefined;
+        const settle = () => {
+          if (overflow) resolve('overflow');
+          else if (end === 'done') resolve('done');
+          else if (end !== undefined) reject(end.error);
+        };
+        const work = async () => {
+          if (working) return;
+          working = true;
+          try {
+            while (queue.length > 0 && !stopped) await handle(queue.shift()!);
+          } catch (e) {
+            live?.unsubscribe();
+            reject(e);
+            return;
+          } finally {
+            working = false;
+          }
+          settle();
+        };
+        live = live$.subscribe({
+          next: (event) => {
+            if (overflow) return;
+            if (queue.length >= limit) {
+              // Read them again later as history, a page at a time, from `next`.
+              overflow = true;
+              queue.length = 0;
+              live?.unsubscribe();
+            } else queue.push(event);
+            void work();
+          },
+          error: (e: unknown) => {
+            end = { error: e };
+            void work();
+          },
+          complete: () => {
+            end = 'done';
+            void work();
+          },
+        });
+      });
+
     void (async () => {
       const position = await resumePosition(source, consumer);
-      const start = position === undefined ? (o.from ?? 0) : position.sequence + 1;
-      const tip = await source.getTip();
-      if (stopped) return;
-      const { history, live: live$ } = phases(source, o, start, tip.sequence_number);
-      for await (const event of history) {
+      next = position === undefined ? (o.from ?? 0) : position.sequence + 1;
+      for (;;) {
         if (stopped) return;
-        await handle(event);
+        const tip = (await source.getTip()).sequence_number;
+        const { history, live: live$ } = phases(source, o, next, tip);
+        for await (const event of history) {
+          if (stopped) return;
+          await handle(event);
+        }
         if (stopped) return;
-        subscriber.next(event);
+        next = Math.max(next, tip + 1); // live$ starts here
+        if ((await runLive(live$)) === 'done') return subscriber.complete();
       }
-      if (stopped) return;
-      // Live: one handler at a time, in order; what arrives meanwhile waits its turn.
-      let chain = Promise.resolve();
-      live = live$.subscribe({
-        next: (event) => {
-          chain = chain.then(async () => {
-            if (stopped) return;
-            await handle(event);
-            if (!stopped) subscriber.next(event);
-          });
-          chain.catch((e: unknown) => subscriber.error(e));
-        },
-        error: (e: unknown) => void chain.then(() => subscriber.error(e), () => undefined),
-        complete: () => void chain.then(() => subscriber.complete(), () => undefined),
-      });
     })().catch((e: unknown) => subscriber.error(e));
     return () => {
       stopped = true;

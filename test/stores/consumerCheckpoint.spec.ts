@@ -66,6 +66,22 @@ describe('named consumers (ledger.consume, FileConsumerCheckpoint)', () => {
     expect(await run('scanner', 7, { history: 'scan', eventTypes: ['session_start'] })).to.deep.equal([3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('a slow handler behind a burst of live events: the waiting events are re-read as history, each handled once, in order', async () => {
+    const consumer = await FileConsumerCheckpoint.open('slow', ledger);
+    const seen: number[] = [];
+    const done = lastValueFrom(
+      ledger.consume({ pageSize: 2 }, consumer, async (e) => {
+        seen.push(e.sequence);
+        await new Promise((r) => setTimeout(r, 5));
+      }).pipe(take(40)),
+    );
+    await new Promise((r) => setTimeout(r, 20)); // in the history or just past it
+    for (let i = 10; i < 40; i++) await ledger.append(sessionStart(`s${i}`));
+    await done;
+    await consumer.close();
+    expect(seen).to.deep.equal([...Array(40).keys()]);
+  });
+
   it('a handler that fails leaves the position at the last event handled: the failed event comes again (at-least-once)', async () => {
     const consumer = await FileConsumerCheckpoint.open('flaky', ledger);
     const err = await rejection(
