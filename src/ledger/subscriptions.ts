@@ -51,7 +51,7 @@ export interface SubscribeOptions extends SubscriptionFilter {
   readonly history?: 'index' | 'scan';
   /** How often (ms) the live part looks for other processes' appends (default 200). */
   readonly pollInterval?: number;
-  /** Events per page when the live part reads what it missed (default 1000). */
+  /** Events per page when the live part reads what it missed; for a consumer, also the most live events left waiting for its handler (default 1000). */
   readonly pageSize?: number;
 }
 
