@@ -2,17 +2,18 @@
 // (category) or of some event types, history then live, in sequence order with no gap and no
 // duplicate at the seam; and a named consumer that resumes where it stopped.
 //
-// The seam. The tip T is read once. History is every matching event up to T (from the index,
-// or by reading every event and checking the chain); live is ledger.stream({ from: T + 1 }) filtered, which already
-// merges this process's appends, other processes' (the store's watch) and its own catch-up
-// without gap or duplicate, and checks each event's hash and link to the one before.
+// The seam. The tip T is read once. History is every matching event up to T (from the indexes,
+// or by reading every event and checking the chain); live is ledger.stream({ from: T + 1 })
+// filtered, which already merges this process's appends, other processes' (the store's watch)
+// and its own catch-up without gap or duplicate, and checks each event's hash and link.
 //
 // Index history. Indexes are derived data: every event an index names is read from the store
-// and checked (hash, sequence, filter) by ledger.query, and the events of all queries must come
-// in strictly increasing sequence order. An index that lost entries loses events here as it
-// does for ledger.query; `history: 'scan'` reads every event and checks the chain instead.
-// A start past 0 queries from the timestamp of the event before it (timestamps never go
-// backwards in a ledger; that event's hash is checked), so resuming does not re-read earlier events.
+// and checked (hash, sequence, filter) by ledger.query / readStream (whose stream versions must
+// follow each other), and all events must come in strictly increasing sequence order. An index
+// that lost a row of a type or category loses that event here as in ledger.query;
+// `history: 'scan'` trusts no index. A start past 0 reads from the event before it (its hash
+// checked): its stream version (one stream) or its timestamp (a query; timestamps never go
+// backwards), so resuming does not re-read earlier events.
 //
 // A consumer's position is the last sequence its handler finished, with that event's hash. It
 // advances only after the handler resolved (at-least-once: a crash between the two repeats one
@@ -26,7 +27,7 @@ import { ChainVerifier } from '../verify/chainVerifier.js';
 import { LedgerConsumerCheckpointError, LedgerCorruptionError, LedgerValidationError } from '../errors/errors.js';
 import type { StreamOptions } from './eventStream.js';
 import { eventHash } from './indexedReads.js';
-import type { IndexQuery } from './ledgerStore.js';
+import type { IndexQuery, StreamRange } from './ledgerStore.js';
 
 /** Which events a subscription delivers: give `stream` or `streamPrefix` or `eventTypes`, or a prefix/stream with types (all must hold). */
 export interface SubscriptionFilter {
@@ -82,6 +83,7 @@ export interface SubscriptionSource<E extends LedgerEvent<unknown>> {
   read(sequence: number): Promise<E>;
   readRange(start: number, end: number): AsyncIterable<E>;
   query(query: IndexQuery): AsyncIterable<E>;
+  readStream(streamId: string, range: StreamRange): AsyncIterable<E>;
   stream(options: StreamOptions): Observable<E>;
 }
 
@@ -121,26 +123,40 @@ export function matchesFilter(event: LedgerEvent<unknown>, f: SubscriptionFilter
 }
 
 /**
- * The timestamp of event `start - 1`, a lower bound of every later event's (timestamps never go
- * backwards), from an event whose content gives its hash: a timestamp edited forward would make
- * the query skip events, so an edited event is LedgerCorruptionError instead.
+ * Event `start - 1`, from whose content its hash is computed and compared: its timestamp bounds
+ * every later event's (timestamps never go backwards) and its stream version places a stream
+ * read, so an event edited to move either forward (which would skip events) is
+ * LedgerCorruptionError instead.
  */
-async function timestampBefore<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, start: number): Promise<string> {
+async function eventBefore<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, start: number): Promise<E> {
   const event = await source.read(start - 1);
   const computed = eventHash(event as LedgerEvent, start - 1);
   if (computed !== event.hash) throw new LedgerCorruptionError(start - 1, `stored hash ${event.hash} does not match the content's hash ${computed}`);
-  return event.timestamp;
+  return event;
 }
 
-/** The matching events `from`..`last` from the index: one query per event type, merged by sequence. */
-async function* indexHistory<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, o: SubscribeOptions, start: number, last: number): AsyncGenerator<E> {
-  const since = start > 0 ? await timestampBefore(source, start) : undefined;
+/**
+ * What to read the history of a filter from: one stream by version (readStream, whose versions
+ * must follow each other, so a hidden row in the middle is an error), from the start or after
+ * the event before `start` when that event is the stream's; otherwise one query per event type
+ * (or one query), from the timestamp of the event before `start`.
+ */
+async function historySources<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, o: SubscribeOptions, start: number): Promise<Array<AsyncIterable<E>>> {
+  const before = start > 0 ? await eventBefore(source, start) : undefined;
+  if (o.stream !== undefined && (before === undefined || (before.stream_id === o.stream && before.stream_version !== undefined))) {
+    return [source.readStream(o.stream, before === undefined ? {} : { from: before.stream_version! + 1 })];
+  }
   const base: IndexQuery = {
-    ...(since === undefined ? {} : { since }),
+    ...(before === undefined ? {} : { since: before.timestamp }),
     ...(o.stream !== undefined ? { stream_id_prefix: o.stream } : o.streamPrefix !== undefined ? { stream_id_prefix: o.streamPrefix } : {}),
   };
   const queries = o.eventTypes === undefined ? [base] : [...new Set(o.eventTypes)].map((event_type) => ({ ...base, event_type }));
-  const iterators = queries.map((q) => source.query(q)[Symbol.asyncIterator]());
+  return queries.map((q) => source.query(q));
+}
+
+/** The matching events `start`..`last` from the indexes (historySources), merged by sequence. */
+async function* indexHistory<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, o: SubscribeOptions, start: number, last: number): AsyncGenerator<E> {
+  const iterators = (await historySources(source, o, start)).map((it) => it[Symbol.asyncIterator]());
   /** Each query's next event in range, or undefined once it is exhausted or past `last`. */
   const heads: Array<E | undefined> = [];
   const advance = async (i: number): Promise<void> => {

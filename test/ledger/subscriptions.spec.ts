@@ -106,9 +106,9 @@ describe('ledger.subscribe', () => {
   // Attack: whoever can write index.sqlite makes a row claim that an event matches (its type
   // changed) or hides a row. A claim is checked against the event read (typed error, never a wrong
   // event); a hidden row is invisible to index history (as to query), and 'scan' trusts no index.
-  it('index.sqlite edited: a false claim is LedgerCorruptionError; a hidden row is missed by index history, delivered by scan', async () => {
+  it('index.sqlite edited: a false claim is LedgerCorruptionError; a hidden row is missed by a type query, delivered by scan, an error in one stream', async () => {
     const ledger = await Ledger.open(await DirectoryStore.open(dir));
-    await appendMany(ledger, 0, 11);
+    await appendMany(ledger, 0, 29);
     await ledger.close();
     const db = new Database(join(dir, INDEX_FILE));
     db.exec(`UPDATE events SET event_type = 'session_start' WHERE sequence = 3`); // a node_creation
@@ -129,6 +129,15 @@ describe('ledger.subscribe', () => {
     if (viaIndex instanceof Error) expect(viaIndex).to.be.instanceOf(LedgerCorruptionError);
     else expect([JSON.stringify(want), JSON.stringify(want.filter((s) => s !== 4))]).to.include(JSON.stringify(viaIndex));
     await again.close();
+    // One stream is read by version, which must follow each other: a row hidden in the middle of
+    // the stream (order-1 holds sequences 10, 16, 22, 28; 16 is hidden) is LedgerCorruptionError.
+    const db3 = new Database(join(dir, INDEX_FILE));
+    db3.exec(`UPDATE events SET stream_id = NULL, stream_version = NULL WHERE sequence = 16`);
+    db3.close();
+    const third = await Ledger.open(await DirectoryStore.open(dir, { readOnly: true }));
+    const hidden = await firstValueFrom(third.subscribe({ stream: 'order-1' }).pipe(take(2), toArray())).then(() => undefined, (e: unknown) => e);
+    expect(hidden).to.be.instanceOf(LedgerCorruptionError);
+    await third.close();
   });
 
   it('events appended concurrently with the history read are delivered once each, none missing (seam)', async () => {
