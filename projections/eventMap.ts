@@ -22,5 +22,8 @@ export type EventOf<M, K extends string = keyof M & string> = string extends K
     ? TypedEvent<K, K extends keyof M ? M[K] : Record<string, unknown>>
     : never;
 
+/** The payloads of a registry's codec map `M` (event_type -> codec), as its ledger decodes them. */
+export type PayloadsOf<M> = { [K in keyof M]: PayloadOf<M[K]> };
+
 /** The payloads of seed 003's event types, as the ledger's default registry decodes them. */
-export type SeedEvents = { [K in keyof SeedCodecs]: PayloadOf<SeedCodecs[K]> };
+export type SeedEvents = PayloadsOf<SeedCodecs>;

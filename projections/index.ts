@@ -3,7 +3,7 @@ export {
   defineProjection, checkProjection, isMutableProjection, type Projection, type PureProjection, type MutableProjection, type ProjectionBase,
   type ProjectionBuilder, type AnyProjection, type StateOf, type StatesOf,
 } from './projection.js';
-export { type EventOf, type TypedEvent, type SeedEvents } from './eventMap.js';
+export { type EventOf, type TypedEvent, type SeedEvents, type PayloadsOf } from './eventMap.js';
 export { ProjectionRegistry } from './projectionRegistry.js';
 export { ProjectionRunner, type ProjectionStart, type ProjectionStates, type ProjectionRunnerOptions } from './projectionRunner.js';
 export {

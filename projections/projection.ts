@@ -11,7 +11,8 @@
 import { canonicalJson } from '../src/contract/canonicalJson.js';
 import type { LedgerEvent } from '../src/contract/event.js';
 import { LedgerSerializationError } from '../src/errors/errors.js';
-import type { EventOf, SeedEvents } from './eventMap.js';
+import { EventTypeRegistry, type CodecMap } from '../src/ledger/eventTypeRegistry.js';
+import type { EventOf, PayloadsOf, SeedEvents } from './eventMap.js';
 import { ProjectionDefinitionError } from './projectionErrors.js';
 
 /** What both kinds of projection declare. */
@@ -173,7 +174,9 @@ export interface ProjectionBuilder<M> {
 /**
  * Checks a projection and returns it unchanged, inferring its name, state and event types.
  * With `canHandle`, the event is the union of those types (payloads of seed 003's types are
- * typed); `defineProjection<MyEvents>()({...})` types them from your own map instead.
+ * typed). `defineProjection(registry, {...})` types them from a registry's codecs, checks that
+ * each listed type is registered there (a typo is a compile error and a
+ * ProjectionDefinitionError); `defineProjection<MyEvents>()({...})` types them from a map.
  *
  * @example
  * // pure, typed by canHandle
@@ -185,18 +188,35 @@ export interface ProjectionBuilder<M> {
  * const audit = defineProjection({
  *   name: 'audit', version: 1, init: () => [] as string[], evolve: (ids, e) => void ids.push(e.event_id),
  * });
+ * // typed by the ledger's registry (no curried form): e.payload.amount is the codec's type
+ * const total = defineProjection(registry, { name: 'total', version: 1, canHandle: ['receipt_committed'], initial: 0, apply: (n, e) => n + e.payload.amount });
  * // with the consumer's own event map
  * const graph = defineProjection<GraphEvents>()({ name: 'graph', version: 1, canHandle: ['node_creation'], ... });
  */
 export function defineProjection<M>(): ProjectionBuilder<M>;
+export function defineProjection<M extends CodecMap, S, K extends keyof M & string = never, N extends string = string>(
+  registry: EventTypeRegistry<M>,
+  definition: PureDefinition<PayloadsOf<M>, S, Listed<K>, N>,
+): PureProjection<S, EventOf<PayloadsOf<M>, Listed<K>>, N>;
+export function defineProjection<M extends CodecMap, W, S = W, K extends keyof M & string = never, N extends string = string>(
+  registry: EventTypeRegistry<M>,
+  definition: MutableDefinition<PayloadsOf<M>, W, S, Listed<K>, N>,
+): MutableProjection<W, S, EventOf<PayloadsOf<M>, Listed<K>>, N>;
 export function defineProjection<S, K extends string = never, N extends string = string>(
   definition: PureDefinition<SeedEvents, S, Listed<K>, N>,
 ): PureProjection<S, EventOf<SeedEvents, Listed<K>>, N>;
 export function defineProjection<W, S = W, K extends string = never, N extends string = string>(
   definition: MutableDefinition<SeedEvents, W, S, Listed<K>, N>,
 ): MutableProjection<W, S, EventOf<SeedEvents, Listed<K>>, N>;
-export function defineProjection(definition?: unknown): unknown {
-  if (definition === undefined) return (d: unknown) => defineProjection(d as never);
-  checkProjection(definition);
-  return definition;
+export function defineProjection(first?: unknown, second?: unknown): unknown {
+  if (first === undefined) return (d: unknown) => defineProjection(d as never);
+  if (!(first instanceof EventTypeRegistry)) {
+    checkProjection(first);
+    return first;
+  }
+  checkProjection(second);
+  second.canHandle?.forEach((type, i) => {
+    if (!first.has(type)) throw new ProjectionDefinitionError(`canHandle[${i}]`, `projection "${second.name}": "${type}" is not registered in the registry given`, type);
+  });
+  return second;
 }

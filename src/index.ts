@@ -8,6 +8,9 @@ export {
   Ledger, type LedgerOptions, type AggregateStreamOptions, type AggregateStreamResult, type ReadBackwardOptions,
 } from './ledger/ledger.js';
 export type { StreamOptions } from './ledger/eventStream.js';
+// Subscriptions by stream, category and event type; named consumers that resume where they stopped.
+export type { SubscribeOptions, SubscriptionFilter, ConsumerCheckpoint, ConsumerPosition } from './ledger/subscriptions.js';
+export { FileConsumerCheckpoint, CONSUMERS_DIR } from './stores/consumerCheckpoint.js';
 export type {
   LedgerStore, Tip, StoredLine, AppendRecord, IndexFields, IndexEntry, StreamHead, StreamRange, IndexQuery, LedgerIndex, ReplicaLag,
 } from './ledger/ledgerStore.js';
@@ -20,7 +23,7 @@ export type { VerifyResult } from './verify/verifyChain.js';
 
 // Events: the base shape and the seed's typed payloads.
 export {
-  Provenance, NonEmptyString, HashString, type LedgerEvent, type AppendInput, type AppendResult, type TypedEvent, type TypedAppendInput,
+  Provenance, defineProvenance, NonEmptyString, HashString, type LedgerEvent, type AppendInput, type AppendResult, type TypedEvent, type TypedAppendInput,
   type JsonObject,
 } from './contract/event.js';
 export { NodeCreationPayload, SignalDeltaPayload, PackageInstallPayload, SessionStartPayload } from './contract/payloads.js';
@@ -50,6 +53,7 @@ export { SnapshotError } from '../snapshots/index.js';
 
 export { LedgerProofError, type ProofErrorKind } from './errors/errors.js';
 export { LedgerReadOnlyError, LedgerReplicaLagError, LedgerFailoverError, type FailoverRefusal } from './errors/errors.js';
+export { LedgerConsumerCheckpointError } from './errors/errors.js';
 export * from './proofs/index.js';
 export { Witness, TrustedCheckpoints, OriginStates, type WitnessOptions } from './stores/witnessState.js';
 export {

@@ -2,7 +2,7 @@
 // TypeScript types are derived from the codecs (t.TypeOf / t.OutputOf), never written twice.
 import * as t from 'io-ts';
 import { HASH_PATTERN } from './hash.js';
-import { describeCodec } from './validation.js';
+import { decodeOrThrow, describeCodec } from './validation.js';
 
 // ---- primitives -------------------------------------------------------------------------
 // Refined strings are io-ts brands: a decoded value carries the proof of its check in its type
@@ -111,6 +111,20 @@ export const Provenance = closedObject({ framework_id: NonEmptyString, pack_id: 
  * decoded form (`t.TypeOf<typeof Provenance>`, branded), which is assignable to this.
  */
 export type Provenance = t.OutputOf<typeof Provenance>;
+
+/**
+ * A provenance object, checked now (LedgerValidationError naming the field) and typed as
+ * Provenance, so one declared once needs no `as const`: TypeScript widens `actor: 'agent'` in a
+ * plain `const` to `string`, which append refuses; an argument typed Provenance keeps the literal.
+ * Returns a frozen copy.
+ *
+ * @example
+ * const provenance = defineProvenance({ framework_id: 'FMWK-001', pack_id: 'PC-001', actor: 'agent' });
+ * await ledger.append({ event_type: 'session_start', schema_version: '1.0.0', provenance, payload: { session_id: 's-1' } });
+ */
+export function defineProvenance(provenance: Provenance): Provenance {
+  return Object.freeze({ ...decodeOrThrow(Provenance, provenance, 'provenance') });
+}
 
 /** A JSON object: what every payload is. */
 export type JsonObject = Record<string, unknown>;

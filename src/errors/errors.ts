@@ -24,6 +24,7 @@ export type LedgerErrorCode =
   | 'LEDGER_REPLICA_LAG'
   | 'LEDGER_FAILOVER'
   | 'LEDGER_FILE'
+  | 'LEDGER_CONSUMER_CHECKPOINT'
   | ProjectionErrorCode
   | SnapshotErrorCode;
 
@@ -163,6 +164,23 @@ export class LedgerLockedError extends LedgerError {
   constructor(holder: string, message: string) {
     super('LEDGER_LOCKED', message);
     this.holder = holder;
+  }
+}
+
+/**
+ * A consumer's checkpoint (its last processed position) cannot be used: the file is not a small
+ * regular file (a symlink, a FIFO, a directory), does not hold a checkpoint, names a position
+ * past the ledger's tip, or names an event whose hash is not the one the ledger holds there.
+ * Nothing is delivered and nothing is skipped: the consumer does not start. `.consumer` names
+ * it, `.path` the file (empty for a checkpoint kept elsewhere).
+ */
+export class LedgerConsumerCheckpointError extends LedgerError {
+  readonly consumer: string;
+  readonly path: string;
+  constructor(consumer: string, path: string, message: string, options?: { cause?: unknown }) {
+    super('LEDGER_CONSUMER_CHECKPOINT', message, options);
+    this.consumer = consumer;
+    this.path = path;
   }
 }
 

@@ -14,6 +14,7 @@ import { GENESIS_HASH } from '../contract/hash.js';
 import type { IndexEntry, IndexQuery, LedgerStore, MerkleLog, ReplicaLag, StoredLine, StreamHead, StreamRange, Tip } from './ledgerStore.js';
 import { checkEventId, checkHash, checkIndexQuery, checkStreamId, checkStreamRange, eventHash, matchesQuery } from './indexedReads.js';
 import { streamEvents, type StreamOptions } from './eventStream.js';
+import { consumeEvents, subscribeEvents, type ConsumerCheckpoint, type SubscribeOptions } from './subscriptions.js';
 import { decode, orThrow } from '../contract/validation.js';
 import { verifyLineBatches, verifyLines, type VerifyOptions, type VerifyResult } from '../verify/verifyChain.js';
 import { newEventId } from './eventIds.js';
@@ -762,6 +763,32 @@ export class Ledger<M extends CodecMap = any> {
       },
       options,
     );
+  }
+
+  /**
+   * The events of one stream (`stream`), a category (`streamPrefix`) or some `eventTypes`, from
+   * `from`: history, then live (other processes' appends too), in sequence order with no gap or
+   * duplicate at the seam (src/ledger/subscriptions.ts). History comes from the indexes, each
+   * event checked as query() checks it, or with `history: 'scan'` from the chain, checked.
+   *
+   * @example
+   * ledger.subscribe({ streamPrefix: 'order-', eventTypes: ['order_placed'] }).subscribe((e) => ship(e));
+   */
+  subscribe(options: SubscribeOptions = {}): Observable<EventUnion<M>> {
+    return subscribeEvents<EventUnion<M>>(this, options);
+  }
+
+  /**
+   * subscribe(options) for a named consumer that resumes where it stopped: starts after the
+   * position `consumer` saved (checked against the ledger), calls `handler` on each event in
+   * turn and saves the position once it resolved (at-least-once), then emits the event.
+   *
+   * @example
+   * const consumer = await FileConsumerCheckpoint.open('mailer', ledger);
+   * ledger.consume({ eventTypes: ['order_placed'] }, consumer, (e) => sendMail(e)).subscribe({ error: report });
+   */
+  consume(options: SubscribeOptions, consumer: ConsumerCheckpoint, handler: (event: EventUnion<M>) => unknown): Observable<EventUnion<M>> {
+    return consumeEvents<EventUnion<M>>(this, options, consumer, handler);
   }
 
   /**
