@@ -53,12 +53,7 @@ export async function readVerifierKey(arg: string, option = '--key'): Promise<st
  * line is a UsageError naming the option, the file and the line. At least one key.
  */
 export async function readKeyList<K>(option: string, path: string, parse: (line: string) => K): Promise<K[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`${option}: cannot read ${path}: ${(e as Error).message}`);
-  }
+  const { text } = await readSideFile(option, path, 'signers');
   const keys: K[] = [];
   for (const [i, raw] of text.split('\n').entries()) {
     const line = raw.trim();

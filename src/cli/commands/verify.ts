@@ -10,7 +10,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { readSideFile } from '../../stores/sideFile.js';
 import { verifyFileAgainstCheckpoint } from '../../verify/verifyCheckpoint.js';
-import { proofFailuresInvalid, readVerifierKey } from './proofsCli.js';
+import { proofFailuresInvalid, readKeyList, readVerifierKey } from './proofsCli.js';
 import { verifySignedEvents } from '../../verify/verifySignedEvents.js';
 import { parseVerifierKey, type NoteVerifier } from '../../proofs/note.js';
 
@@ -142,20 +142,8 @@ reason goes to standard error, and the exit code is 3; \`fmwk-ledger reindex\` r
 });
 
 /** Verifier keys, one per line; blank lines and # comments skipped. A bad key is a usage error. */
-async function readSigners(path: string): Promise<NoteVerifier[]> {
-  const { text } = await readSideFile('--signers', path, 'signers');
-  const keys: NoteVerifier[] = [];
-  for (const [i, raw] of text.split('\n').entries()) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    try {
-      keys.push(parseVerifierKey(line));
-    } catch (e) {
-      throw new UsageError(`--signers: ${path} line ${i + 1}: ${(e as Error).message}`);
-    }
-  }
-  if (keys.length === 0) throw new UsageError(`--signers: ${path} holds no verifier key`);
-  return keys;
+function readSigners(path: string): Promise<NoteVerifier[]> {
+  return readKeyList('--signers', path, parseVerifierKey);
 }
 
 function parseTip(text: string): { sequence_number: number; hash: string } {
