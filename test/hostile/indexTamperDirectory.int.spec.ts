@@ -4,7 +4,7 @@
 // version repeated) and that `verify --store` names the row, apart from the chain (exit 3).
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -156,6 +156,25 @@ describe('hostile: a tampered index.sqlite (directory store)', function () {
     expect(r.stderr).to.contain('field schema');
     await (await DirectoryStore.open(dir)).close();
     expectClean(EVENTS);
+  });
+
+  it('an untouched index is proved, not rebuilt, at every open; a damaged ledger\'s repeated line keeps its emptied row across opens', async () => {
+    for (let k = 0; k < 2; k++) {
+      const store = await DirectoryStore.open(dir);
+      expect((store.index as { rebuiltBecause?: string }).rebuiltBecause).to.equal(undefined);
+      await store.close();
+    }
+    // A line repeated in the middle (a damaged ledger, which the writer still opens): its row
+    // keeps its position only (unique hash and id), explained by the earlier row.
+    const file = join(dir, 'ledger.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines.splice(3, 0, lines[2]!);
+    writeFileSync(file, lines.join('\n'));
+    await (await DirectoryStore.open(dir)).close(); // rebuilt: the rows were the undamaged file's
+    const again = await DirectoryStore.open(dir);
+    expect((again.index as { rebuiltBecause?: string }).rebuiltBecause).to.equal(undefined);
+    expect(await again.index.audit!()).to.deep.equal({ valid: true, count: EVENTS + 1, break_at: null });
+    await again.close();
   });
 
   it('a row emptied (hash, event_id and stream fields null, as for a damaged ledger\'s repeat) where no earlier row holds the values: caught', async () => {
