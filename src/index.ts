@@ -5,8 +5,9 @@
 
 // The ledger and its store port (for those who write a store of their own).
 export {
-  Ledger, type LedgerOptions, type AggregateStreamOptions, type AggregateStreamResult, type ReadBackwardOptions,
+  Ledger, type LedgerOptions, type AggregateStreamOptions, type AggregateStreamResult, type ReadBackwardOptions, type WithoutStream,
 } from './ledger/ledger.js';
+export type { AppendToStreamOptions } from './ledger/batchAppend.js';
 export type { StreamOptions } from './ledger/eventStream.js';
 export type {
   LedgerStore, Tip, StoredLine, AppendRecord, IndexFields, IndexEntry, StreamHead, StreamRange, IndexQuery, LedgerIndex, ReplicaLag,
@@ -20,7 +21,7 @@ export type { VerifyResult } from './verify/verifyChain.js';
 
 // Events: the base shape and the seed's typed payloads.
 export {
-  Provenance, NonEmptyString, HashString, type LedgerEvent, type AppendInput, type AppendResult, type TypedEvent, type TypedAppendInput,
+  Provenance, NonEmptyString, HashString, ANY, NO_STREAM, STREAM_EXISTS, type ExpectedVersion, type LedgerEvent, type AppendInput, type AppendResult, type TypedEvent, type TypedAppendInput,
   type JsonObject,
 } from './contract/event.js';
 export { NodeCreationPayload, SignalDeltaPayload, PackageInstallPayload, SessionStartPayload } from './contract/payloads.js';

@@ -51,6 +51,13 @@ export interface DirectoryStoreOptions {
 // Nth line is durable and before its index row is written, an instant no signal sent from
 // outside can be sure to hit. Read once: an append costs no environment lookup.
 let killAfterSync = Number(process.env.FMWK_LEDGER_TEST_KILL_AFTER_SYNC ?? 0) || 0;
+// Test hook (issue 22's crash tests): "B:N" SIGKILLs the process in its Bth append of two or
+// more records, after the first N bytes of the batch are durable (one synchronized write) and
+// before the rest: a batch cut anywhere, between its lines or inside one.
+const killInBatch = ((v) => {
+  const m = /^(\d+):(\d+)$/.exec(v ?? '');
+  return m ? { batch: Number(m[1]), bytes: Number(m[2]) } : undefined;
+})(process.env.FMWK_LEDGER_TEST_KILL_IN_BATCH);
 
 /** Where the last complete line is, and where the file's complete lines end. */
 interface Tail {
@@ -353,18 +360,21 @@ export class DirectoryStore implements LedgerStore {
     return this.tail.tip;
   }
 
-  async append(record: AppendRecord): Promise<void> {
+  async append(records: readonly AppendRecord[]): Promise<void> {
     if (!this.lock) throw new LedgerConnectionError(`${this.description} is open read-only`);
     if (this.failed) throw new LedgerConnectionError(`${this.description}: an earlier synchronized write failed; reopen the store`, { cause: this.failed });
-    // The stream-version and event-id checks, against the index this writer keeps current; from
-    // here to the write nothing yields, so the check and the write are one step under the lock.
-    await this.idx.checkAppend(record);
+    // The batch's own rules, then the stream-version and event-id checks against the index this
+    // writer keeps current; from here to the write nothing yields, so the checks and the write
+    // are one step under the lock.
+    await this.idx.checkAppend(records);
+    const first = records[0]!;
+    const last = records.at(-1)!;
     // Appends are sequential (the Ledger queues them); a caller driving the store directly gets
     // the second of two overlapping appends refused, as if another writer had moved the tip.
-    if (this.writing) throw new LedgerSequenceError(`${this.description}: append of sequence ${record.sequence} while another append is being written; appends to a store are sequential`);
+    if (this.writing) throw new LedgerSequenceError(`${this.description}: append of sequence ${first.sequence} while another append is being written; appends to a store are sequential`);
     const expected = this.tail.tip.sequence_number + 1;
-    if (record.sequence !== expected) {
-      throw new LedgerSequenceError(`${this.description}: append of sequence ${record.sequence} but the next sequence is ${expected}`);
+    if (first.sequence !== expected) {
+      throw new LedgerSequenceError(`${this.description}: append of sequence ${first.sequence} but the next sequence is ${expected}`);
     }
     // fstat is a fast syscall on an open descriptor: done synchronously it saves a thread-pool
     // round trip per append (measured: ~15% of append/s on a disk whose fdatasync is ~0.1 ms).
@@ -373,19 +383,27 @@ export class DirectoryStore implements LedgerStore {
       throw new LedgerSequenceError(`${this.description}: ${LEDGER_FILE} changed under the writer (size ${size}, expected ${this.tail.end}); refusing to fork`);
     }
     this.lock.assertHeld(); // defence in depth: the lock file is still the one this writer linked
-    const bytes = Buffer.from(`${record.line}\n`, 'utf8');
+    // A batch is one buffer and one synchronized write (one durable write); its lines carry
+    // `batch`, so a write cut short by a crash leaves an unfinished batch that readTail cuts off.
+    const bytes = Buffer.from(records.length === 1 ? `${first.line}\n` : `${records.map((r) => r.line).join('\n')}\n`, 'utf8');
     // One thread-pool hop per append, and nothing on the event loop for the disk: the write,
-    // synchronized by O_DSYNC (WRITER_FLAGS), goes to the pool and returns once the line is
+    // synchronized by O_DSYNC (WRITER_FLAGS), goes to the pool and returns once the lines are
     // durable. The callback API skips the FileHandle promise machinery around that hop.
     const fd = this.fh.fd;
     this.writing = true;
     let written = 0;
     try {
+      if (killInBatch !== undefined && records.length > 1 && --killInBatch.batch === 0) {
+        // Test hook: the first `bytes` bytes of this batch durable, then the process dies.
+        const cut = Math.min(killInBatch.bytes, bytes.length);
+        while (written < cut) written += await writeAt(fd, bytes.subarray(0, cut), written);
+        process.kill(process.pid, 'SIGKILL');
+      }
       while (written < bytes.length) written += await writeAt(fd, bytes, written);
     } catch (e) {
       // Two kinds of failure. Refused before any byte was copied (a full disk, a file size
-      // limit): the bytes of this line written so far are a partial line without its newline
-      // (never acknowledged), taken back so the file stays whole lines, and appends may go on.
+      // limit): the bytes written so far are a partial batch or line (never acknowledged),
+      // taken back so the file stays whole lines and batches, and appends may go on.
       // Copied but not synchronized (an I/O error at writeback): what is durable is unknown, so
       // the store refuses further appends until it is reopened and its tail read again.
       let size = -1;
@@ -401,17 +419,22 @@ export class DirectoryStore implements LedgerStore {
       }
       if (size !== this.tail.end + written) {
         this.failed = e as Error;
-        throw new LedgerConnectionError(`${this.description}: synchronized write of sequence ${record.sequence} failed after copying bytes (durable state unknown): ${(e as Error).message}`, { cause: e });
+        throw new LedgerConnectionError(`${this.description}: synchronized write of sequence ${first.sequence} failed after copying bytes (durable state unknown): ${(e as Error).message}`, { cause: e });
       }
       throw new LedgerConnectionError(`${this.description}: write failed: ${(e as Error).message}`, { cause: e });
     } finally {
       this.writing = false;
     }
     if (killAfterSync > 0 && --killAfterSync === 0) process.kill(process.pid, 'SIGKILL');
-    const offset = this.tail.end;
-    this.tail = { tip: { sequence_number: record.sequence, hash: record.hash }, end: offset + bytes.length, tornBytes: 0 };
-    // After the line is durable: the line is the truth, the row is derived.
-    this.idx.recordAppended(record, offset, bytes.length - 1);
+    let offset = this.tail.end;
+    this.tail = { tip: { sequence_number: last.sequence, hash: last.hash }, end: offset + bytes.length, tornBytes: 0 };
+    // After the lines are durable: the lines are the truth, the rows are derived (one
+    // transaction for the batch's rows).
+    for (let i = 0; i < records.length; i++) {
+      const length = records.length === 1 ? bytes.length - 1 : Buffer.byteLength(records[i]!.line, 'utf8');
+      this.idx.recordAppended(records[i]!, offset, length, i === records.length - 1);
+      offset += length + 1;
+    }
   }
 
   async readLine(sequence: number): Promise<string | undefined> {
