@@ -3,7 +3,10 @@
 // Durability: a line is written with one write() on an O_APPEND | O_DSYNC descriptor, which
 // returns only once the line is durable, before append() resolves. Crash safety follows from the line format: a write interrupted by
 // a crash leaves a last line without its newline (a torn tail), which was never acknowledged.
-// Opening for write moves such a tail to <dir>/torn/ and truncates it away; readers ignore it.
+// An atomic batch (issue 22) is one write of all its lines, each carrying `batch`: a crash
+// inside it leaves complete lines of an unfinished batch, torn too (the tail ends at the last
+// complete batch). Opening for write moves such a tail to <dir>/torn/ and truncates it away;
+// readers ignore it.
 // A complete line that fails to parse, anywhere, is corruption and is reported, never dropped.
 import { constants, fstatSync, ftruncateSync, readSync, watch, write, type FSWatcher } from 'node:fs';
 import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
@@ -113,7 +116,43 @@ async function readTail(fh: FileHandle, file: string): Promise<Tail> {
     const what = check.ok ? `the last event's stored hash does not match its content` : `the last complete line is not a valid event (${check.reason})`;
     throw new LedgerCorruptionError(r.break_at ?? r.count, `${file}: ${what}${r.reason ? `; verification: ${r.reason}` : ''}`);
   }
+  // Issue 22: a last line inside an atomic batch (not its last event) ends an unfinished batch
+  // (a write cut short by a crash): none of the batch is committed, its lines count as torn.
+  if (check.batch !== undefined && check.batch.index < check.batch.size - 1) return unfinishedBatch(fh, file, size, lineStart, check.sequence, check.batch.index, check.batch.size);
   return { tip: { sequence_number: check.sequence, hash: check.hash }, end, tornBytes: size - end };
+}
+
+/**
+ * The tail when the file's last complete line, at `lineStart`, is event `index` (< size - 1)
+ * of an atomic batch: the lines before it back to the batch's event 0 (each the batch's event
+ * before, of the same size) are cut off with it; the tip is the line before the batch. Lines
+ * that do not form such a batch are corruption (LedgerCorruptionError), never cut off.
+ */
+async function unfinishedBatch(fh: FileHandle, file: string, size: number, lineStart: number, lastSequence: number, index: number, batchSize: number): Promise<Tail> {
+  const lineBefore = async (start: number): Promise<{ start: number; check: LineCheck }> => {
+    const from = (await lastNewlineBefore(fh, start - 1)) + 1;
+    const buf = Buffer.alloc(start - 1 - from);
+    await fh.read(buf, 0, buf.length, from);
+    return { start: from, check: checkLineBytes(buf) };
+  };
+  let start = lineStart;
+  for (let i = index; i > 0; i--) {
+    const at = lastSequence - index + i - 1; // where the batch's event i - 1 belongs
+    if (start === 0) throw new LedgerCorruptionError(Math.max(0, at), `${file}: the file ends inside an atomic batch whose first events are missing (it starts with event ${i} of ${batchSize})`);
+    const before = await lineBefore(start);
+    const c = before.check;
+    if (!c.ok || c.computed !== c.hash || c.batch?.index !== i - 1 || c.batch.size !== batchSize) {
+      throw new LedgerCorruptionError(Math.max(0, at), `${file}: the file ends inside an atomic batch of ${batchSize} events (event ${index} is the last line), but the line before event ${i} is not its event ${i - 1}${c.ok ? '' : ` (${c.reason})`}`);
+    }
+    start = before.start;
+  }
+  if (start === 0) return { tip: EMPTY_TIP, end: 0, tornBytes: size };
+  const before = await lineBefore(start);
+  const c = before.check;
+  if (!c.ok || c.computed !== c.hash) {
+    throw new LedgerCorruptionError(Math.max(0, lastSequence - index - 1), `${file}: the line before the unfinished atomic batch at the end is not an intact event${c.ok ? '' : ` (${c.reason})`}`);
+  }
+  return { tip: { sequence_number: c.sequence, hash: c.hash }, end: start, tornBytes: size - start };
 }
 
 /**
