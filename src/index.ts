@@ -5,8 +5,9 @@
 
 // The ledger and its store port (for those who write a store of their own).
 export {
-  Ledger, type LedgerOptions, type AggregateStreamOptions, type AggregateStreamResult, type ReadBackwardOptions,
+  Ledger, type LedgerOptions, type AggregateStreamOptions, type AggregateStreamResult, type ReadBackwardOptions, type WithoutStream,
 } from './ledger/ledger.js';
+export type { AppendToStreamOptions } from './ledger/batchAppend.js';
 export type { StreamOptions } from './ledger/eventStream.js';
 // Subscriptions by stream, category and event type; named consumers that resume where they stopped.
 export type { SubscribeOptions, SubscriptionFilter, ConsumerCheckpoint, ConsumerPosition } from './ledger/subscriptions.js';
@@ -23,7 +24,7 @@ export type { VerifyResult } from './verify/verifyChain.js';
 
 // Events: the base shape and the seed's typed payloads.
 export {
-  Provenance, defineProvenance, NonEmptyString, HashString, type LedgerEvent, type AppendInput, type AppendResult, type TypedEvent, type TypedAppendInput,
+  Provenance, defineProvenance, NonEmptyString, HashString, ANY, NO_STREAM, STREAM_EXISTS, type ExpectedVersion, type LedgerEvent, type AppendInput, type AppendResult, type TypedEvent, type TypedAppendInput,
   type JsonObject,
 } from './contract/event.js';
 export { NodeCreationPayload, SignalDeltaPayload, PackageInstallPayload, SessionStartPayload } from './contract/payloads.js';

@@ -137,6 +137,32 @@ export const PayloadObject = new t.Type<JsonObject, JsonObject, unknown>(
   t.identity,
 );
 
+/**
+ * Issue 22: where an event stands in an atomic batch of `size` (>= 2) events appended as one
+ * unit; `index` runs 0..size-1 over consecutive sequences. Absent on events appended alone.
+ */
+export const BatchPosition = new t.Type<{ readonly index: number; readonly size: number }, { readonly index: number; readonly size: number }, unknown>(
+  'BatchPosition',
+  (u): u is { index: number; size: number } => batchProblem(u) === undefined,
+  (u, c) => {
+    const why = batchProblem(u);
+    return why === undefined ? t.success(u as { index: number; size: number }) : t.failure(u, c, why);
+  },
+  t.identity,
+);
+
+/** Why `u` is not a batch position `{index, size}` (0 <= index < size, size >= 2), or undefined. */
+export function batchProblem(u: unknown): string | undefined {
+  if (typeof u !== 'object' || u === null || Array.isArray(u)) return 'expected {"index": i, "size": n}';
+  const keys = Object.keys(u);
+  const extra = keys.find((k) => k !== 'index' && k !== 'size');
+  if (extra !== undefined) return `unknown field ${JSON.stringify(extra)} (a batch position has index and size)`;
+  const { index, size } = u as Record<string, unknown>;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 2) return 'size is not an integer >= 2';
+  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= size) return `index is not an integer in 0..${size - 1}`;
+  return undefined;
+}
+
 // ---- the event ----------------------------------------------------------------------------
 
 export const LedgerEventCodec = closedObject(
@@ -153,7 +179,7 @@ export const LedgerEventCodec = closedObject(
   },
   'LedgerEvent',
   // Issue 13: absent when unused, so an event without them is byte-identical to the base shape.
-  { stream_id: NonEmptyString, stream_version: Sequence, metadata: PayloadObject },
+  { stream_id: NonEmptyString, stream_version: Sequence, metadata: PayloadObject, batch: BatchPosition },
 );
 
 type DecodedEvent = t.TypeOf<typeof LedgerEventCodec>;
@@ -181,11 +207,31 @@ export { EVENT_FIELDS, OPTIONAL_EVENT_FIELDS } from './eventFields.js';
 
 // ---- what callers append --------------------------------------------------------------------
 
-export interface ExpectedVersionBrand { readonly ExpectedVersion: unique symbol }
-/** An expected stream version: -1 (the stream must not exist yet) or a stream version. */
-export const ExpectedVersion = describeCodec(
-  t.brand(t.Int, (n): n is t.Branded<t.Int, ExpectedVersionBrand> => n >= -1 && Number.isSafeInteger(n), 'ExpectedVersion'),
-  'an integer >= -1 (-1: the stream must not exist yet)',
+/** Expected version: no concurrency check (KurrentDB's ANY); the same as giving none. */
+export const ANY = 'any';
+/** Expected version: the stream must not exist yet (KurrentDB's NO_STREAM); the number -1. */
+export const NO_STREAM = -1;
+/** Expected version: the stream must have at least one event, whatever its version (KurrentDB's STREAM_EXISTS). */
+export const STREAM_EXISTS = 'stream_exists';
+/** What `expected_version` takes: a stream version, NO_STREAM (-1), ANY or STREAM_EXISTS. */
+export type ExpectedVersion = number | typeof ANY | typeof STREAM_EXISTS;
+
+/**
+ * An expected stream version: an integer >= -1 (-1 = NO_STREAM: the stream must not exist
+ * yet), `"any"` (ANY: no check) or `"stream_exists"` (STREAM_EXISTS). Also `"no_stream"`,
+ * read as -1, so a JSON input line can name every constant.
+ */
+export const ExpectedVersion = new t.Type<ExpectedVersion, ExpectedVersion | 'no_stream', unknown>(
+  'ExpectedVersion',
+  (u): u is ExpectedVersion => u === ANY || u === STREAM_EXISTS || (typeof u === 'number' && Number.isSafeInteger(u) && u >= -1),
+  (u, c) => {
+    if (u === ANY || u === STREAM_EXISTS) return t.success(u);
+    if (u === 'no_stream') return t.success(NO_STREAM);
+    return typeof u === 'number' && Number.isSafeInteger(u) && u >= -1
+      ? t.success(u + 0)
+      : t.failure(u, c, 'expected an integer >= -1 (-1 = NO_STREAM: the stream must not exist yet), "any" (ANY), "no_stream" or "stream_exists" (STREAM_EXISTS)');
+  },
+  t.identity,
 );
 
 export const AppendInputCodec = closedObject(
@@ -194,7 +240,10 @@ export const AppendInputCodec = closedObject(
   {
     /** The stream the event belongs to; the ledger assigns its stream_version. */
     stream_id: NonEmptyString,
-    /** Optimistic concurrency: the stream's last version must be this (-1: no such stream yet). Needs stream_id. */
+    /**
+     * Optimistic concurrency: the stream's last version must be this (-1 = NO_STREAM: no such
+     * stream yet; STREAM_EXISTS: any version; ANY: no check). Needs stream_id (except ANY).
+     */
     expected_version: ExpectedVersion,
     /** A caller-chosen id (UUIDv7 recommended): appending it again with the same content is a no-op. */
     event_id: Uuid,
@@ -217,7 +266,7 @@ export interface TypedAppendInput<K extends string, P> extends AppendInput<P> {
 }
 
 /** Fields only the ledger may set: passing one is a caller error, never silently ignored. */
-export const LEDGER_OWNED_FIELDS = ['sequence', 'timestamp', 'previous_hash', 'hash', 'stream_version'] as const;
+export const LEDGER_OWNED_FIELDS = ['sequence', 'timestamp', 'previous_hash', 'hash', 'stream_version', 'batch'] as const;
 
 /** What an append resolves with: enough to cite the event without reading it back. */
 export interface AppendResult {

@@ -20,8 +20,16 @@ export type LineCheck =
       /** Present together or not at all (issue 13). */
       readonly stream_id?: string;
       readonly stream_version?: number;
+      /** Issue 22: the event's place in an atomic batch, if it has one. */
+      readonly batch?: BatchPlace;
     }
   | { readonly ok: false; readonly reason: string };
+
+/** Where an event stands in an atomic batch (issue 22): 0 <= index < size, size >= 2. */
+export interface BatchPlace {
+  readonly index: number;
+  readonly size: number;
+}
 
 /** Filled in by checkLine/checkLineBytes when the caller asks. */
 export interface LineFacts {
@@ -159,7 +167,7 @@ export function checkLineExact(line: string): LineCheck {
   for (const k of Object.keys(raw)) {
     if (!BASE.has(k) && !OPTIONAL.has(k)) return { ok: false, reason: `unknown field ${JSON.stringify(k)} (an event has ${EVENT_FIELDS.join(', ')} and optionally ${OPTIONAL_EVENT_FIELDS.join(', ')})` };
   }
-  const { sequence, hash, previous_hash, metadata, stream_id, stream_version } = raw;
+  const { sequence, hash, previous_hash, metadata, stream_id, stream_version, batch } = raw;
   const seq = naturalOf(sequence);
   if (seq === undefined) return { ok: false, reason: 'sequence is not a non-negative integer' };
   if (typeof hash !== 'string' || typeof previous_hash !== 'string') return { ok: false, reason: 'hash and previous_hash must be strings' };
@@ -174,6 +182,13 @@ export function checkLineExact(line: string): LineCheck {
     if (version === undefined) return { ok: false, reason: `stream_version of stream ${JSON.stringify(stream_id)} is not a non-negative safe integer` };
   }
 
+  let place: BatchPlace | undefined;
+  if (batch !== undefined) {
+    const p = batchPlaceOf(batch);
+    if (typeof p === 'string') return { ok: false, reason: p };
+    place = p;
+  }
+
   // Numbers as written (big integers), keys re-sorted by code point.
   let body: string;
   let id: Uint8Array;
@@ -185,9 +200,19 @@ export function checkLineExact(line: string): LineCheck {
     return { ok: false, reason: e instanceof Error ? e.message : String(e) };
   }
   const computed = sha256(body);
-  return stream_id === undefined
-    ? { ok: true, sequence: seq, hash, previous_hash, computed, id }
-    : { ok: true, sequence: seq, hash, previous_hash, computed, id, stream_id: stream_id as string, stream_version: version! };
+  const stream = stream_id === undefined ? {} : { stream_id: stream_id as string, stream_version: version! };
+  return { ok: true, sequence: seq, hash, previous_hash, computed, id, ...stream, ...(place === undefined ? {} : { batch: place }) };
+}
+
+/** The batch member of a stored line as a BatchPlace, or why it is not one. */
+function batchPlaceOf(v: RawValue): BatchPlace | string {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof RawNumber) return 'batch is not a JSON object {"index": i, "size": n}';
+  for (const k of Object.keys(v)) if (k !== 'index' && k !== 'size') return `batch has an unknown field ${JSON.stringify(k)} (it has index and size)`;
+  const size = v['size'] === undefined ? undefined : naturalOf(v['size']);
+  const index = v['index'] === undefined ? undefined : naturalOf(v['index']);
+  if (size === undefined || size < 2) return 'batch.size is not an integer >= 2';
+  if (index === undefined || index >= size) return `batch.index is not an integer in 0..${size - 1}`;
+  return { index, size };
 }
 
 const BASE = new Set<string>(EVENT_FIELDS);
@@ -300,6 +325,8 @@ export interface UnsignedEvent {
   /** Issue 13: the stream, with its stream_version; both or neither. */
   readonly stream_id?: string;
   readonly stream_version?: number;
+  /** Issue 22: the event's place in an atomic batch of two or more; absent, the line has no batch member. */
+  readonly batch?: { readonly index: number; readonly size: number };
 }
 
 /**
@@ -311,7 +338,16 @@ export interface UnsignedEvent {
  * LedgerSerializationError: such a line would not verify.
  */
 export function buildEventLine(e: UnsignedEvent): { hash: string; line: string } {
-  const head = `{"event_id":${JSON.stringify(e.event_id)},"event_type":${JSON.stringify(e.event_type)},`;
+  let batch = '';
+  if (e.batch !== undefined) {
+    const { index, size } = e.batch;
+    if (!Number.isSafeInteger(size) || size < 2 || !Number.isSafeInteger(index) || index < 0 || index >= size) {
+      throw new LedgerSerializationError('batch', `expected 0 <= index < size and size >= 2, got index ${String(index)} of size ${String(size)}`);
+    }
+    // "batch" sorts before "event_id": the line's first member.
+    batch = `"batch":{"index":${index},"size":${size}},`;
+  }
+  const head = `{${batch}"event_id":${JSON.stringify(e.event_id)},"event_type":${JSON.stringify(e.event_type)},`;
   const meta = e.metadataJson === undefined ? '' : `"metadata":${e.metadataJson},`;
   let stream = '';
   if (e.stream_id !== undefined || e.stream_version !== undefined) {

@@ -94,15 +94,24 @@ export class LedgerSequenceError extends LedgerError {
 
 /**
  * A stream's last version is not what the append expected (issue 13): nothing was written.
- * `expected` is the caller's expected_version (-1: the stream must not exist), `actual` the
- * stream's last version now (-1: no such stream).
+ * `expected` is the caller's expected_version (-1: the stream must not exist; "stream_exists":
+ * any version), or undefined when the caller named none (another writer appended to the stream
+ * between the ledger's read of its head and the write, again on every retry); `actual` the
+ * stream's last version now (-1: no such stream). `at` names the event of a batch
+ * (`events[3]`), `detail` says more.
  */
 export class LedgerStreamConflictError extends LedgerError {
   readonly stream_id: string;
-  readonly expected: number;
+  readonly expected: number | 'stream_exists' | undefined;
   readonly actual: number;
-  constructor(stream_id: string, expected: number, actual: number, options?: { cause?: unknown }) {
-    super('LEDGER_STREAM_CONFLICT', `stream ${JSON.stringify(stream_id)}: expected version ${expected}, but its last version is ${actual}${actual === -1 ? ' (no such stream)' : ''}`, options);
+  constructor(stream_id: string, expected: number | 'stream_exists' | undefined, actual: number, options?: { cause?: unknown; at?: string; detail?: string }) {
+    const head = `${options?.at ? `${options.at}: ` : ''}stream ${JSON.stringify(stream_id)}: `;
+    const last = `its last version is ${actual}${actual === -1 ? ' (no such stream)' : ''}`;
+    const what =
+      expected === undefined ? `no expected version was given, but another writer appended to it first (${last})` :
+      expected === 'stream_exists' ? `expected the stream to exist, but ${last}` :
+      `expected version ${expected}, but ${last}`;
+    super('LEDGER_STREAM_CONFLICT', `${head}${what}${options?.detail ? `; ${options.detail}` : ''}`, options);
     this.stream_id = stream_id;
     this.expected = expected;
     this.actual = actual;

@@ -5,19 +5,25 @@ import { canonicalJson } from '../contract/canonicalJson.js';
 import {
   LedgerCorruptionError, LedgerEventIdConflictError, LedgerNotFoundError, LedgerSequenceError, LedgerStreamConflictError, LedgerValidationError, isLedgerError,
 } from '../errors/errors.js';
-import { AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type AppendResult, type LedgerEvent } from '../contract/event.js';
+import { ANY, AppendInputCodec, LEDGER_OWNED_FIELDS, type AppendInput, type AppendResult, type LedgerEvent } from '../contract/event.js';
 import { buildEventLine, checkLine, checkLineBytes, parseEventLine, readEventLine } from '../contract/eventLine.js';
 import {
   EventTypeRegistry, type AppendInputUnion, type CodecMap, type EventUnion, type ReservedTypeCapability, type SeedCodecs,
 } from './eventTypeRegistry.js';
 import { GENESIS_HASH } from '../contract/hash.js';
-import type { IndexEntry, IndexQuery, LedgerStore, MerkleLog, ReplicaLag, StoredLine, StreamHead, StreamRange, Tip } from './ledgerStore.js';
+import type { AppendRecord, IndexEntry, IndexQuery, LedgerStore, MerkleLog, ReplicaLag, StoredLine, StreamHead, StreamRange, Tip } from './ledgerStore.js';
 import { checkEventId, checkHash, checkIndexQuery, checkStreamId, checkStreamRange, eventHash, matchesQuery } from './indexedReads.js';
 import { streamEvents, type StreamOptions } from './eventStream.js';
 import { consumeEvents, subscribeEvents, type ConsumerCheckpoint, type SubscribeOptions } from './subscriptions.js';
 import { decode, orThrow } from '../contract/validation.js';
 import { verifyLineBatches, verifyLines, type VerifyOptions, type VerifyResult } from '../verify/verifyChain.js';
 import { newEventId } from './eventIds.js';
+import {
+  isUncheckedConflict, planStreams, prepareBatch, priorBatch, resultOf, type AppendToStreamOptions, type PreparedAppend, type StreamPlan,
+} from './batchAppend.js';
+
+/** How often an append that named no expected version is retried after another writer took its stream version first. */
+const STREAM_RETRIES = 5;
 
 /** How a ledger is opened: its event types, clock, payload limit, Merkle tree and open-time verification. */
 export interface LedgerOptions<M extends CodecMap = CodecMap> {
@@ -48,14 +54,6 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 const APPEND_FIELDS = new Set(['event_type', 'schema_version', 'provenance', 'payload', 'stream_id', 'expected_version', 'event_id', 'metadata']);
 const APPEND_FIELD_LIST = [...APPEND_FIELDS].join(', ');
-
-/** An append input checked at call time, its JSON already canonical. */
-interface PreparedAppend {
-  readonly input: AppendInput;
-  readonly provenanceJson: string;
-  readonly payloadJson: string;
-  readonly metadataJson: string | undefined;
-}
 
 /** What `aggregateStream` folds with (Emmett's shape). */
 export interface AggregateStreamOptions<S, E> {
@@ -181,7 +179,13 @@ export class Ledger<M extends CodecMap = any> {
    * with the original result; with other content it is LedgerEventIdConflictError.
    */
   append(input: AppendInputUnion<M>): Promise<AppendResult> {
-    return this.enqueue(input, undefined);
+    let prepared: PreparedAppend;
+    try {
+      prepared = this.prepare(input, undefined);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.enqueue([prepared]).then((r) => r[0]!);
   }
 
   /**
@@ -189,17 +193,60 @@ export class Ledger<M extends CodecMap = any> {
    * returned for `input.event_type`, which only the framework that reserved it holds.
    */
   appendReserved<P extends object>(capability: ReservedTypeCapability, input: AppendInput<P>): Promise<AppendResult> {
-    return this.enqueue(input, capability);
-  }
-
-  private enqueue(input: unknown, capability: ReservedTypeCapability | undefined): Promise<AppendResult> {
     let prepared: PreparedAppend;
     try {
       prepared = this.prepare(input, capability);
     } catch (e) {
       return Promise.reject(e);
     }
-    const run = () => this.write(prepared);
+    return this.enqueue([prepared]).then((r) => r[0]!);
+  }
+
+  /**
+   * Appends `events` to one stream as one atomic unit (issue 22, KurrentDB's appendToStream):
+   * consecutive sequences and stream versions, one durable write, one AppendResult per event,
+   * all or nothing (also across a crash: a batch cut short is never read as committed).
+   * `expectedVersion` is the stream's last version before the batch (a number, NO_STREAM,
+   * STREAM_EXISTS or ANY). Events carry no stream_id (or this one) and no expected_version.
+   * Any invalid event, reserved type, repeated or held event_id with other content, or a
+   * version conflict is a typed error naming `events[i]` and the field; nothing is written.
+   * A retry of the same batch (same event ids, same content) resolves with the original
+   * results and writes nothing; a retry matching only part of it is refused.
+   *
+   * @example
+   * const [opened, added] = await ledger.appendToStream('cart-1', [cartOpened, itemAdded], { expectedVersion: NO_STREAM });
+   */
+  appendToStream(streamId: string, events: ReadonlyArray<WithoutStream<AppendInputUnion<M>>>, options: AppendToStreamOptions = {}): Promise<AppendResult[]> {
+    let prepared: PreparedAppend[];
+    try {
+      checkStreamId(streamId);
+      if (typeof options !== 'object' || options === null) throw new LedgerValidationError('options', 'expected { expectedVersion? }', options);
+      for (const k of Object.keys(options)) if (k !== 'expectedVersion') throw new LedgerValidationError(`options.${k}`, 'unknown option (expected expectedVersion)', (options as Record<string, unknown>)[k]);
+      const expectedVersion = options.expectedVersion;
+      prepared = prepareBatch(events, (raw) => this.prepare(raw, undefined), this.store.maxBatch, { id: streamId, expectedVersion });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.enqueue(prepared);
+  }
+
+  /**
+   * Appends `events` as one atomic unit (issue 22): as appendToStream, for events of any
+   * streams or none, each with its own stream_id and expected_version (checked against the
+   * version its stream has just before it: the head, or after the batch's earlier events).
+   */
+  appendBatch(events: ReadonlyArray<AppendInputUnion<M>>): Promise<AppendResult[]> {
+    let prepared: PreparedAppend[];
+    try {
+      prepared = prepareBatch(events, (raw) => this.prepare(raw, undefined), this.store.maxBatch);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.enqueue(prepared);
+  }
+
+  private enqueue(batch: PreparedAppend[]): Promise<AppendResult[]> {
+    const run = () => this.write(batch);
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
@@ -226,7 +273,7 @@ export class Ledger<M extends CodecMap = any> {
         ),
       ),
     );
-    if (input.expected_version !== undefined && input.stream_id === undefined) {
+    if (input.expected_version !== undefined && input.expected_version !== ANY && input.stream_id === undefined) {
       throw new LedgerValidationError('expected_version', 'needs stream_id: an expected version is a version of one stream', input.expected_version);
     }
     // A lone surrogate has no UTF-8 form: refused here, at call time, not when the line is built.
@@ -247,73 +294,86 @@ export class Ledger<M extends CodecMap = any> {
     return { input, provenanceJson: canonicalJson(input.provenance, 'provenance'), payloadJson, metadataJson };
   }
 
-  /**
-   * An earlier append of `p.input.event_id`, if the ledger holds it: the same content gives its
-   * result (a retry), other content is LedgerEventIdConflictError naming the fields that differ.
-   */
-  private async priorAppend(p: PreparedAppend, eventId: string): Promise<AppendResult | undefined> {
+  /** The stored event holding `eventId`, checked, or undefined. */
+  private async heldEvent(eventId: string | undefined): Promise<LedgerEvent | undefined> {
+    if (eventId === undefined) return undefined;
     const entry = await this.store.index.byEventId(eventId);
-    if (entry === undefined) return undefined;
-    const held = (await this.readIndexed(entry, (e) => e.event_id === eventId, `event_id ${eventId}`)) as LedgerEvent;
-    const differ: string[] = [];
-    if (held.event_type !== p.input.event_type) differ.push('event_type');
-    if (held.schema_version !== p.input.schema_version) differ.push('schema_version');
-    if (canonicalJson(held.provenance) !== p.provenanceJson) differ.push('provenance');
-    if (canonicalJson(held.payload) !== p.payloadJson) differ.push('payload');
-    if (held.stream_id !== p.input.stream_id) differ.push('stream_id');
-    if ((held.metadata === undefined ? undefined : canonicalJson(held.metadata)) !== p.metadataJson) differ.push('metadata');
-    if (differ.length > 0) {
-      throw new LedgerEventIdConflictError(eventId, held.sequence, `the ledger holds this event_id with other content (${differ.join(', ')} differ); nothing was written`);
-    }
-    return resultOf(held);
+    return entry && ((await this.readIndexed(entry, (e) => e.event_id === eventId, `event_id ${eventId}`)) as LedgerEvent);
   }
 
-  private async write(p: PreparedAppend): Promise<AppendResult> {
-    const { input } = p;
+  /** A retry of a batch the ledger holds: its original results (see priorBatch), else undefined. */
+  private async priorAppend(batch: readonly PreparedAppend[]): Promise<AppendResult[] | undefined> {
+    if (batch.every((p) => p.input.event_id === undefined)) return undefined;
+    const held: Array<LedgerEvent | undefined> = [];
+    for (const p of batch) held.push(await this.heldEvent(p.input.event_id));
+    return priorBatch(batch, held);
+  }
+
+  /**
+   * Writes a batch (one event or more) with one store.append. A store's stream conflict on a
+   * stream the batch named no expected version for (another writer took the version between
+   * the head's read and the write) is retried with the heads read again, up to STREAM_RETRIES
+   * times; then it is reported as such, never as a version the caller did not expect.
+   */
+  private async write(batch: readonly PreparedAppend[]): Promise<AppendResult[]> {
+    for (let attempt = 0; ; attempt++) {
+      let plan: StreamPlan | undefined;
+      try {
+        return await this.writeOnce(batch, (p) => (plan = p));
+      } catch (e) {
+        if (!isUncheckedConflict(e, plan)) throw e;
+        if (attempt >= STREAM_RETRIES) {
+          throw new LedgerStreamConflictError(e.stream_id, undefined, e.actual, { cause: e, detail: `the append was tried ${attempt + 1} times; nothing was written` });
+        }
+      }
+    }
+  }
+
+  private async writeOnce(batch: readonly PreparedAppend[], planned: (plan: StreamPlan) => void): Promise<AppendResult[]> {
     if (this.appendTipUnknown) {
       this.appendTip = await this.store.tip();
       this.appendTimestamp = undefined;
       this.appendTipUnknown = false;
     }
-    // (a) A retry of an event the ledger already holds writes nothing.
-    if (input.event_id !== undefined) {
-      const prior = await this.priorAppend(p, input.event_id);
-      if (prior) return prior;
+    // (a) A retry of a batch the ledger already holds writes nothing.
+    const prior = await this.priorAppend(batch);
+    if (prior) return prior;
+    // (b) Each stream's next versions; the store re-checks them atomically with the write.
+    const heads = new Map<string, number>();
+    for (const p of batch) {
+      const s = p.input.stream_id;
+      if (s !== undefined && !heads.has(s)) heads.set(s, (await this.store.index.streamHead(s))?.version ?? -1);
     }
-    // (b) The stream's next version; the store re-checks it atomically with the write.
-    let stream_version: number | undefined;
-    if (input.stream_id !== undefined) {
-      const head = await this.store.index.streamHead(input.stream_id);
-      const actual = head?.version ?? -1;
-      if (input.expected_version !== undefined && input.expected_version !== actual) {
-        throw new LedgerStreamConflictError(input.stream_id, input.expected_version, actual);
-      }
-      stream_version = actual + 1;
-    }
+    const plan = planStreams(batch, heads);
+    planned(plan);
     const tip = this.appendTip;
-    const sequence = tip.sequence_number + 1;
-    const event_id = input.event_id ?? newEventId();
     const timestamp = await this.nextTimestamp(tip);
-    const { hash, line } = buildEventLine({
-      event_id,
-      sequence,
-      event_type: input.event_type,
-      schema_version: input.schema_version,
-      timestamp,
-      provenanceJson: p.provenanceJson,
-      previous_hash: tip.hash,
-      payloadJson: p.payloadJson,
-      ...(input.stream_id === undefined ? {} : { stream_id: input.stream_id, stream_version }),
-      ...(p.metadataJson === undefined ? {} : { metadataJson: p.metadataJson }),
-    });
-    try {
-      await this.store.append({
+    const n = batch.length;
+    const records: AppendRecord[] = [];
+    let previous = tip.hash;
+    for (let i = 0; i < n; i++) {
+      const { input, provenanceJson, payloadJson, metadataJson } = batch[i]!;
+      const sequence = tip.sequence_number + 1 + i;
+      const event_id = input.event_id ?? newEventId();
+      const stream_version = plan.versions[i];
+      const { hash, line } = buildEventLine({
+        event_id, sequence, event_type: input.event_type, schema_version: input.schema_version, timestamp, provenanceJson,
+        previous_hash: previous, payloadJson,
+        ...(input.stream_id === undefined ? {} : { stream_id: input.stream_id, stream_version }),
+        ...(metadataJson === undefined ? {} : { metadataJson }),
+        ...(n === 1 ? {} : { batch: { index: i, size: n } }),
+      });
+      previous = hash;
+      records.push({
         sequence, hash, line, event_id,
         fields: {
           event_type: input.event_type, timestamp, actor: input.provenance.actor, framework_id: input.provenance.framework_id,
           ...(input.stream_id === undefined ? {} : { stream_id: input.stream_id, stream_version }),
         },
       });
+    }
+    try {
+      await this.store.append(records);
     } catch (e) {
       // Another writer moved the tip: nothing of ours was written. Re-read the tip so that the
       // caller's next append lands after theirs instead of failing forever.
@@ -321,26 +381,33 @@ export class Ledger<M extends CodecMap = any> {
         this.appendTip = await this.store.tip();
         this.appendTimestamp = undefined;
       }
-      // The event may or may not have landed: whichever it was, the store's tip says so.
+      // The batch may or may not have landed: whichever it was, the store's tip says so.
       if (isLedgerError(e, 'LEDGER_APPEND_UNCERTAIN')) this.appendTipUnknown = true;
       // Another process appended (to the stream, or this event id): the tip moved under us too.
       if (isLedgerError(e, 'LEDGER_STREAM_CONFLICT') || isLedgerError(e, 'LEDGER_EVENT_ID_CONFLICT')) this.appendTipUnknown = true;
-      // Another process won the race with this event id: a retry of the same content is theirs.
-      if (isLedgerError(e, 'LEDGER_EVENT_ID_CONFLICT') && input.event_id !== undefined) {
-        const prior = await this.priorAppend(p, input.event_id);
-        if (prior) return prior;
+      // Another process won the race with these event ids: a retry of the same content is theirs.
+      if (isLedgerError(e, 'LEDGER_EVENT_ID_CONFLICT')) {
+        const again = await this.priorAppend(batch);
+        if (again) return again;
       }
       throw e;
     }
-    this.appendTip = { sequence_number: sequence, hash };
+    const last = records.at(-1)!;
+    this.appendTip = { sequence_number: last.sequence, hash: last.hash };
     this.appendTimestamp = timestamp;
-    // The event is durable whatever happens to the tree (derived data, caught up from the lines
-    // by its next append or open), so a tree failure never fails the append.
-    await this.merkle?.append(sequence, line).catch(() => undefined);
-    // Subscribers get the event as stored (parsed from its line, so no caller object is
-    // shared); with none, the hot path skips the parse.
-    if (this.appended.observed) this.appended.next(parseEventLine(line));
-    return { sequence, hash, event_id, ...(input.stream_id === undefined ? {} : { stream_id: input.stream_id, stream_version: stream_version! }) };
+    const results: AppendResult[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
+      // The events are durable whatever happens to the tree (derived data, caught up from the
+      // lines by its next append or open), so a tree failure never fails the append.
+      await this.merkle?.append(r.sequence, r.line).catch(() => undefined);
+      // Subscribers get each event as stored (parsed from its line, so no caller object is
+      // shared); with none, the hot path skips the parse.
+      if (this.appended.observed) this.appended.next(parseEventLine(r.line));
+      const stream_id = batch[i]!.input.stream_id;
+      results.push({ sequence: r.sequence, hash: r.hash, event_id: r.event_id, ...(stream_id === undefined ? {} : { stream_id, stream_version: plan.versions[i]! }) });
+    }
+    return results;
   }
 
   /**
@@ -816,10 +883,5 @@ export class Ledger<M extends CodecMap = any> {
   }
 }
 
-/** The AppendResult of a stored event. */
-function resultOf(e: LedgerEvent): AppendResult {
-  return {
-    sequence: e.sequence, hash: e.hash, event_id: e.event_id,
-    ...(e.stream_id === undefined ? {} : { stream_id: e.stream_id, stream_version: e.stream_version! }),
-  };
-}
+/** An append input without its stream (appendToStream gives it). */
+export type WithoutStream<T> = T extends unknown ? Omit<T, 'stream_id' | 'expected_version'> : never;

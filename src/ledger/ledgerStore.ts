@@ -2,6 +2,7 @@
 // that appends are atomic with respect to the tip; it knows nothing about hashing or
 // schemas. The Ledger above it is written once for every store.
 import type { Tip } from '../contract/tip.js';
+import { LedgerEventIdConflictError, LedgerSequenceError, LedgerStreamConflictError } from '../errors/errors.js';
 import type { HashReader } from '../proofs/merkle.js';
 import type { LedgerEvent } from '../contract/event.js';
 
@@ -163,11 +164,23 @@ export interface LedgerStore {
   tip(): Promise<Tip>;
 
   /**
-   * Durably write one event. Must fail with LedgerSequenceError and write nothing if
-   * `record.sequence` is not the store's tip + 1 at the moment of the write (another writer).
-   * Resolves only once the record is durable.
+   * Durably writes `records` (one or more, consecutive sequences from the store's tip + 1) as
+   * one unit: all of them or none, also across a crash (issue 22; the events of a batch of two
+   * or more carry `batch`, so a reader can tell an unfinished batch from a finished one). Every
+   * check comes before any byte is written: LedgerSequenceError if `records[0].sequence` is not
+   * the store's tip + 1 at the moment of the write (another writer) or the sequences are not
+   * consecutive; LedgerEventIdConflictError for an event_id the store holds or that repeats in
+   * `records`; LedgerStreamConflictError for a stream version that is not the next one (after
+   * the store's head, or after the batch's own event of that stream before it). Resolves only
+   * once every record is durable.
    */
-  append(record: AppendRecord): Promise<void>;
+  append(records: readonly AppendRecord[]): Promise<void>;
+
+  /**
+   * Optional: the most records one append() takes (a store whose unit of atomic write is
+   * bounded, e.g. immudb's entries per transaction); absent, no limit but memory.
+   */
+  readonly maxBatch?: number;
 
   /** The line of one event, or undefined if the store holds no such sequence. */
   readLine(sequence: number): Promise<string | undefined>;
@@ -271,4 +284,33 @@ export interface MerkleLog extends HashReader {
   catchUp(): Promise<number>;
   /** Writes out the hashes still pending and releases the tree's storage. */
   close(): Promise<void>;
+}
+
+/**
+ * The checks of a batch that need no store (issue 22), shared by every store: at least one
+ * record, consecutive sequences, no event_id twice, each stream's versions consecutive within
+ * the batch. Returns, per stream, the first record of it in the batch (whose version the store
+ * checks against its head). Throws what append() documents; writes nothing.
+ */
+export function checkBatchRecords(records: readonly AppendRecord[], description: string): Map<string, AppendRecord> {
+  if (records.length === 0) throw new LedgerSequenceError(`${description}: append of no records`);
+  const ids = new Map<string, number>();
+  const streams = new Map<string, AppendRecord>();
+  const last = new Map<string, number>();
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.sequence !== records[0]!.sequence + i) {
+      throw new LedgerSequenceError(`${description}: records[${i}] has sequence ${r.sequence}, expected ${records[0]!.sequence + i}: a batch's sequences are consecutive`);
+    }
+    const first = ids.get(r.event_id);
+    if (first !== undefined) throw new LedgerEventIdConflictError(r.event_id, undefined, `records[${i}] repeats the event_id of records[${first}]; nothing was written`);
+    ids.set(r.event_id, i);
+    const { stream_id, stream_version } = r.fields;
+    if (stream_id === undefined) continue;
+    const before = last.get(stream_id);
+    if (before === undefined) streams.set(stream_id, r);
+    else if (stream_version !== before + 1) throw new LedgerStreamConflictError(stream_id, before, before, { at: `records[${i}]`, detail: `its stream_version ${String(stream_version)} does not follow the batch's version ${before}` });
+    last.set(stream_id, stream_version ?? 0);
+  }
+  return streams;
 }

@@ -18,7 +18,7 @@ import { scanCanonicalEventBytes } from '../contract/canonicalLine.js';
 import { readLineBatches } from '../contract/lineReader.js';
 import { fsyncDirectory } from './fsyncDirectory.js';
 import { AUTO_CHECKPOINT_PAGES, IndexCheckpointer } from './indexCheckpointer.js';
-import type { AppendRecord, IndexEntry, IndexQuery, IndexVerdict, LedgerIndex, StreamHead, StreamRange, Tip } from '../ledger/ledgerStore.js';
+import { checkBatchRecords, type AppendRecord, type IndexEntry, type IndexQuery, type IndexVerdict, type LedgerIndex, type StreamHead, type StreamRange, type Tip } from '../ledger/ledgerStore.js';
 import { proveRows, ROW_COLUMNS, rowOfLine, type IndexRow, type RowMismatch } from './directoryIndexRows.js';
 
 export { rowOfLine, type IndexRow } from './directoryIndexRows.js';
@@ -647,28 +647,34 @@ export class DirectoryIndex implements LedgerIndex {
    * does not follow the stream's head or whose event id is held. A head or holder row that does
    * not describe its line means the index was tampered with: rebuilt, then checked again.
    */
-  async checkAppend(record: AppendRecord): Promise<void> {
+  async checkAppend(records: readonly AppendRecord[]): Promise<void> {
+    // Within the batch (sequences, repeated ids, versions) first; then each record against the
+    // index, a stream's version only at its first record of the batch (the rest follow it).
+    const firsts = new Set(checkBatchRecords(records, this.path).values());
     try {
       if (this.behind) await this.catchUp();
       await this.reproveIfChanged();
-      for (let attempt = 0; ; attempt++) {
-        const problem = await this.findConflict(record);
-        if (problem === undefined) return;
-        if (problem.row && !(await this.rowDescribes(problem.row)) && attempt === 0) {
-          await this.rebuild();
-          continue;
+      for (const record of records) {
+        for (let attempt = 0; ; attempt++) {
+          const problem = await this.findConflict(record, firsts.has(record));
+          if (problem === undefined) break;
+          if (problem.row && !(await this.rowDescribes(problem.row)) && attempt === 0) {
+            await this.rebuild();
+            continue;
+          }
+          throw problem.error;
         }
-        throw problem.error;
       }
     } finally {
       this.confirmed = undefined;
     }
   }
 
-  private async findConflict(record: AppendRecord): Promise<{ error: Error; row?: IndexRow } | undefined> {
+  private async findConflict(record: AppendRecord, checkStream = true): Promise<{ error: Error; row?: IndexRow } | undefined> {
     const db = this.db!;
     const held = this.pendingIds.get(record.event_id) ?? (this.stmt(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`).get(record.event_id) as IndexRow | undefined);
     if (held) return { row: held, error: new LedgerEventIdConflictError(record.event_id, held.sequence, 'the ledger already holds this event id; nothing was written') };
+    if (!checkStream) return undefined;
     const { stream_id, stream_version } = record.fields;
     if (stream_id === undefined) return undefined;
     const head = this.headRow(stream_id);
@@ -693,7 +699,7 @@ export class DirectoryIndex implements LedgerIndex {
   }
 
   /** Writer, after the line is durable: its row. A failure leaves the index behind, caught up before its next use. */
-  recordAppended(record: AppendRecord, offset: number, length: number): void {
+  recordAppended(record: AppendRecord, offset: number, length: number, settle = true): void {
     const f = record.fields;
     const row: IndexRow = {
       sequence: record.sequence, hash: record.hash, event_id: record.event_id, event_type: f.event_type, actor: f.actor,
@@ -707,6 +713,8 @@ export class DirectoryIndex implements LedgerIndex {
       this.heads.set(row.stream_id, row);
       if (this.heads.size > HEADS_MAX) this.heads.delete(this.heads.keys().next().value!);
     }
+    // `settle`: false for all but a batch's last record, so a batch's rows go into one transaction.
+    if (!settle) return;
     if (this.pending.length >= PENDING_MAX) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), PENDING_MS).unref();
   }

@@ -3,7 +3,10 @@
 // Durability: a line is written with one write() on an O_APPEND | O_DSYNC descriptor, which
 // returns only once the line is durable, before append() resolves. Crash safety follows from the line format: a write interrupted by
 // a crash leaves a last line without its newline (a torn tail), which was never acknowledged.
-// Opening for write moves such a tail to <dir>/torn/ and truncates it away; readers ignore it.
+// An atomic batch (issue 22) is one write of all its lines, each carrying `batch`: a crash
+// inside it leaves complete lines of an unfinished batch, torn too (the tail ends at the last
+// complete batch). Opening for write moves such a tail to <dir>/torn/ and truncates it away;
+// readers ignore it.
 // A complete line that fails to parse, anywhere, is corruption and is reported, never dropped.
 import { constants, fstatSync, ftruncateSync, readSync, watch, write, type FSWatcher } from 'node:fs';
 import { mkdir, open, stat, writeFile, type FileHandle } from 'node:fs/promises';
@@ -51,6 +54,13 @@ export interface DirectoryStoreOptions {
 // Nth line is durable and before its index row is written, an instant no signal sent from
 // outside can be sure to hit. Read once: an append costs no environment lookup.
 let killAfterSync = Number(process.env.FMWK_LEDGER_TEST_KILL_AFTER_SYNC ?? 0) || 0;
+// Test hook (issue 22's crash tests): "B:N" SIGKILLs the process in its Bth append of two or
+// more records, after the first N bytes of the batch are durable (one synchronized write) and
+// before the rest: a batch cut anywhere, between its lines or inside one.
+const killInBatch = ((v) => {
+  const m = /^(\d+):(\d+)$/.exec(v ?? '');
+  return m ? { batch: Number(m[1]), bytes: Number(m[2]) } : undefined;
+})(process.env.FMWK_LEDGER_TEST_KILL_IN_BATCH);
 
 /** Where the last complete line is, and where the file's complete lines end. */
 interface Tail {
@@ -106,7 +116,43 @@ async function readTail(fh: FileHandle, file: string): Promise<Tail> {
     const what = check.ok ? `the last event's stored hash does not match its content` : `the last complete line is not a valid event (${check.reason})`;
     throw new LedgerCorruptionError(r.break_at ?? r.count, `${file}: ${what}${r.reason ? `; verification: ${r.reason}` : ''}`);
   }
+  // Issue 22: a last line inside an atomic batch (not its last event) ends an unfinished batch
+  // (a write cut short by a crash): none of the batch is committed, its lines count as torn.
+  if (check.batch !== undefined && check.batch.index < check.batch.size - 1) return unfinishedBatch(fh, file, size, lineStart, check.sequence, check.batch.index, check.batch.size);
   return { tip: { sequence_number: check.sequence, hash: check.hash }, end, tornBytes: size - end };
+}
+
+/**
+ * The tail when the file's last complete line, at `lineStart`, is event `index` (< size - 1)
+ * of an atomic batch: the lines before it back to the batch's event 0 (each the batch's event
+ * before, of the same size) are cut off with it; the tip is the line before the batch. Lines
+ * that do not form such a batch are corruption (LedgerCorruptionError), never cut off.
+ */
+async function unfinishedBatch(fh: FileHandle, file: string, size: number, lineStart: number, lastSequence: number, index: number, batchSize: number): Promise<Tail> {
+  const lineBefore = async (start: number): Promise<{ start: number; check: LineCheck }> => {
+    const from = (await lastNewlineBefore(fh, start - 1)) + 1;
+    const buf = Buffer.alloc(start - 1 - from);
+    await fh.read(buf, 0, buf.length, from);
+    return { start: from, check: checkLineBytes(buf) };
+  };
+  let start = lineStart;
+  for (let i = index; i > 0; i--) {
+    const at = lastSequence - index + i - 1; // where the batch's event i - 1 belongs
+    if (start === 0) throw new LedgerCorruptionError(Math.max(0, at), `${file}: the file ends inside an atomic batch whose first events are missing (it starts with event ${i} of ${batchSize})`);
+    const before = await lineBefore(start);
+    const c = before.check;
+    if (!c.ok || c.computed !== c.hash || c.batch?.index !== i - 1 || c.batch.size !== batchSize) {
+      throw new LedgerCorruptionError(Math.max(0, at), `${file}: the file ends inside an atomic batch of ${batchSize} events (event ${index} is the last line), but the line before event ${i} is not its event ${i - 1}${c.ok ? '' : ` (${c.reason})`}`);
+    }
+    start = before.start;
+  }
+  if (start === 0) return { tip: EMPTY_TIP, end: 0, tornBytes: size };
+  const before = await lineBefore(start);
+  const c = before.check;
+  if (!c.ok || c.computed !== c.hash) {
+    throw new LedgerCorruptionError(Math.max(0, lastSequence - index - 1), `${file}: the line before the unfinished atomic batch at the end is not an intact event${c.ok ? '' : ` (${c.reason})`}`);
+  }
+  return { tip: { sequence_number: c.sequence, hash: c.hash }, end: start, tornBytes: size - start };
 }
 
 /**
@@ -387,18 +433,21 @@ export class DirectoryStore implements LedgerStore {
     }
   }
 
-  async append(record: AppendRecord): Promise<void> {
+  async append(records: readonly AppendRecord[]): Promise<void> {
     if (!this.lock) throw new LedgerConnectionError(`${this.description} is open read-only`);
     if (this.failed) throw new LedgerConnectionError(`${this.description}: an earlier synchronized write failed; reopen the store`, { cause: this.failed });
-    // The stream-version and event-id checks, against the index this writer keeps current; from
-    // here to the write nothing yields, so the check and the write are one step under the lock.
-    await this.idx.checkAppend(record);
+    // The batch's own rules, then the stream-version and event-id checks against the index this
+    // writer keeps current; from here to the write nothing yields, so the checks and the write
+    // are one step under the lock.
+    await this.idx.checkAppend(records);
+    const first = records[0]!;
+    const last = records.at(-1)!;
     // Appends are sequential (the Ledger queues them); a caller driving the store directly gets
     // the second of two overlapping appends refused, as if another writer had moved the tip.
-    if (this.writing) throw new LedgerSequenceError(`${this.description}: append of sequence ${record.sequence} while another append is being written; appends to a store are sequential`);
+    if (this.writing) throw new LedgerSequenceError(`${this.description}: append of sequence ${first.sequence} while another append is being written; appends to a store are sequential`);
     const expected = this.tail.tip.sequence_number + 1;
-    if (record.sequence !== expected) {
-      throw new LedgerSequenceError(`${this.description}: append of sequence ${record.sequence} but the next sequence is ${expected}`);
+    if (first.sequence !== expected) {
+      throw new LedgerSequenceError(`${this.description}: append of sequence ${first.sequence} but the next sequence is ${expected}`);
     }
     // fstat is a fast syscall on an open descriptor: done synchronously it saves a thread-pool
     // round trip per append (measured: ~15% of append/s on a disk whose fdatasync is ~0.1 ms).
@@ -407,19 +456,27 @@ export class DirectoryStore implements LedgerStore {
       throw new LedgerSequenceError(`${this.description}: ${LEDGER_FILE} changed under the writer (size ${size}, expected ${this.tail.end}); refusing to fork`);
     }
     this.lock.assertHeld(); // defence in depth: the lock file is still the one this writer linked
-    const bytes = Buffer.from(`${record.line}\n`, 'utf8');
+    // A batch is one buffer and one synchronized write (one durable write); its lines carry
+    // `batch`, so a write cut short by a crash leaves an unfinished batch that readTail cuts off.
+    const bytes = Buffer.from(records.length === 1 ? `${first.line}\n` : `${records.map((r) => r.line).join('\n')}\n`, 'utf8');
     // One thread-pool hop per append, and nothing on the event loop for the disk: the write,
-    // synchronized by O_DSYNC (WRITER_FLAGS), goes to the pool and returns once the line is
+    // synchronized by O_DSYNC (WRITER_FLAGS), goes to the pool and returns once the lines are
     // durable. The callback API skips the FileHandle promise machinery around that hop.
     const fd = this.fh.fd;
     this.writing = true;
     let written = 0;
     try {
+      if (killInBatch !== undefined && records.length > 1 && --killInBatch.batch === 0) {
+        // Test hook: the first `bytes` bytes of this batch durable, then the process dies.
+        const cut = Math.min(killInBatch.bytes, bytes.length);
+        while (written < cut) written += await writeAt(fd, bytes.subarray(0, cut), written);
+        process.kill(process.pid, 'SIGKILL');
+      }
       while (written < bytes.length) written += await writeAt(fd, bytes, written);
     } catch (e) {
       // Two kinds of failure. Refused before any byte was copied (a full disk, a file size
-      // limit): the bytes of this line written so far are a partial line without its newline
-      // (never acknowledged), taken back so the file stays whole lines, and appends may go on.
+      // limit): the bytes written so far are a partial batch or line (never acknowledged),
+      // taken back so the file stays whole lines and batches, and appends may go on.
       // Copied but not synchronized (an I/O error at writeback): what is durable is unknown, so
       // the store refuses further appends until it is reopened and its tail read again.
       let size = -1;
@@ -435,17 +492,22 @@ export class DirectoryStore implements LedgerStore {
       }
       if (size !== this.tail.end + written) {
         this.failed = e as Error;
-        throw new LedgerConnectionError(`${this.description}: synchronized write of sequence ${record.sequence} failed after copying bytes (durable state unknown): ${(e as Error).message}`, { cause: e });
+        throw new LedgerConnectionError(`${this.description}: synchronized write of sequence ${first.sequence} failed after copying bytes (durable state unknown): ${(e as Error).message}`, { cause: e });
       }
       throw new LedgerConnectionError(`${this.description}: write failed: ${(e as Error).message}`, { cause: e });
     } finally {
       this.writing = false;
     }
     if (killAfterSync > 0 && --killAfterSync === 0) process.kill(process.pid, 'SIGKILL');
-    const offset = this.tail.end;
-    this.tail = { tip: { sequence_number: record.sequence, hash: record.hash }, end: offset + bytes.length, tornBytes: 0 };
-    // After the line is durable: the line is the truth, the row is derived.
-    this.idx.recordAppended(record, offset, bytes.length - 1);
+    let offset = this.tail.end;
+    this.tail = { tip: { sequence_number: last.sequence, hash: last.hash }, end: offset + bytes.length, tornBytes: 0 };
+    // After the lines are durable: the lines are the truth, the rows are derived (one
+    // transaction for the batch's rows).
+    for (let i = 0; i < records.length; i++) {
+      const length = records.length === 1 ? bytes.length - 1 : Buffer.byteLength(records[i]!.line, 'utf8');
+      this.idx.recordAppended(records[i]!, offset, length, i === records.length - 1);
+      offset += length + 1;
+    }
   }
 
   async readLine(sequence: number): Promise<string | undefined> {

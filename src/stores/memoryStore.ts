@@ -1,7 +1,7 @@
 import { LedgerEventIdConflictError, LedgerSequenceError, LedgerStreamConflictError, LedgerValidationError } from '../errors/errors.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import {
-  indexFieldsOf, type AppendRecord, type IndexEntry, type IndexFields, type IndexQuery, type LedgerIndex, type LedgerStore, type StoredLine,
+  checkBatchRecords, indexFieldsOf, type AppendRecord, type IndexEntry, type IndexFields, type IndexQuery, type LedgerIndex, type LedgerStore, type StoredLine,
   type StreamHead, type StreamRange, type Tip,
 } from '../ledger/ledgerStore.js';
 import type { LedgerEvent } from '../contract/event.js';
@@ -24,14 +24,17 @@ class MemoryIndex implements LedgerIndex {
 
   constructor(private readonly lines: readonly string[]) {}
 
-  /** Refuses `record` if its event id is held or its stream version is not the next one. */
-  check(record: AppendRecord): void {
-    const held = this.eventIds.get(record.event_id);
-    if (held) throw new LedgerEventIdConflictError(record.event_id, held.sequence, 'the ledger already holds this event_id; nothing was written');
-    const { stream_id, stream_version } = record.fields;
-    if (stream_id !== undefined) {
+  /** Refuses `records` if an event id is held or a stream's first version in the batch is not the next one. */
+  check(records: readonly AppendRecord[]): void {
+    const firsts = checkBatchRecords(records, 'memory');
+    for (const record of records) {
+      const held = this.eventIds.get(record.event_id);
+      if (held) throw new LedgerEventIdConflictError(record.event_id, held.sequence, 'the ledger already holds this event_id; nothing was written');
+    }
+    for (const [stream_id, record] of firsts) {
       const actual = this.streams.get(stream_id)?.length ?? 0;
-      if (stream_version !== actual) throw new LedgerStreamConflictError(stream_id, (stream_version ?? 0) - 1, actual - 1);
+      const version = record.fields.stream_version;
+      if (version !== actual) throw new LedgerStreamConflictError(stream_id, (version ?? 0) - 1, actual - 1);
     }
   }
 
@@ -159,15 +162,18 @@ export class MemoryStore implements LedgerStore {
     return this.last;
   }
 
-  async append(record: AppendRecord): Promise<void> {
-    // All checks before any change, so a refused record leaves no trace.
-    this.memoryIndex.check(record);
-    if (record.sequence !== this.lines.length) {
-      throw new LedgerSequenceError(`memory: append of sequence ${record.sequence} but the next sequence is ${this.lines.length}`);
+  async append(records: readonly AppendRecord[]): Promise<void> {
+    // All checks before any change, so a refused batch leaves no trace.
+    this.memoryIndex.check(records);
+    if (records[0]!.sequence !== this.lines.length) {
+      throw new LedgerSequenceError(`memory: append of sequence ${records[0]!.sequence} but the next sequence is ${this.lines.length}`);
     }
-    this.lines.push(record.line);
-    this.memoryIndex.add(record);
-    this.last = { sequence_number: record.sequence, hash: record.hash };
+    for (const record of records) {
+      this.lines.push(record.line);
+      this.memoryIndex.add(record);
+    }
+    const last = records.at(-1)!;
+    this.last = { sequence_number: last.sequence, hash: last.hash };
   }
 
   async readLine(sequence: number): Promise<string | undefined> {

@@ -13,6 +13,7 @@ import {
 } from '../errors/errors.js';
 import { Ledger, type LedgerOptions } from '../ledger/ledger.js';
 import type { LedgerStore } from '../ledger/ledgerStore.js';
+import { registerBatchConformance } from './batchConformance.js';
 
 /** One store for one test, and how to dispose of it. */
 export interface StoreUnderTest {
@@ -121,6 +122,8 @@ export function ledgerStoreConformance(name: string, factory: StoreFactory, opti
     });
     const versions = async (it: AsyncIterable<{ stream_version?: number }>) => (await collect(it)).map((e) => e.stream_version);
     const sequences = async (it: AsyncIterable<{ sequence: number }>) => (await collect(it)).map((e) => e.sequence);
+
+    registerBatchConformance(test, persistent);
 
     test('an empty ledger has tip {-1, genesis hash} and verifies', async (ledger) => {
       assert.deepEqual(await ledger.getTip(), { sequence_number: -1, hash: GENESIS_HASH });

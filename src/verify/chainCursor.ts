@@ -54,6 +54,19 @@ export class ChainCursor {
     return this.expected;
   }
 
+  /**
+   * Where a failure of the line just refused is reported: the first event of the atomic batch
+   * it cuts (issue 22) when the batch rule failed, else `next`. Read right after the failure.
+   */
+  get breakAt(): number {
+    const at = this.checks.batchBreak;
+    this.checks.batchBreak = undefined;
+    return at ?? this.expected;
+  }
+
+  /** The hash the open batch's first event links to (undefined if none is open, or it began before this cursor). */
+  beforeBatch: string | undefined;
+
   /** The hash of the last accepted event (the starting link before any). */
   get lastHash(): string {
     return (this.text ??= `sha256:${Buffer.from(this.digest!, 'latin1').toString('hex')}`);
@@ -235,6 +248,7 @@ export class ChainCursor {
     if (keys !== undefined) {
       const why = this.checks.check(sequence, keys);
       if (why !== undefined) return why;
+      if (keys.batch?.index === 0) this.beforeBatch = previous;
     }
     this.text = hash;
     this.digest = undefined;

@@ -75,7 +75,7 @@ export class ChainVerifier {
       // Proven canonical: JSON.parse reads it exactly unless an integer is unsafe (then strictly).
       fold(readEventLine(lines[from + k]!.toString('utf8'), sequence + k, safe[k] !== 0));
     }
-    if (why !== undefined) throw new LedgerCorruptionError(this.cursor.next, why);
+    if (why !== undefined) throw new LedgerCorruptionError(this.cursor.breakAt, why);
     return n;
   }
 
@@ -92,13 +92,18 @@ export class ChainVerifier {
     }
     const e = event as { stream_id?: unknown; stream_version?: unknown };
     if ((e.stream_id === undefined) !== (e.stream_version === undefined)) this.fail('stream_id and stream_version come together or not at all');
-    const keys = e.stream_id === undefined ? { id: NO_ID } : { id: NO_ID, stream_id: e.stream_id as string, stream_version: e.stream_version as number };
+    const batch = (event as { batch?: { index: number; size: number } }).batch;
+    const keys = {
+      id: NO_ID,
+      ...(e.stream_id === undefined ? {} : { stream_id: e.stream_id as string, stream_version: e.stream_version as number }),
+      ...(batch === undefined ? {} : { batch }),
+    };
     this.fail(this.cursor.advanceChecked(event.sequence, hash, computed, event.previous_hash, keys));
     return event;
   }
 
   private fail(why: string | undefined): void {
-    if (why !== undefined) throw new LedgerCorruptionError(this.next, why);
+    if (why !== undefined) throw new LedgerCorruptionError(this.cursor.breakAt, why);
   }
 }
 

@@ -17,6 +17,17 @@ export interface EventKeys {
   readonly id: Uint8Array;
   readonly stream_id?: string;
   readonly stream_version?: number;
+  /** Issue 22: the event's place in an atomic batch, if it has one. */
+  readonly batch?: { readonly index: number; readonly size: number };
+}
+
+/** An atomic batch (issue 22) whose first events were seen and whose last was not yet. */
+export interface OpenBatch {
+  /** The batch's first sequence. */
+  readonly start: number;
+  /** The index of its last event seen. */
+  index: number;
+  readonly size: number;
 }
 
 /** A fingerprint match to confirm: the event at `sequence` may repeat the id first held at `first`. */
@@ -224,6 +235,14 @@ export class EventChecks {
   private printed = 0;
   /** A fingerprint match found by the last check(); the caller confirms it exactly (see verifyChain). */
   suspect: IdSuspect | undefined;
+  /** Issue 22: the batch under way (its first events seen, not its last), if any. */
+  openBatch: OpenBatch | undefined;
+  /** Set with a failure of the batch rule: the sequence to report it at (the batch's first event). */
+  batchBreak: number | undefined;
+  /** A line with a batch member was seen (the parallel path then re-verifies on one thread). */
+  sawBatch = false;
+  /** No event checked yet (a suffix or range may begin inside a batch). */
+  private fresh = true;
 
   /**
    * `ids: false` checks streams only (replay and live reads, which cannot re-read a line to
@@ -253,6 +272,8 @@ export class EventChecks {
    * event is recorded). An id fingerprint match sets `suspect` but is not a failure.
    */
   check(sequence: number, k: EventKeys): string | undefined {
+    const batchWhy = this.checkBatch(sequence, k.batch);
+    if (batchWhy !== undefined) return batchWhy;
     const why = this.checkStream(sequence, k.stream_id, k.stream_version);
     if (why !== undefined || !this.ids) return why;
     fingerprint(k.id, this.key);
@@ -286,6 +307,11 @@ export class EventChecks {
    * `ids`); `line[idFrom, idTo)` holds the id (copied only on a match).
    */
   checkScanned(sequence: number, stream: string | undefined, version: number, line: Uint8Array, idFrom: number, idTo: number): string | undefined {
+    // The scans decline lines with a batch member: this line has none.
+    if (this.openBatch !== undefined || this.fresh) {
+      const why = this.checkBatch(sequence, undefined);
+      if (why !== undefined) return why;
+    }
     if (stream !== undefined) {
       const why = this.checkStream(sequence, stream, version);
       if (why !== undefined) return why;
@@ -300,6 +326,39 @@ export class EventChecks {
       const found = this.table.addAndMatch(sequence);
       if (found) this.suspect = { sequence, first: Math.min(...found), id: Uint8Array.from(line.subarray(idFrom, idTo)) };
     } else this.record();
+  }
+
+  /**
+   * The batch rule (issue 22): an event with batch.index 0 opens a batch of batch.size; each
+   * next event continues it (index + 1, the same size) until index size - 1 closes it. Anything
+   * else (an event without batch, another index or size, inside an open batch; an index > 0
+   * with none open) breaks it, reported at the batch's first event (`batchBreak`). A suffix or
+   * range may begin inside a batch: its first event may then have any index.
+   */
+  checkBatch(sequence: number, batch: { readonly index: number; readonly size: number } | undefined): string | undefined {
+    const fresh = this.fresh;
+    this.fresh = false;
+    const open = this.openBatch;
+    if (batch === undefined) {
+      if (open === undefined) return undefined;
+      this.batchBreak = open.start;
+      return `the atomic batch of ${open.size} events starting at sequence ${open.start} is cut: sequence ${sequence} (where its event ${open.index + 1} belongs) is not part of it`;
+    }
+    this.sawBatch = true;
+    if (open !== undefined) {
+      if (batch.index !== open.index + 1 || batch.size !== open.size) {
+        this.batchBreak = open.start;
+        return `the atomic batch of ${open.size} events starting at sequence ${open.start} is cut: sequence ${sequence} is event ${batch.index} of a batch of ${batch.size}, expected event ${open.index + 1} of ${open.size}`;
+      }
+      open.index++;
+    } else if (batch.index === 0 || (fresh && this.mode !== 'genesis')) {
+      this.openBatch = { start: sequence - batch.index, index: batch.index, size: batch.size };
+    } else {
+      this.batchBreak = sequence;
+      return `sequence ${sequence} is event ${batch.index} of a batch of ${batch.size}, but no batch is open (its first events are missing)`;
+    }
+    if (this.openBatch!.index === batch.size - 1) this.openBatch = undefined;
+    return undefined;
   }
 
   private checkStream(sequence: number, stream: string | undefined, version: number | undefined): string | undefined {

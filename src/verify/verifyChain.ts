@@ -24,6 +24,12 @@ export interface VerifyResult {
   readonly reason?: string;
   /** verifyFile only: bytes after the last newline (an unfinished write), not counted. */
   readonly torn_bytes?: number;
+  /**
+   * verifyFile only (issue 22): the file ends inside an atomic batch (its first `events` of
+   * `size` events, from `sequence`): an unfinished write like torn bytes, not committed and not
+   * counted; the result is the chain up to the batch (`count` stops before `sequence`).
+   */
+  readonly unfinished_batch?: { readonly sequence: number; readonly events: number; readonly size: number };
 }
 
 /** Where a chain of lines starts, what tip it must end at, and progress reports. */
@@ -44,6 +50,13 @@ export interface VerifyOptions {
    * fingerprints is reported as a repeat (a false match has probability ~2^-64 per pair).
    */
   readonly lineAt?: (sequence: number) => Promise<string | Uint8Array | undefined>;
+  /**
+   * The lines are a whole file (verifyFile): an atomic batch unfinished at its end is an
+   * unfinished write (`unfinished_batch`), not a break. Otherwise a chain that ends inside a
+   * batch is invalid at the batch's first event when it must end at a tip (`expectTip`), and
+   * fine when it is a range that stops inside one. Internal.
+   */
+  readonly wholeFile?: boolean;
 }
 
 /** The canonical event_id of a stored line, or undefined if it is not a line that checks. */
@@ -107,7 +120,10 @@ export async function verifyLines(lines: AsyncIterable<string>, options: VerifyO
   const start = options.start ?? 0;
   const cursor = new ChainCursor(start, options.previousHash ?? GENESIS_HASH);
   const every = options.progressEvery ?? 10_000;
-  const broken = (reason: string): VerifyResult => ({ valid: false, break_at: cursor.next, count: cursor.next - start, reason });
+  const broken = (reason: string): VerifyResult => {
+    const at = cursor.breakAt;
+    return { valid: false, break_at: at, count: at - start, reason };
+  };
 
   for await (const line of lines) {
     const why = cursor.advance(line);
@@ -120,7 +136,7 @@ export async function verifyLines(lines: AsyncIterable<string>, options: VerifyO
     }
     if (options.onProgress && (cursor.next - start) % every === 0) options.onProgress(cursor.next - start);
   }
-  return endOfChain(cursor, start, options.expectTip);
+  return endOfChain(cursor, start, options.expectTip, options.wholeFile);
 }
 
 /**
@@ -170,7 +186,8 @@ export async function verifyLineBatches(
       }
       if (why !== undefined) {
         if (onProgress) progress(before, cursor.next, start, every, onProgress);
-        return done({ valid: false, break_at: cursor.next, count: cursor.next - start, reason: why });
+        const at = cursor.breakAt;
+        return done({ valid: false, break_at: at, count: at - start, reason: why });
       }
       const suspect = cursor.checks.suspect;
       if (suspect !== undefined) {
@@ -182,7 +199,7 @@ export async function verifyLineBatches(
       if (onProgress) progress(before, cursor.next, start, every, onProgress);
     }
   }
-  return done(endOfChain(cursor, start, options.expectTip));
+  return done(endOfChain(cursor, start, options.expectTip, options.wholeFile));
 }
 
 /** onProgress for each multiple of `every` events verified in (from, to] (sequences, from `start`). Internal. */
@@ -194,14 +211,31 @@ export function progress(from: number, to: number, start: number, every: number,
  * The result once every line up to `cursor` has verified: the expectTip check, else valid.
  * Shared with the parallel cold path (verifyFileParallel.ts), so both end alike. Internal.
  */
-export function endOfChain(cursor: ChainCursor, start: number, tip: Tip | undefined): VerifyResult {
-  const last = cursor.next - 1;
+export function endOfChain(cursor: ChainCursor, start: number, tip: Tip | undefined, wholeFile = false): VerifyResult {
+  const open = cursor.checks.openBatch;
+  let last = cursor.next - 1;
+  let lastHash: string | undefined;
+  let unfinished: VerifyResult['unfinished_batch'];
+  if (open !== undefined) {
+    const events = cursor.next - open.start;
+    if (wholeFile) {
+      // Like torn bytes: the batch's events were never committed; the chain ends before it.
+      unfinished = { sequence: open.start, events, size: open.size };
+      last = open.start - 1;
+      lastHash = cursor.beforeBatch;
+    } else if (tip !== undefined) {
+      return {
+        valid: false, break_at: open.start, count: open.start - start,
+        reason: `the chain ends inside the atomic batch of ${open.size} events starting at sequence ${open.start} (${events} of its events present): a batch is committed whole or not at all`,
+      };
+    }
+  }
   if (tip && tip.sequence_number > last) {
-    return { valid: false, break_at: cursor.next, count: cursor.next - start, reason: `the chain ends at sequence ${last} but the expected tip is ${tip.sequence_number}: events are missing` };
+    return { valid: false, break_at: last + 1, count: last + 1 - start, reason: `the chain ends at sequence ${last} but the expected tip is ${tip.sequence_number}: events are missing` };
   }
-  if (tip && (tip.sequence_number !== last || tip.hash !== cursor.lastHash)) {
+  if (tip && (tip.sequence_number !== last || tip.hash !== (lastHash ?? cursor.lastHash))) {
     // Only the last hash is kept while streaming, so a mismatch is reported at the tip given.
-    return { valid: false, break_at: tip.sequence_number, count: tip.sequence_number - start, reason: `expected tip ${tip.sequence_number} ${tip.hash}; the chain's tip is ${last} ${cursor.lastHash}` };
+    return { valid: false, break_at: tip.sequence_number, count: tip.sequence_number - start, reason: `expected tip ${tip.sequence_number} ${tip.hash}; the chain's tip is ${last} ${lastHash ?? cursor.lastHash}` };
   }
-  return { valid: true, break_at: null, count: cursor.next - start };
+  return { valid: true, break_at: null, count: last + 1 - start, ...(unfinished === undefined ? {} : { unfinished_batch: unfinished }) };
 }

@@ -1,7 +1,7 @@
 import { LedgerValidationError } from '../errors/errors.js';
-import { openRegularFile, readLineRuns } from '../contract/lineReader.js';
-import { verifyLineBatches, type VerifyOptions, type VerifyResult } from './verifyChain.js';
-import { fileLineAt, PARALLEL_MIN_BYTES, verifyFileParallel } from './verifyFileParallel.js';
+import { openRegularFile } from '../contract/lineReader.js';
+import type { VerifyOptions, VerifyResult } from './verifyChain.js';
+import { PARALLEL_MIN_BYTES, verifyFileParallel, verifyFileSerial } from './verifyFileParallel.js';
 
 /**
  * The most worker threads verifyFile starts. Each is a V8 isolate (tens of MiB) and a file is
@@ -27,7 +27,10 @@ export interface VerifyFileOptions extends Omit<VerifyOptions, 'start' | 'previo
  * Cold verification of an exported ledger file (canonical JSONL, genesis first): needs
  * nothing but the file. Gives the same answer as Ledger.verifyChain() on the same events.
  * Bytes after the last newline are an unfinished write, not an event, exactly as the
- * directory store treats them; their count is reported as `torn_bytes`. Lines are verified as
+ * directory store treats them; their count is reported as `torn_bytes`. Likewise an atomic
+ * batch (issue 22) the file ends inside: its events are not counted and the result is the
+ * chain before it, with `unfinished_batch` naming it; a batch cut anywhere else is invalid at
+ * its first event. Lines are verified as
  * bytes: invalid UTF-8 is invalid at its sequence. A path that is not a regular file is
  * LedgerConnectionError; a line longer than MAX_LINE_BYTES is LedgerLineTooLongError.
  */
@@ -37,14 +40,13 @@ export async function verifyFile(path: string, options: VerifyFileOptions = {}):
     throw new LedgerValidationError('workers', `expected an integer from 1 to ${MAX_VERIFY_WORKERS}, got ${String(workers)}`, workers);
   }
   // Only a regular file: a device (/dev/zero) or FIFO has no end and no size to plan by.
+  let size: number;
   const fh = await openRegularFile(path);
   try {
-    const { size } = await fh.stat();
-    if (workers > 1 && size >= PARALLEL_MIN_BYTES) return await verifyFileParallel(path, workers, options);
-    let torn = 0;
-    const result = await verifyLineBatches(readLineRuns(fh, 0, Infinity, (bytes) => (torn = bytes)), { lineAt: fileLineAt(path), ...options }, { fileBytes: size });
-    return torn > 0 && result.valid ? { ...result, torn_bytes: torn } : result;
+    size = (await fh.stat()).size;
   } finally {
     await fh.close();
   }
+  if (workers > 1 && size >= PARALLEL_MIN_BYTES) return await verifyFileParallel(path, workers, options);
+  return await verifyFileSerial(path, options);
 }

@@ -12,7 +12,7 @@ import { EventChecks, fingerprint, fingerprintKey, fp, type IdSuspect } from './
 import { repeatGroupsOfRuns, type PrintRun } from './printRuns.js';
 import { GENESIS_HASH } from '../contract/hash.js';
 import { openRegularFile, readLineBatches, readLineRuns, type LineRun } from '../contract/lineReader.js';
-import { confirmSuspect, endOfChain, withRepeats, type VerifyOptions, type VerifyResult } from './verifyChain.js';
+import { confirmSuspect, endOfChain, verifyLineBatches, withRepeats, type VerifyOptions, type VerifyResult } from './verifyChain.js';
 import { RANGE_WORKER_TAG, verifyRange, type RangeResult, type RangeTask, type SortedRange, type RangeTaskMessage, type RangeWorkerData, type RangeWorkerMessage, withOrder } from './verifyRangeWorker.js';
 
 const WORKER_URL = new URL('./verifyRangeWorker.js', import.meta.url);
@@ -380,6 +380,8 @@ async function stitchRanges(path: string, options: Omit<VerifyOptions, 'start' |
   for (let i = 0; i < pending.length; i++) await pending[i];
   if (count === Infinity) count = outcomes.length;
   stitch();
+  // Issue 22: a batch may cross the ranges' seams; a file with batches is judged on one thread.
+  if (checks.sawBatch || outcomes.some((o) => o !== undefined && 'ok' in o && o.ok.sawBatch)) return await verifyFileSerial(path, options);
   if (decided !== undefined && 'error' in decided) throw decided.error;
   // A confirmed repeat before the decided break (or anywhere, if none) is the first failure.
   const limit = decided === undefined ? Infinity : decided.result.break_at!;
@@ -396,4 +398,21 @@ async function stitchRanges(path: string, options: Omit<VerifyOptions, 'start' |
   const last = outcomes[count - 1];
   const torn = last && 'ok' in last ? last.ok.torn_bytes : 0;
   return torn > 0 && result.valid ? { ...result, torn_bytes: torn } : result;
+}
+
+/**
+ * verifyFile on the calling thread alone: the file's lines as bytes from genesis, bytes after
+ * the last newline counted as torn, an atomic batch unfinished at the end as unfinished_batch.
+ * Internal.
+ */
+export async function verifyFileSerial(path: string, options: Omit<VerifyOptions, 'start' | 'previousHash'> = {}): Promise<VerifyResult> {
+  const fh = await openRegularFile(path);
+  try {
+    const { size } = await fh.stat();
+    let torn = 0;
+    const result = await verifyLineBatches(readLineRuns(fh, 0, Infinity, (bytes) => (torn = bytes)), { lineAt: fileLineAt(path), ...options, wholeFile: true }, { fileBytes: size });
+    return torn > 0 && result.valid ? { ...result, torn_bytes: torn } : result;
+  } finally {
+    await fh.close();
+  }
 }

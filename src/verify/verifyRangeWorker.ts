@@ -54,6 +54,8 @@ export interface RangeResult {
   readonly spans: Map<string, StreamSpan>;
   /** The event_id fingerprints of those lines, two words each, in order (the first line's is its `first.id`). */
   readonly prints: Uint32Array;
+  /** A line with a batch member (issue 22) was seen: the file is then verified again on one thread. */
+  readonly sawBatch?: boolean;
 }
 
 /** A range's result with its fingerprints sorted in the range's own thread (the calling thread only merges): withOrder. */
@@ -95,7 +97,7 @@ export async function verifyRange(
   const checks = new EventChecks('range', task.key);
   const partial = (): Omit<RangeResult, 'torn_bytes'> => ({
     first, count, lastSequence: cursor ? cursor.next - 1 : -1, lastHash: cursor ? cursor.lastHash : '',
-    spans: checks.spans!, prints: checks.fingerprints(),
+    spans: checks.spans!, prints: checks.fingerprints(), sawBatch: checks.sawBatch || (first?.ok === true && first.batch !== undefined),
   });
   const onTorn = (bytes: number) => (torn = bytes);
   checks.expect(await expectedEvents(task));

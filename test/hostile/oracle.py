@@ -19,7 +19,13 @@ verifier, and the hostile suite checks that both give the same answer for every 
   UTF-8 (a lone surrogate from an escape cannot be encoded: invalid);
 - previous_hash is genesis (sha256: + 64 zeros) for line 0, the hash of line n-1 after that;
 - each stream's versions run 0, 1, 2... in line order (no gap, no repeat), and no event_id
-  (compared as canonical JSON) repeats in the file.
+  (compared as canonical JSON) repeats in the file;
+- batch (issue 22), when present, is {"index": i, "size": n} with ints (not bools), n >= 2 and
+  0 <= i < n; a line with index 0 opens a batch, each next line continues it (index + 1, same
+  size) until index n - 1 closes it; a line without batch inside an open batch, another index
+  or size, or an index > 0 with no batch open breaks the rule, at the batch's first line; a
+  file that ends inside a batch is valid up to it (the batch is an unfinished write, like a
+  torn tail: reported as unfinished_batch, its lines not counted).
 
 The first line that fails is break_at; count is how many lines verified before it (all of them
 when valid). Nesting depth never decides the answer: the work runs on a thread with a large
@@ -38,12 +44,16 @@ import threading
 GENESIS = "sha256:" + "0" * 64
 FIELDS = frozenset(["event_id", "event_type", "hash", "payload", "previous_hash", "provenance",
                     "schema_version", "sequence", "timestamp"])
-OPTIONAL = frozenset(["metadata", "stream_id", "stream_version"])
+OPTIONAL = frozenset(["batch", "metadata", "stream_id", "stream_version"])
 MAX_SAFE = 2 ** 53 - 1
 
 
 class Invalid(Exception):
-    """The line breaks the contract (the message says how)."""
+    """The line breaks the contract (the message says how); `at`: the position to report, if not the line's."""
+
+    def __init__(self, message, at=None):
+        super().__init__(message)
+        self.at = at
 
 
 def _unique_keys(pairs):
@@ -90,7 +100,7 @@ def check_line(raw, position, previous, ledger):
         raise Invalid("not a JSON object")
     keys = frozenset(event)
     if not FIELDS <= keys or not keys <= FIELDS | OPTIONAL:
-        raise Invalid("fields are not the base event's plus optional metadata/stream_id/stream_version")
+        raise Invalid("fields are not the base event's plus optional batch/metadata/stream_id/stream_version")
     sequence = event["sequence"]
     if type(sequence) is not int or sequence != position:
         raise Invalid("sequence %r at position %d" % (sequence, position))
@@ -110,6 +120,21 @@ def check_line(raw, position, previous, ledger):
         raise Invalid("metadata is not an object")
     if ("stream_id" in event) != ("stream_version" in event):
         raise Invalid("stream_id and stream_version come together")
+    place = event.get("batch")
+    if "batch" in event:
+        if type(place) is not dict or frozenset(place) != frozenset(["index", "size"]):
+            raise Invalid("batch is not an object with exactly index and size")
+        if not _natural(place["size"]) or place["size"] < 2:
+            raise Invalid("batch.size is not an integer >= 2")
+        if not _natural(place["index"]) or place["index"] >= place["size"]:
+            raise Invalid("batch.index is not an integer in 0..size-1")
+    opened = ledger["batch"]
+    if opened is not None:
+        start, index, size = opened
+        if place is None or place["index"] != index + 1 or place["size"] != size:
+            raise Invalid("the batch of %d starting at %d is cut at %d" % (size, start, position), at=start)
+    elif place is not None and place["index"] != 0:
+        raise Invalid("event %d of a batch with no batch open" % place["index"])
     stream = event.get("stream_id")
     if "stream_id" in event:
         version = event["stream_version"]
@@ -126,6 +151,9 @@ def check_line(raw, position, previous, ledger):
     ledger["ids"][key] = position
     if stream is not None:
         ledger["versions"][stream] = event["stream_version"]
+    if place is not None:
+        start = position if place["index"] == 0 else ledger["batch"][0]
+        ledger["batch"] = None if place["index"] == place["size"] - 1 else (start, place["index"], place["size"])
     return stored
 
 
@@ -133,7 +161,7 @@ def verify(path):
     previous = GENESIS
     count = 0
     torn = 0
-    ledger = {"versions": {}, "ids": {}}
+    ledger = {"versions": {}, "ids": {}, "batch": None}
     with open(path, "rb") as f:
         for raw in f:  # binary iteration splits on b"\n" only
             if not raw.endswith(b"\n"):
@@ -142,8 +170,13 @@ def verify(path):
             try:
                 previous = check_line(raw[:-1], count, previous, ledger)
             except Invalid as e:
-                return {"valid": False, "break_at": count, "count": count, "reason": str(e)}
+                at = count if e.at is None else e.at
+                return {"valid": False, "break_at": at, "count": at, "reason": str(e)}
             count += 1
+    if ledger["batch"] is not None:
+        start, index, size = ledger["batch"]
+        unfinished = {"sequence": start, "events": count - start, "size": size}
+        return {"valid": True, "break_at": None, "count": start, "torn_bytes": torn, "unfinished_batch": unfinished}
     return {"valid": True, "break_at": None, "count": count, "torn_bytes": torn}
 
 

@@ -135,7 +135,7 @@ describe('Ledger appends that lose a race (another writer, a stale index)', () =
     expect((await ledger.getTip()).sequence_number).to.equal(0);
   });
 
-  it("a stream version another writer took after our head lookup is the store's LedgerStreamConflictError; the next append succeeds", async () => {
+  it('a stream version another writer took after our head lookup, with no expected_version: the append is retried on a fresh head (issue 21)', async () => {
     const store = new PatchedStore();
     const ledger = await Ledger.open(store);
     await ledger.append(inStream('a', 'st'));
@@ -143,11 +143,35 @@ describe('Ledger appends that lose a race (another writer, a stale index)', () =
       store.patch.streamHead = undefined;
       return undefined; // stale: the stream's first event is not seen yet
     };
+    expect((await ledger.append(inStream('b', 'st'))).stream_version).to.equal(1);
+  });
+
+  it('a head that stays stale past the retries is reported truthfully: no expected version was given; nothing is written', async () => {
+    const store = new PatchedStore();
+    const ledger = await Ledger.open(store);
+    await ledger.append(inStream('a', 'st'));
+    store.patch.streamHead = async () => undefined; // always stale
     const e = await rejection(ledger.append(inStream('b', 'st')));
+    expect(e).to.be.instanceOf(LedgerStreamConflictError);
+    expect([(e as LedgerStreamConflictError).expected, (e as LedgerStreamConflictError).actual]).to.deep.equal([undefined, 0]);
+    expect((e as Error).message).to.match(/no expected version was given/).and.not.match(/expected version -1/);
+    expect((await ledger.getTip()).sequence_number).to.equal(0);
+    store.patch.streamHead = undefined;
+    expect((await ledger.append(inStream('b', 'st'))).stream_version).to.equal(1);
+  });
+
+  it("with an expected_version, a version another writer took is the store's LedgerStreamConflictError at once (no retry)", async () => {
+    const store = new PatchedStore();
+    const ledger = await Ledger.open(store);
+    await ledger.append(inStream('a', 'st'));
+    store.patch.streamHead = async () => {
+      store.patch.streamHead = undefined;
+      return undefined;
+    };
+    const e = await rejection(ledger.append(inStream('b', 'st', { expected_version: -1 })));
     expect(e).to.be.instanceOf(LedgerStreamConflictError);
     expect([(e as LedgerStreamConflictError).expected, (e as LedgerStreamConflictError).actual]).to.deep.equal([-1, 0]);
     expect((await ledger.getTip()).sequence_number).to.equal(0);
-    expect((await ledger.append(inStream('b', 'st'))).stream_version).to.equal(1);
   });
 
   it('a stream_id with a lone surrogate is refused at call time, naming it; nothing is written', async () => {

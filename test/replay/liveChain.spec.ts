@@ -61,7 +61,7 @@ describe('LiveProjections and the chain', () => {
       event_id, sequence: 3, event_type: 'session_start', schema_version: '1.0.0', timestamp: new Date().toISOString(),
       provenanceJson: canonicalJson(provenance), previous_hash: GENESIS_HASH, payloadJson: canonicalJson({ session_id: 'forged' }),
     });
-    await writer.append({ sequence: 3, hash, line, event_id, fields: indexFieldsOf(parseEventLine(line)) });
+    await writer.append([{ sequence: 3, hash, line, event_id, fields: indexFieldsOf(parseEventLine(line)) }]);
     const error = (await outcome) as LedgerCorruptionError;
     expect(error).to.be.instanceOf(LedgerCorruptionError);
     expect(error.sequence).to.equal(3);

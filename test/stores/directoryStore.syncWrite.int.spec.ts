@@ -73,14 +73,14 @@ describe('DirectoryStore synchronized writes (O_DSYNC)', function () {
       // Both claim sequence 0 on the genesis hash: the second starts while the first's write is on the pool.
       const a = buildRecord(0, tip.hash, { payload: { who: 'a' } });
       const b = buildRecord(0, tip.hash, { payload: { who: 'b' } });
-      const outcomes = await Promise.allSettled([store.append(a), store.append(b)]);
+      const outcomes = await Promise.allSettled([store.append([a]), store.append([b])]);
       expect(outcomes.map((o) => o.status).sort()).to.deep.equal(['fulfilled', 'rejected']);
       const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')!;
       expect(rejected.reason).to.be.instanceOf(LedgerSequenceError);
       expect(readFileSync(store.file, 'utf8').split('\n').filter(Boolean)).to.have.length(1);
       // The store goes on from the line that landed.
       const next = buildRecord(1, (await store.tip()).hash);
-      await store.append(next);
+      await store.append([next]);
       expect((await store.tip()).sequence_number).to.equal(1);
     } finally {
       await store.close();

@@ -14,6 +14,6 @@ export async function appendBehindLedger(store: LedgerStore, input: AppendInput)
     event_id, sequence, event_type: input.event_type, schema_version: input.schema_version, timestamp: new Date().toISOString(),
     provenanceJson: canonicalJson(input.provenance), previous_hash: tip.hash, payloadJson: canonicalJson(input.payload),
   });
-  await store.append({ sequence, hash, line, event_id, fields: indexFieldsOf(parseEventLine(line)) });
+  await store.append([{ sequence, hash, line, event_id, fields: indexFieldsOf(parseEventLine(line)) }]);
   return sequence;
 }

@@ -40,7 +40,7 @@ export function buildRecord(sequence: number, previous_hash: string, spec: Recor
 export async function appendSpec(store: LedgerStore, spec: RecordSpec = {}): Promise<AppendRecord> {
   const tip = await store.tip();
   const record = buildRecord(tip.sequence_number + 1, tip.hash, spec);
-  await store.append(record);
+  await store.append([record]);
   return record;
 }
 

@@ -8,9 +8,9 @@ import { ledgerStoreConformance } from 'fmwk-ledger/testing';
 
 /** Accepts an append whatever the tip: two writers would fork the chain. */
 class ForkingStore extends MemoryStore {
-  override async append(record: AppendRecord): Promise<void> {
+  override async append(records: readonly AppendRecord[]): Promise<void> {
     try {
-      await super.append(record);
+      await super.append(records);
     } catch (e) {
       if (!(e instanceof LedgerSequenceError)) throw e; // swallowed: the fault under test
     }

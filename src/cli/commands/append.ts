@@ -23,7 +23,8 @@ export const append = defineCommand({
    "provenance":{"framework_id":"FMWK-001","pack_id":"PC-001-core","actor":"system"},
    "payload":{"session_id":"s-1"}}
 Optional fields: "stream_id" (the ledger assigns the next stream_version), "expected_version"
-(with stream_id: the stream's last version must be this, -1 for a new stream), "event_id" (a
+(with stream_id: the stream's last version must be this, -1 or "no_stream" for a new stream,
+"stream_exists" for any version, "any" for no check), "event_id" (a
 UUID: appending it again with the same content writes nothing and prints the original
 result, with other content is refused) and "metadata" (a JSON object). The ledger assigns
 sequence, timestamp, previous_hash, hash and stream_version (and event_id if absent);

@@ -35,7 +35,9 @@ the reason for a failure goes to standard error.
 
 A line counts only once it ends in a newline: bytes after the last newline are an
 unfinished write, ignored (with a warning on standard error) as the directory store
-ignores them. Lines cut from the end leave a shorter chain that is still valid: pass
+ignores them. So are the events of an atomic batch the file ends inside (appendToStream,
+appendBatch: its events carry "batch"), which were never committed; a batch cut anywhere
+else is invalid at its first event. Lines cut from the end leave a shorter chain that is still valid: pass
 --expect-tip SEQ:HASH (a tip recorded elsewhere) to catch that.
 
 --store without --from/--to, once the chain is valid, also checks the store's index (derived
@@ -133,6 +135,8 @@ reason goes to standard error, and the exit code is 3; \`fmwk-ledger reindex\` r
     }
     if (!result.valid) io.stderr.write(`fmwk-ledger verify: invalid at sequence ${result.break_at}: ${result.reason}\n`);
     if (result.torn_bytes) io.stderr.write(`fmwk-ledger verify: ignored ${result.torn_bytes} bytes after the last newline (an unfinished write, not an event)\n`);
+    const ub = result.unfinished_batch;
+    if (ub) io.stderr.write(`fmwk-ledger verify: ignored an unfinished atomic batch at the end: ${ub.events} of its ${ub.size} events, from sequence ${ub.sequence} (an unfinished write, not committed)\n`);
     const badIndex = index?.valid === false ? index : undefined;
     if (badIndex) io.stderr.write(`fmwk-ledger verify: the index is corrupt${badIndex.break_at === null ? '' : ` at sequence ${badIndex.break_at}`}: ${badIndex.reason}\n`);
     const indexField = badIndex ? { index: { valid: false, break_at: badIndex.break_at, count: badIndex.count } } : {};

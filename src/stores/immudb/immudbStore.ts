@@ -22,7 +22,7 @@ import {
   LedgerStreamConflictError, LedgerValidationError,
 } from '../../errors/errors.js';
 import { GENESIS_HASH } from '../../contract/hash.js';
-import { indexFieldsOf, type AppendRecord, type LedgerStore, type StoredLine, type Tip } from '../../ledger/ledgerStore.js';
+import { checkBatchRecords, indexFieldsOf, type AppendRecord, type LedgerStore, type StoredLine, type Tip } from '../../ledger/ledgerStore.js';
 import type { LedgerEvent } from '../../contract/event.js';
 import { connectImmudbSession } from './connectImmudbSession.js';
 import { formatImmudbAddress, resolveImmudbConfig, type ImmudbConfig, type ResolveImmudbConfigOptions } from './immudbConfig.js';
@@ -56,6 +56,9 @@ const DEFAULT_RECONNECT_DELAY_MS = 1_000;
 const DEFAULT_APPEND_RESOLVE_TIMEOUT_MS = 10_000;
 /** Entries per page of the descending walk that finds the tip: the first two usually suffice, and values can be large. */
 const TIP_PAGE_SIZE = 4;
+/** Events per append (ImmudbStore.maxBatch): 9 entries each at most, immudb allows 1024 a transaction. */
+export const IMMUDB_MAX_BATCH = 100;
+
 /** Events per ExecAll when indexing events written before the indexes (8 keys each, immudb allows 1024). */
 const INDEX_BATCH = 100;
 
@@ -218,29 +221,40 @@ export class ImmudbStore implements LedgerStore {
   }
 
   /**
-   * Writes the event, or fails having written nothing (LedgerSequenceError: another writer;
-   * LedgerCorruptionError: key N holds an entry the ledger did not write), or, when the answer
-   * was lost and the server stayed away, LedgerAppendUncertainError with the event_id to look for.
+   * Events per append(): each takes up to 9 entries of one ExecAll (the event and its 8 index
+   * keys) and immudb's default is 1024 entries per transaction.
    */
-  async append(record: AppendRecord): Promise<void> {
+  readonly maxBatch = IMMUDB_MAX_BATCH;
+
+  /**
+   * Writes the events (one ExecAll: one immudb transaction, so all or none, also across a
+   * crash), or fails having written nothing (LedgerSequenceError: another writer;
+   * LedgerCorruptionError: a key holds an entry the ledger did not write), or, when the answer
+   * was lost and the server stayed away, LedgerAppendUncertainError with the first event_id.
+   */
+  async append(records: readonly AppendRecord[]): Promise<void> {
+    checkBatchRecords(records, this.description);
+    if (records.length > this.maxBatch) {
+      throw new LedgerValidationError('events', `a batch of ${records.length} events is more than one immudb transaction holds (at most ${this.maxBatch})`, records.length);
+    }
     // An event appended over unindexed ones would hide them: the index tip would pass the hole.
     if (this.#indexBehind !== undefined) throw this.#indexBehind;
-    const request = this.#appendRequest(record);
+    const request = this.#appendRequest(records);
     // No session means nothing was sent: a plain LedgerConnectionError is then the truth.
     const session = await this.#currentSession();
     try {
       const written = await session.execAll(request);
-      await this.#proofs?.checkAppend(session, written.id, request.Operations, record.sequence);
+      await this.#proofs?.checkAppend(session, written.id, request.Operations, records[0]!.sequence);
       return;
     } catch (e) {
       if (e instanceof ImmudbRpcError && e.kind === 'precondition-failed') {
-        throw await this.#refusal(session, record, e).catch((lookup: unknown) =>
+        throw await this.#refusal(session, records, e).catch((lookup: unknown) =>
           // The refusal itself is certain; only its explanation was lost.
-          lookup instanceof LedgerError ? lookup : this.#sequenceError(record, e),
+          lookup instanceof LedgerError ? lookup : this.#sequenceError(records[0]!, e),
         );
       }
-      if (!isReconnectable(e)) throw this.#toLedgerError(e, `append of sequence ${record.sequence}`);
-      await this.#resolveLostAppend(session, record, request, e);
+      if (!isReconnectable(e)) throw this.#toLedgerError(e, `append of sequence ${records[0]!.sequence}`);
+      await this.#resolveLostAppend(session, records, request, e);
     }
   }
 
@@ -486,26 +500,30 @@ export class ImmudbStore implements LedgerStore {
   // -------------------------------------------------------------------------------------------
   // Requests
 
-  #appendRequest(record: AppendRecord): ExecAllRequestMsg {
-    const key = this.#layout.keyOf(record.sequence);
-    const index = indexWrites(this.#indexLayout, record);
-    return {
-      // The event first: #settled compares operation 0 with what key N holds.
-      Operations: [{ kv: { key, value: Buffer.from(record.line, 'utf8') } }, ...index.operations],
-      // noWait=false: the call returns once the tx is committed (synced on a --synced server)
-      // and indexed, so every later read and precondition sees it.
-      noWait: false,
-      preconditions: [
-        { keyMustNotExist: { key } },
-        neverWritten(key), // key N deleted or expired behind the ledger's back is not free
-        ...(record.sequence > 0 ? [{ keyMustExist: { key: this.#layout.keyOf(record.sequence - 1) } }] : []),
-        // Event ids unique, stream versions unique and contiguous, every index key written once.
-        ...index.preconditions,
-        ...(record.fields.stream_id !== undefined && (record.fields.stream_version ?? 0) > 0
-          ? [{ keyMustExist: { key: this.#indexLayout.stream(record.fields.stream_id, record.fields.stream_version! - 1) } }]
-          : []),
-      ],
-    };
+  #appendRequest(records: readonly AppendRecord[]): ExecAllRequestMsg {
+    const first = records[0]!;
+    const operations: ExecAllRequestMsg['Operations'] = [];
+    const preconditions: ExecAllRequestMsg['preconditions'] = [];
+    const seen = new Set<string>();
+    for (const record of records) {
+      const key = this.#layout.keyOf(record.sequence);
+      const index = indexWrites(this.#indexLayout, record);
+      // Each event before its index keys; the first event first: #settled compares operation 0 with what key N holds.
+      operations.push({ kv: { key, value: Buffer.from(record.line, 'utf8') } }, ...index.operations);
+      // Event ids unique, stream versions unique and contiguous, every index key written once.
+      // neverWritten: key N deleted or expired behind the ledger's back is not free.
+      preconditions.push({ keyMustNotExist: { key } }, neverWritten(key), ...index.preconditions);
+      const { stream_id, stream_version } = record.fields;
+      // A stream's earlier version: in the store for its first event of the batch (the others follow it in the batch).
+      if (stream_id !== undefined && !seen.has(stream_id)) {
+        seen.add(stream_id);
+        if ((stream_version ?? 0) > 0) preconditions.push({ keyMustExist: { key: this.#indexLayout.stream(stream_id, stream_version! - 1) } });
+      }
+    }
+    if (first.sequence > 0) preconditions.push({ keyMustExist: { key: this.#layout.keyOf(first.sequence - 1) } });
+    // noWait=false: the call returns once the tx is committed (synced on a --synced server)
+    // and indexed, so every later read and precondition sees it.
+    return { Operations: operations, noWait: false, preconditions };
   }
 
   /**
@@ -513,17 +531,23 @@ export class ImmudbStore implements LedgerStore {
    * the ledger did not write (LedgerCorruptionError naming the key, since no append can ever land
    * there). Resolves (nothing to throw) if key N holds exactly this record: it was ours.
    */
-  async #refusal(session: ImmudbSession, record: AppendRecord, cause: ImmudbRpcError): Promise<LedgerError> {
+  async #refusal(session: ImmudbSession, records: readonly AppendRecord[], cause: ImmudbRpcError): Promise<LedgerError> {
+    const record = records[0]!;
     const { sequence } = record;
-    // The event id first: a retry of an event the ledger holds is what the caller must learn.
-    const idKey = this.#indexLayout.eventId(record.event_id);
-    const holder = await this.index.lookup(idKey, `look-up of event_id ${record.event_id}`, false);
-    if (holder !== undefined) {
-      await this.index.verify(idKey, holder); // a planted key is named, never taken for a holder
-      return new LedgerEventIdConflictError(record.event_id, holder.sequence, `${this.description}: the ledger already holds this event_id; nothing was written`, { cause });
+    // The event ids first: a retry of an event the ledger holds is what the caller must learn.
+    for (const r of records) {
+      const idKey = this.#indexLayout.eventId(r.event_id);
+      const holder = await this.index.lookup(idKey, `look-up of event_id ${r.event_id}`, false);
+      if (holder !== undefined) {
+        await this.index.verify(idKey, holder); // a planted key is named, never taken for a holder
+        return new LedgerEventIdConflictError(r.event_id, holder.sequence, `${this.description}: the ledger already holds this event_id; nothing was written`, { cause });
+      }
     }
-    const { stream_id: streamId, stream_version: version } = record.fields;
-    if (streamId !== undefined && version !== undefined) {
+    const seen = new Set<string>();
+    for (const r of records) {
+      const { stream_id: streamId, stream_version: version } = r.fields;
+      if (streamId === undefined || version === undefined || seen.has(streamId)) continue;
+      seen.add(streamId);
       const taken = await this.index.lookup(this.#indexLayout.stream(streamId, version), `look-up of stream ${JSON.stringify(streamId)}`, false);
       const below = taken === undefined && version > 0 ? await this.index.lookup(this.#indexLayout.stream(streamId, version - 1), `look-up of stream ${JSON.stringify(streamId)}`, false) : true;
       if (taken !== undefined || below === undefined) {
@@ -534,8 +558,11 @@ export class ImmudbStore implements LedgerStore {
     // The keys the ledger's rules rest on, deleted, expired or rewritten behind its back: their
     // History shows it (keyNotModifiedAfterTX refused the write; a Scan shows nothing there).
     const ruled = [
-      ...(sequence > 0 ? [this.#layout.keyOf(sequence - 1)] : []), this.#layout.keyOf(sequence), idKey,
-      ...(streamId === undefined ? [] : [this.#indexLayout.stream(streamId, version ?? 0)]),
+      ...(sequence > 0 ? [this.#layout.keyOf(sequence - 1)] : []),
+      ...records.flatMap((r) => [
+        this.#layout.keyOf(r.sequence), this.#indexLayout.eventId(r.event_id),
+        ...(r.fields.stream_id === undefined ? [] : [this.#indexLayout.stream(r.fields.stream_id, r.fields.stream_version ?? 0)]),
+      ]),
     ];
     const erased = await this.index.erased(ruled, false);
     if (erased !== undefined) {
@@ -555,7 +582,11 @@ export class ImmudbStore implements LedgerStore {
       // Key N is free. If "key N-1 exists" failed, this writer's tip is not the store's;
       // otherwise an index key of this event exists although the event does not: planted.
       if (sequence > 0 && below[0] === undefined) return this.#sequenceError(record, cause);
-      return (await this.#plantedIndexKey(record)) ?? this.#sequenceError(record, cause);
+      for (const r of records) {
+        const planted = await this.#plantedIndexKey(r);
+        if (planted) return planted;
+      }
+      return this.#sequenceError(record, cause);
     }
     // Another writer's event at N links to the ledger's event at N-1 (revision 1 of its key).
     const previousHash = sequence === 0 ? GENESIS_HASH : below[0] === undefined ? undefined : hashField(below[0].value);
@@ -602,7 +633,8 @@ export class ImmudbStore implements LedgerStore {
    * refusal says why. Gives up with LedgerAppendUncertainError once the server has stayed
    * unreachable for appendResolveTimeoutMs.
    */
-  async #resolveLostAppend(lost: ImmudbSession, record: AppendRecord, request: ExecAllRequestMsg, firstError: ImmudbRpcError): Promise<void> {
+  async #resolveLostAppend(lost: ImmudbSession, records: readonly AppendRecord[], request: ExecAllRequestMsg, firstError: ImmudbRpcError): Promise<void> {
+    const record = records[0]!;
     const { sequence } = record;
     const deadline = Date.now() + this.#appendResolveTimeoutMs;
     let lastError: unknown = firstError;
@@ -611,15 +643,15 @@ export class ImmudbStore implements LedgerStore {
       if (this.#closed || Date.now() >= deadline) break;
       try {
         session = await this.#replaceSession(session ?? lost, this.#reconnectDelayMs);
-        if (await this.#settled(session, record, request, firstError)) return;
+        if (await this.#settled(session, records, request, firstError)) return;
         try {
           await session.execAll(request);
           return;
         } catch (e) {
           if (!(e instanceof ImmudbRpcError && e.kind === 'precondition-failed')) throw e;
           // Refused: key N was taken meanwhile, perhaps by our first write landing late.
-          if (await this.#settled(session, record, request, e)) return;
-          throw await this.#refusal(session, record, e); // key N free: another precondition says why
+          if (await this.#settled(session, records, request, e)) return;
+          throw await this.#refusal(session, records, e); // key N free: another precondition says why
         }
       } catch (e) {
         // A failed reconnect is a LedgerConnectionError: keep trying until the deadline. Any
@@ -643,11 +675,12 @@ export class ImmudbStore implements LedgerStore {
    * Whether key N already holds this very record (true: the append landed), is free (false), or
    * holds another entry (throws the refusal: LedgerSequenceError or LedgerCorruptionError).
    */
-  async #settled(session: ImmudbSession, record: AppendRecord, request: ExecAllRequestMsg, cause: ImmudbRpcError): Promise<boolean> {
-    const first = (await this.#history(session, record.sequence, 1))[0];
+  async #settled(session: ImmudbSession, records: readonly AppendRecord[], request: ExecAllRequestMsg, cause: ImmudbRpcError): Promise<boolean> {
+    // One transaction: the batch's first event at key N means all of it landed.
+    const first = (await this.#history(session, records[0]!.sequence, 1))[0];
     if (first === undefined) return false;
     if (first.value.equals(request.Operations[0]!.kv.value)) return true;
-    throw await this.#refusal(session, record, cause);
+    throw await this.#refusal(session, records, cause);
   }
 
   /**

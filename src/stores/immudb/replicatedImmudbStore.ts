@@ -6,7 +6,7 @@
 import { LedgerConnectionError, LedgerReadOnlyError, LedgerReplicaLagError, LedgerValidationError } from '../../errors/errors.js';
 import type { AppendRecord, LedgerIndex, LedgerStore, MerkleLog, ReplicaLag, StoredLine, Tip } from '../../ledger/ledgerStore.js';
 import type { ImmudbConfig } from './immudbConfig.js';
-import { ImmudbStore, type ImmudbStoreOptions } from './immudbStore.js';
+import { IMMUDB_MAX_BATCH, ImmudbStore, type ImmudbStoreOptions } from './immudbStore.js';
 import type { MerkleOpenOptions } from '../merkleLog.js';
 
 /**
@@ -105,12 +105,16 @@ export class ReplicatedImmudbStore implements LedgerStore {
     return tips.reduce((a, b) => (b.sequence_number > a.sequence_number ? b : a));
   }
 
-  async append(record: AppendRecord): Promise<void> {
+  /** At most what the primary takes in one append. */
+  readonly maxBatch = IMMUDB_MAX_BATCH;
+
+  async append(records: readonly AppendRecord[]): Promise<void> {
     if (this.#primary === undefined) {
-      throw new LedgerReadOnlyError(this.description, `${this.description}: append of sequence ${record.sequence} refused: opened on replicas only (read-only); append to the primary`);
+      throw new LedgerReadOnlyError(this.description, `${this.description}: append of sequence ${records[0]?.sequence} refused: opened on replicas only (read-only); append to the primary`);
     }
-    await this.#primary.append(record);
-    if (record.sequence > this.#written) this.#written = record.sequence;
+    await this.#primary.append(records);
+    const last = records.at(-1)!.sequence;
+    if (last > this.#written) this.#written = last;
   }
 
   async readLine(sequence: number): Promise<string | undefined> {

@@ -138,7 +138,7 @@ describe('ImmudbStore: indexes (issue 13)', function () {
       const records = await seed();
       const tip = await store.tip();
       const retry = buildRecord(10, tip.hash, { event_id: records[4]!.event_id });
-      const e = (await expectReject(store.append(retry), LedgerEventIdConflictError)) as LedgerEventIdConflictError;
+      const e = (await expectReject(store.append([retry]), LedgerEventIdConflictError)) as LedgerEventIdConflictError;
       expect(e.event_id).to.equal(records[4]!.event_id);
       expect(e.sequence).to.equal(4);
       expect((await store.tip()).sequence_number).to.equal(9);

@@ -28,7 +28,7 @@ describe('ImmudbStore: a dropped append reply with index keys', function () {
       const tip = await store.tip();
       const record = buildRecord(1, tip.hash, { stream_id: 'orders', stream_version: 1, event_id: '01890000-0000-7000-8000-0000000000bb' });
       const cut = proxy.cutAfterNextRequest(500); // the ExecAll reaches immudb; its answer never comes back
-      const appending = store.append(record);
+      const appending = store.append([record]);
       await cut;
       await appending; // resolved by reading key 1 after reconnecting: it holds this record
       expect(await store.index.byEventId(record.event_id)).to.deep.equal({ sequence: 1, hash: record.hash });
@@ -43,7 +43,7 @@ describe('ImmudbStore: a dropped append reply with index keys', function () {
       const now = await store.tip();
       expect(now.sequence_number).to.equal(1);
       const retry = buildRecord(2, now.hash, { stream_id: 'orders', stream_version: 2, event_id: record.event_id });
-      const e = (await expectReject(store.append(retry), LedgerEventIdConflictError)) as LedgerEventIdConflictError;
+      const e = (await expectReject(store.append([retry]), LedgerEventIdConflictError)) as LedgerEventIdConflictError;
       expect([e.event_id, e.sequence]).to.deep.equal([record.event_id, 1]);
       expect((await store.tip()).sequence_number).to.equal(1);
       expect(await store.index.byEventId(record.event_id)).to.deep.equal({ sequence: 1, hash: record.hash });

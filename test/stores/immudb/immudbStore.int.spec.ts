@@ -129,7 +129,7 @@ describe('ImmudbStore on immudb 1.11.1', function () {
       const line = (await store.readLine(1))!;
       for (const sequence of [1, 3, 0]) {
         const e = await expectReject(
-          store.append({ sequence, line, hash: tip.hash, event_id: randomUUID(), fields: indexFieldsOf(parseEventLine(line)) }),
+          store.append([{ sequence, line, hash: tip.hash, event_id: randomUUID(), fields: indexFieldsOf(parseEventLine(line)) }]),
           LedgerSequenceError,
         );
         expect(e.message).to.contain(`sequence ${sequence}`);

@@ -36,7 +36,7 @@ for (let i = 0; i < count; i++) {
     const version = head === undefined ? 0 : head.version + 1;
     const record = buildRecord(tip.sequence_number + 1, tip.hash, { stream_id: stream, stream_version: version, note: `${name}-${i}` });
     try {
-      await store.append(record);
+      await store.append([record]);
       won.push([version, record.sequence]);
       break;
     } catch (e) {

@@ -21,6 +21,6 @@ export function buildRecord(sequence: number, previousHash: string, spec: Record
 export async function appendSpec(store: LedgerStore, spec: RecordSpec = {}): Promise<AppendRecord> {
   const tip = await store.tip();
   const record = buildRecord(tip.sequence_number + 1, tip.hash, spec);
-  await store.append(record);
+  await store.append([record]);
   return record;
 }
