@@ -3,7 +3,7 @@ import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { defineCommand, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError } from '../command.js';
-import { progressBar, summary } from '../progress.js';
+import { countOf, progressBar, summary } from '../progress.js';
 
 export const exportCommand = defineCommand({
   name: 'export',
@@ -60,7 +60,7 @@ bytes, where), and shows a progress bar meanwhile when standard error is a termi
         bar.finish();
         await file?.commit();
         const where = values.out ?? 'standard output';
-        summary(io, 'export', `exported ${n} events, ${bytes} bytes to ${where}`, { events: n, bytes, path: values.out ?? null });
+        summary(io, 'export', `exported ${countOf(n, 'event')}, ${countOf(bytes, 'byte')} to ${where}`, { events: n, bytes, path: values.out ?? null });
       } catch (e) {
         bar.finish();
         await file?.abort();
