@@ -1,7 +1,7 @@
 // What long commands say on standard error besides errors: a progress bar (cli-progress) while
 // they run, on a terminal only, and a summary line at the end; --quiet silences both, --json
 // turns the summary and errors into JSON objects and drops the bar.
-import { SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
 import type { CliIO } from './command.js';
 import { formatEta, SmoothedRate } from './progressEta.js';
 
@@ -17,6 +17,9 @@ export interface OutputMode {
 }
 
 const NONE: Progress = { update() {}, finish() {} };
+// cli-progress (CommonJS) is required when a bar is drawn, on a terminal only: every command
+// imports this file, and most runs (pipes, --quiet, --json, --version) draw none.
+const cliProgress = (): typeof import('cli-progress') => createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
 // Bars still drawing, by io: main stops them when a command ends, also by an error (their
 // redraw timer would otherwise keep the process alive).
 const active = new WeakMap<CliIO, Set<Progress>>();
@@ -48,7 +51,7 @@ export function progressBar(io: CliIO, label: string, total?: number, unit: 'eve
   if (!io.stderr.isTTY || mode.quiet || mode.json) return NONE;
   const known = total !== undefined && total > 0;
   let all = total ?? 0;
-  const bar = new SingleBar({
+  const bar = new (cliProgress().SingleBar)({
     stream: io.stderr as NodeJS.WritableStream,
     format: known
       ? '{label} [{bar}] {percentage}% | {done} | {rate} | ETA {eta}'
