@@ -80,6 +80,15 @@ describe('fmwk-ledger CLI framework', function () {
     }
   });
 
+  it('a command name is looked up among the commands only: Object.prototype names are unknown commands', () => {
+    for (const name of ['constructor', '__proto__', 'hasOwnProperty', 'toString']) {
+      const r = cli([name]);
+      expect(r.code, name).to.equal(2);
+      expect(r.stderr, name).to.equal(`fmwk-ledger: unknown command ${JSON.stringify(name)} (see fmwk-ledger --help)\n`);
+    }
+    expect(cli(['help', 'constructor']).stdout).to.match(/^Commands:$/m);
+  });
+
   it('the --help of every command lists exactly the options its parser accepts', () => {
     for (const c of COMMANDS) {
       const listed = listedOptions(c.help);
