@@ -5,7 +5,8 @@
 //   --append N      appends per round in the append and immudb benchmarks (default 2000)
 //   --rounds R      rounds of every paired comparison, at least 5 (default 5): A and B alternate
 //                   within each round; the ratio is the median of per-round ratios [min..max]
-//   --only a,b      run only these benchmarks: append, verify, replay, proofs, immudb; and the opt-in ones,
+//   --only a,b      run only these benchmarks: append, verify, replay, proofs, immudb, cli (the
+//                   CLI's start: --version and tip against bare node); and the opt-in ones,
 //                   which run only when named: scaling (verify, replay, stateAt and peak RSS at
 //                   100k, 300k, 1M events up to --events); peers (Emmett on SQLite: durable
 //                   appends and read-and-fold; installs bench/peers with npm ci when missing);
@@ -20,6 +21,7 @@ import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appendBench } from './appendBench.js';
+import { cliStartBench } from './cliStartBench.js';
 import { proofsBench } from './proofsBench.js';
 import type { BenchFn, BenchOptions, BenchRow } from './benchTypes.js';
 import type { RatioSummary } from './paired.js';
@@ -80,6 +82,7 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchFn | undef
   { name: 'replay', load: optional('./replayBench.js', 'replayBench') },
   { name: 'proofs', load: async () => proofsBench },
   { name: 'immudb', load: optional('./immudbBench.js', 'immudbBench', (o) => ({ events: o.appendEvents, log: o.log, rounds: o.rounds }), immudbRows) },
+  { name: 'cli', load: async () => cliStartBench },
   { name: 'scaling', load: async () => scalingBench, optIn: true },
   { name: 'peers', load: async () => peersBench, optIn: true },
   { name: 'replicas', load: optional('./replicaBench.js', 'replicaBench'), optIn: true },

@@ -1,15 +1,15 @@
-// The package's entry points, loaded by name as a consumer loads them (the package resolves
-// itself through its own `exports`), each in a fresh process: the core and the auditor's entry
-// never load gRPC, immudb does, openStore reaches immudb on demand, deep imports are closed.
+// The package's entry points, loaded by name as a consumer loads them (from the tarball
+// installed into an empty project: test/support/packedInstall.ts), each in a fresh process: the
+// core and the auditor's entry never load gRPC, immudb does, openStore reaches immudb on demand,
+// deep imports are closed.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { freshImmudbConfig } from './support/immudbTestStores.js';
+import { packedInstall } from './support/packedInstall.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Runs an ES module snippet in a fresh node with the repository as its package; returns its last stdout line as JSON. */
-function probe(code: string, env: NodeJS.ProcessEnv = {}): Promise<any> {
+/** Runs an ES module snippet in a fresh node in the consumer project; returns its last stdout line as JSON. */
+async function probe(code: string, env: NodeJS.ProcessEnv = {}): Promise<any> {
+  const root = (await packedInstall()).dir;
   // gRPC is CommonJS: once loaded, its files are in the CommonJS module cache.
   const source = `const cjs = (await import('node:module')).createRequire(import.meta.url)('node:module');
     const grpc = () => Object.keys(cjs._cache).some((k) => k.includes('/@grpc/'));\n${code}`;
@@ -21,7 +21,9 @@ function probe(code: string, env: NodeJS.ProcessEnv = {}): Promise<any> {
   });
 }
 
-describe('package entry points', () => {
+describe('package entry points', function () {
+  this.timeout(900_000);
+
   it('fmwk-ledger, /verify and /testing load without gRPC; /immudb loads it', async () => {
     for (const entry of ['fmwk-ledger', 'fmwk-ledger/verify', 'fmwk-ledger/testing']) {
       expect(await probe(`await import('${entry}'); console.log(JSON.stringify(grpc()));`), entry).to.equal(false);
@@ -40,9 +42,10 @@ describe('package entry points', () => {
     expect(await probe(code, env)).to.deep.equal({ before: false, after: true, tip: 'number' });
   });
 
-  it('only the four entry points are importable', async () => {
-    const code = `const r = []; for (const p of ['fmwk-ledger/dist/src/ledger/ledger.js', 'fmwk-ledger/src/index.ts', 'fmwk-ledger/immudbRpc']) {
+  it('only the four entry points (and the two examples the walkthroughs import) are importable', async () => {
+    const paths = ['fmwk-ledger/dist-pack/src/ledger/ledger.js', 'fmwk-ledger/dist/src/ledger/ledger.js', 'fmwk-ledger/src/index.ts', 'fmwk-ledger/immudbRpc', 'fmwk-ledger/examples/worldline/index.js', 'fmwk-ledger/examples/demo'];
+    const code = `const r = []; for (const p of ${JSON.stringify(paths)}) {
       try { await import(p); r.push('loaded'); } catch (e) { r.push(e.code); } } console.log(JSON.stringify(r));`;
-    expect(await probe(code)).to.deep.equal(Array(3).fill('ERR_PACKAGE_PATH_NOT_EXPORTED'));
+    expect(await probe(code)).to.deep.equal(Array(paths.length).fill('ERR_PACKAGE_PATH_NOT_EXPORTED'));
   });
 });

@@ -4,33 +4,51 @@ import { pathToFileURL } from 'node:url';
 import { readFileSync, realpathSync } from 'node:fs';
 import { isLedgerError } from '../errors/errors.js';
 import { EXIT, UsageError, type CliIO, type Command } from './command.js';
-import { append } from './commands/append.js';
-import { bootstrap } from './commands/bootstrap.js';
-import { exportCommand } from './commands/export.js';
-import { follow } from './commands/follow.js';
-import { read } from './commands/read.js';
-import { query } from './commands/query.js';
-import { reindex } from './commands/reindex.js';
-import { replay } from './commands/replay.js';
-import { snapshot } from './commands/snapshot.js';
-import { tip } from './commands/tip.js';
-import { verify } from './commands/verify.js';
-import { keygen } from './commands/keygen.js';
-import { checkpoint } from './commands/checkpoint.js';
-import { prove } from './commands/prove.js';
-import { promote } from './commands/promote.js';
-import { witness } from './commands/witness.js';
-import { serve } from './commands/serve.js';
 import { finishAll, outputMode } from './progress.js';
 
-export const COMMANDS: readonly Command[] = [append, read, query, reindex, tip, exportCommand, verify, follow, snapshot, replay, bootstrap, promote, keygen, checkpoint, prove, witness, serve];
+// Each command's module, imported only when that command runs (or for the full help): a command
+// loads what it uses, so `--version` loads no command and `tip` on a directory store loads no
+// gRPC (openStore imports the immudb adapter for an immudb:// address only). Static imports of
+// commands or stores from this file are refused by npm run lint:deps.
+const COMMAND_MODULES = {
+  append: async () => (await import('./commands/append.js')).append,
+  read: async () => (await import('./commands/read.js')).read,
+  query: async () => (await import('./commands/query.js')).query,
+  reindex: async () => (await import('./commands/reindex.js')).reindex,
+  tip: async () => (await import('./commands/tip.js')).tip,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  verify: async () => (await import('./commands/verify.js')).verify,
+  follow: async () => (await import('./commands/follow.js')).follow,
+  snapshot: async () => (await import('./commands/snapshot.js')).snapshot,
+  replay: async () => (await import('./commands/replay.js')).replay,
+  bootstrap: async () => (await import('./commands/bootstrap.js')).bootstrap,
+  promote: async () => (await import('./commands/promote.js')).promote,
+  keygen: async () => (await import('./commands/keygen.js')).keygen,
+  checkpoint: async () => (await import('./commands/checkpoint.js')).checkpoint,
+  prove: async () => (await import('./commands/prove.js')).prove,
+  witness: async () => (await import('./commands/witness.js')).witness,
+  serve: async () => (await import('./commands/serve.js')).serve,
+} satisfies Record<string, () => Promise<Command>>;
 
-const HELP = `Usage: fmwk-ledger COMMAND [OPTIONS]
+type CommandName = keyof typeof COMMAND_MODULES;
+
+/** The command names, in the help's order. */
+export const COMMAND_NAMES = Object.keys(COMMAND_MODULES) as CommandName[];
+
+const isCommandName = (name: string | undefined): name is CommandName => name !== undefined && Object.hasOwn(COMMAND_MODULES, name);
+
+/** Every command, loaded (the full help; tests). */
+export function loadCommands(): Promise<Command[]> {
+  return Promise.all(COMMAND_NAMES.map((name) => COMMAND_MODULES[name]()));
+}
+
+/** The top-level help, listing every command's summary. */
+const help = (commands: readonly Command[]): string => `Usage: fmwk-ledger COMMAND [OPTIONS]
 
 An append-only, hash-chained event ledger.
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
+${commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
 
 Options:
   -V, --version  the version of fmwk-ledger
@@ -48,19 +66,19 @@ export function version(): string {
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const c = COMMANDS.find((x) => x.name === rest[0]);
-    io.stdout.write(`${c ? c.help : HELP}\n`);
+    const c = isCommandName(rest[0]) ? await COMMAND_MODULES[rest[0]]() : undefined;
+    io.stdout.write(`${c ? c.help : help(await loadCommands())}\n`);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === '-V') {
     io.stdout.write(`${version()}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  if (!isCommandName(name)) {
     io.stderr.write(`fmwk-ledger: unknown command ${JSON.stringify(name)} (see fmwk-ledger --help)\n`);
     return EXIT.usage;
   }
+  const command = await COMMAND_MODULES[name]();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(`${command.help}\n`);
     return EXIT.ok;
@@ -86,7 +104,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 }
 
 // Run when executed directly (also through the npm bin symlink), not when imported.
+// No top-level await: nothing in the package has one, so require() of any module works.
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  const code = await main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
-  process.exitCode = code;
+  void main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -1,8 +1,9 @@
 // What long commands say on standard error besides errors: a progress bar (cli-progress) while
 // they run, on a terminal only, and a summary line at the end; --quiet silences both, --json
 // turns the summary and errors into JSON objects and drops the bar.
-import { SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
 import type { CliIO } from './command.js';
+import { formatEta, SmoothedRate } from './progressEta.js';
 
 export interface Progress {
   /** `done` in the bar's unit; `events`, when the unit is bytes, the events so far (shown with their rate). */
@@ -16,6 +17,9 @@ export interface OutputMode {
 }
 
 const NONE: Progress = { update() {}, finish() {} };
+// cli-progress (CommonJS) is required when a bar is drawn, on a terminal only: every command
+// imports this file, and most runs (pipes, --quiet, --json, --version) draw none.
+const cliProgress = (): typeof import('cli-progress') => createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
 // Bars still drawing, by io: main stops them when a command ends, also by an error (their
 // redraw timer would otherwise keep the process alive).
 const active = new WeakMap<CliIO, Set<Progress>>();
@@ -47,20 +51,22 @@ export function progressBar(io: CliIO, label: string, total?: number, unit: 'eve
   if (!io.stderr.isTTY || mode.quiet || mode.json) return NONE;
   const known = total !== undefined && total > 0;
   let all = total ?? 0;
-  const bar = new SingleBar({
+  const bar = new (cliProgress().SingleBar)({
     stream: io.stderr as NodeJS.WritableStream,
     format: known
-      ? '{label} [{bar}] {percentage}% | {done} | {rate} | ETA {eta_formatted}'
+      ? '{label} [{bar}] {percentage}% | {done} | {rate} | ETA {eta}'
       : '{label} {done} | {rate} | {duration_formatted}',
     barsize: Math.max(10, Math.min(40, (io.stderr.columns ?? 80) - 70)),
     fps: 10,
     clearOnComplete: true,
     hideCursor: false,
-    etaBuffer: 50,
   });
-  const started = Date.now();
+  const started = performance.now();
+  const smoothed = new SmoothedRate();
   const payload = (done: number, events?: number) => {
-    const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+    const now = performance.now();
+    const seconds = Math.max(0.001, (now - started) / 1000);
+    smoothed.sample(done, now);
     const count = events ?? done;
     const counted = events !== undefined || unit === 'events';
     const of = known ? `${amount(done, unit)}/${amount(all, unit)}` : amount(done, unit);
@@ -68,6 +74,7 @@ export function progressBar(io: CliIO, label: string, total?: number, unit: 'eve
       label,
       done: unit === 'events' ? `${of} events` : counted ? `${count} events, ${of}` : of,
       rate: counted ? `${Math.round(count / seconds)} events/s` : `${amount(done / seconds, unit)}/s`,
+      eta: formatEta(known ? smoothed.etaSeconds(all, now) : undefined),
     };
   };
   bar.start(known ? total : 1, 0, payload(0, unit === 'bytes' ? 0 : undefined));
@@ -89,6 +96,11 @@ export function progressBar(io: CliIO, label: string, total?: number, unit: 'eve
   if (!active.has(io)) active.set(io, new Set());
   active.get(io)!.add(progress);
   return progress;
+}
+
+/** `1 event`, `3 events`: a count with its noun, singular for exactly one (summary lines). */
+export function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** The end-of-command line on stderr (`fmwk-ledger NAME: text`, or the object under --json); none with --quiet. */

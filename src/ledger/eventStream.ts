@@ -11,7 +11,8 @@
 // immudb database) never reach events$: for those stores the store's own change signal (file
 // watching, polling) is a third source of hints. Every emitted event is checked against the
 // chain (its hash recomputed, its link to the one before) unless the caller opts out.
-import { audit, BehaviorSubject, concat, concatMap, connect, defer, EMPTY, endWith, filter, finalize, from, ignoreElements, map, merge, Observable, of, takeUntil, tap } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { rxjs } from './lazyRxjs.js';
 import type { Tip } from '../contract/tip.js';
 import { LedgerCorruptionError, LedgerValidationError } from '../errors/errors.js';
 import { ChainVerifier } from '../verify/chainVerifier.js';
@@ -61,6 +62,7 @@ function checkCount(name: string, value: number, min: number): void {
  * sub.unsubscribe();
  */
 export function streamEvents<E extends LedgerEvent<unknown>>(source: StreamSource<E>, options: StreamOptions = {}): Observable<E> {
+  const { audit, BehaviorSubject, concat, concatMap, connect, defer, EMPTY, endWith, filter, finalize, from, ignoreElements, map, merge, Observable, of, takeUntil, tap } = rxjs();
   const start = options.from ?? 0;
   const pageSize = options.pageSize ?? 1000;
   checkCount('from', start, 0);

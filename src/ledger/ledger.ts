@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { Observable, Subject } from 'rxjs';
+import type { Observable, Subject } from 'rxjs';
+import { rxjs } from './lazyRxjs.js';
 import { canonicalJson } from '../contract/canonicalJson.js';
 import {
   LedgerCorruptionError, LedgerEventIdConflictError, LedgerNotFoundError, LedgerSequenceError, LedgerStreamConflictError, LedgerValidationError, isLedgerError,
@@ -112,11 +113,12 @@ function checkInteger(name: string, value: number, min: number): void {
  * (await ledger.verifyChain()).valid === true;
  */
 export class Ledger<M extends CodecMap = any> {
-  /** Every event as it becomes durable, in sequence order. Completes on close(). */
-  readonly events$: Observable<EventUnion<M>>;
   readonly registry: EventTypeRegistry<M>;
   // Untyped inside, so a Ledger<M> stays assignable to a bare Ledger (a Subject is invariant).
-  private readonly appended = new Subject<LedgerEvent>();
+  // Made on the first read of events$ (rxjs loads then, not with the ledger).
+  private appended: Subject<LedgerEvent> | undefined;
+  private observable: Observable<EventUnion<M>> | undefined;
+  private completed = false;
   private readonly clock: () => Date;
   private readonly maxPayloadBytes: number;
   /** Appends run one at a time, in call order. */
@@ -139,7 +141,16 @@ export class Ledger<M extends CodecMap = any> {
     this.registry = options.registry ?? (EventTypeRegistry.withSeedTypes() as unknown as EventTypeRegistry<M>);
     this.clock = options.clock ?? (() => new Date());
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    this.events$ = this.appended.asObservable() as Observable<EventUnion<M>>;
+  }
+
+  /** Every event as it becomes durable, in sequence order. Completes on close(). */
+  get events$(): Observable<EventUnion<M>> {
+    if (!this.observable) {
+      this.appended = new (rxjs().Subject)<LedgerEvent>();
+      if (this.completed) this.appended.complete();
+      this.observable = this.appended.asObservable() as Observable<EventUnion<M>>;
+    }
+    return this.observable;
   }
 
   /** Opens a ledger over `store` (which it then owns: close() closes it); reads only the tip unless `verifyOnOpen`. */
@@ -403,7 +414,7 @@ export class Ledger<M extends CodecMap = any> {
       await this.merkle?.append(r.sequence, r.line).catch(() => undefined);
       // Subscribers get each event as stored (parsed from its line, so no caller object is
       // shared); with none, the hot path skips the parse.
-      if (this.appended.observed) this.appended.next(parseEventLine(r.line));
+      if (this.appended?.observed) this.appended.next(parseEventLine(r.line));
       const stream_id = batch[i]!.input.stream_id;
       results.push({ sequence: r.sequence, hash: r.hash, event_id: r.event_id, ...(stream_id === undefined ? {} : { stream_id, stream_version: plan.versions[i]! }) });
     }
@@ -874,7 +885,8 @@ export class Ledger<M extends CodecMap = any> {
   /** Waits for pending appends, completes events$, closes the store. */
   async close(): Promise<void> {
     await this.queue;
-    this.appended.complete();
+    this.completed = true;
+    this.appended?.complete();
     try {
       await this.merkle?.close();
     } finally {

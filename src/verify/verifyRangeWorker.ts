@@ -181,9 +181,8 @@ export interface RangeTaskMessage {
   readonly task: RangeTask;
 }
 
-const data = workerData as RangeWorkerData | undefined;
-if (!isMainThread && parentPort && data?.tag === RANGE_WORKER_TAG) {
-  const port = parentPort;
+/** The worker's life: its task (given or awaited), verified, the result posted back. */
+async function runAsWorker(port: NonNullable<typeof parentPort>, data: RangeWorkerData): Promise<void> {
   const { control } = data;
   // Without a task: loaded (the module graph and the WebAssembly scanner, the slow part of a
   // start), so say so; the main thread cuts the rest of the file when every worker is ready.
@@ -208,4 +207,13 @@ if (!isMainThread && parentPort && data?.tag === RANGE_WORKER_TAG) {
   if (result.keys?.buffer instanceof ArrayBuffer) moved.push(result.keys.buffer);
   if (result.first?.ok && result.first.id.buffer instanceof ArrayBuffer && result.first.id.buffer !== result.prints.buffer) moved.push(result.first.id.buffer);
   port.postMessage({ type: 'done', result } satisfies RangeWorkerMessage, moved);
+}
+
+// Not a top-level await: the package's entry points reach this file, and require() of an ES
+// module graph holding one fails (ERR_REQUIRE_ASYNC_MODULE). A failure is rethrown as an
+// uncaught exception, which ends the worker with an 'error' event, whatever the process's
+// --unhandled-rejections mode.
+const data = workerData as RangeWorkerData | undefined;
+if (!isMainThread && parentPort && data?.tag === RANGE_WORKER_TAG) {
+  runAsWorker(parentPort, data).catch((e: unknown) => setImmediate(() => { throw e; }));
 }

@@ -4,9 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMANDS } from '../../src/cli/main.js';
+import { loadCommands } from '../../src/cli/main.js';
 import { sessionStart } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
+
+// Loaded as the CLI loads them, one module each (main.ts imports none statically).
+const COMMANDS = await loadCommands();
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 

@@ -7,11 +7,14 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSy
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMANDS } from '../../src/cli/main.js';
+import { loadCommands } from '../../src/cli/main.js';
 import { parseCommandArgs } from '../../src/cli/args.js';
 import { UsageError } from '../../src/cli/command.js';
 import { provenance, sessionStart } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
+
+// Loaded as the CLI loads them, one module each (main.ts imports none statically).
+const COMMANDS = await loadCommands();
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const PACKAGE = fileURLToPath(new URL('../../../package.json', import.meta.url));
@@ -75,6 +78,15 @@ describe('fmwk-ledger CLI framework', function () {
       expect(r.code).to.equal(0);
       expect(r.stdout).to.equal(`${version}\n`);
     }
+  });
+
+  it('a command name is looked up among the commands only: Object.prototype names are unknown commands', () => {
+    for (const name of ['constructor', '__proto__', 'hasOwnProperty', 'toString']) {
+      const r = cli([name]);
+      expect(r.code, name).to.equal(2);
+      expect(r.stderr, name).to.equal(`fmwk-ledger: unknown command ${JSON.stringify(name)} (see fmwk-ledger --help)\n`);
+    }
+    expect(cli(['help', 'constructor']).stdout).to.match(/^Commands:$/m);
   });
 
   it('the --help of every command lists exactly the options its parser accepts', () => {
@@ -183,6 +195,12 @@ describe('fmwk-ledger CLI framework', function () {
     const exported = cli(['export', '--store', store, '--out', out]);
     expect(exported.code, exported.stderr).to.equal(0);
     expect(exported.stderr).to.equal(`fmwk-ledger export: exported 3 events, ${statSync(out).size} bytes to ${out}\n`);
+
+    // One event is one event, not "1 events".
+    const single = join(dir, 'single');
+    const one = cli(['append', '--store', single, '-'], events(1));
+    expect(one.stderr).to.match(/^fmwk-ledger append: appended 1 event in \d+\.\d\d s \(\d+ events\/s\)\n$/);
+    expect(cli(['export', '--store', single, '--out', join(dir, 'one.jsonl')]).stderr).to.match(/^fmwk-ledger export: exported 1 event, \d+ bytes to /);
 
     const toStdout = cli(['export', '--store', store, '--quiet']);
     expect(toStdout.stderr).to.equal('');

@@ -1,15 +1,16 @@
 // The README's "Getting started in five minutes", run as a newcomer would: its shell blocks,
-// taken from README.md itself, in one bash in an empty directory, with this repository installed
-// in place of the registry package (npm install of a folder: the same node_modules/fmwk-ledger
-// and node_modules/.bin/fmwk-ledger). Every `# →` line must appear in stdout, in order. So the
-// guide cannot drift from the CLI. Also: `npm run demo` (its script) stays within one screen.
+// taken from README.md itself, in one bash in an empty directory, with the install line replaced
+// by a copy of the node_modules of a project where the tarball of this checkout's npm pack was
+// installed (test/support/packedInstall.ts: the same node_modules/fmwk-ledger and
+// node_modules/.bin/fmwk-ledger a registry install gives). Every `# →` line must appear in stdout,
+// in order. So the guide cannot drift from the CLI. Also: `npm run demo` (its script) stays within one screen.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { packedInstall } from '../support/packedInstall.js';
 import { tempDir } from '../support/tempDir.js';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 const INSTALL = 'npm install fmwk-ledger';
 
@@ -43,7 +44,7 @@ function expectInOrder(stdout: string, expected: Array<{ text: string; pattern: 
 }
 
 describe('docs: README "Getting started in five minutes"', function () {
-  this.timeout(180_000);
+  this.timeout(900_000);
 
   it('has the install, append, read, verify, replay and tamper steps as shell blocks', () => {
     const script = gettingStartedBlocks(README).join('\n');
@@ -54,17 +55,18 @@ describe('docs: README "Getting started in five minutes"', function () {
     expect(expectedLines(script).length).to.be.at.least(8);
   });
 
-  it('runs as written in an empty directory and prints every line it promises', () => {
+  it('runs as written in an empty directory and prints every line it promises', async () => {
+    const installed = await packedInstall();
     const { dir, remove } = tempDir('fmwk-docs-start-');
     try {
       const blocks = gettingStartedBlocks(README);
-      // The one substitution: this checkout instead of the registry (offline, nothing fetched).
-      const script = blocks.join('\n').replace(`\n${INSTALL}\n`, '\nnpm install --offline --no-audit --no-fund --loglevel=error "$FMWK_LEDGER_REPO"\n');
+      // The one substitution: the packed install instead of the registry (nothing fetched).
+      const script = blocks.join('\n').replace(`\n${INSTALL}\n`, '\ncp -R "$FMWK_LEDGER_INSTALLED/node_modules" .\n');
       expect(script).to.not.include(INSTALL);
       const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
         cwd: dir,
         encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, FMWK_LEDGER_REPO: REPO, LANG: 'C.UTF-8' },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, FMWK_LEDGER_INSTALLED: installed.dir, LANG: 'C.UTF-8' },
         timeout: 150_000,
       });
       expect(run.status, `exit ${run.status}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`).to.equal(0);

@@ -1,51 +1,47 @@
-// The README's two walkthroughs (WorldLine, governance), run as written: each ```ts block is
-// taken from README.md, its imports pointed at this clone's build, and run by node in an empty
-// directory; the values its comments promise must be what it prints.
+// The README's two walkthroughs (WorldLine, governance), run as written by someone who installed
+// the package: each ```ts block is taken from README.md unchanged and run by node in an empty
+// directory of a project where the tarball of npm pack is installed (test/support/packedInstall.ts);
+// the values its comments promise must be what it prints.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { tempDir } from '../support/tempDir.js';
+import { packedInstall, projectSubdir } from '../support/packedInstall.js';
 
-const DIST = fileURLToPath(new URL('../../', import.meta.url));
 const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 
-/** The ```ts block of the section headed `heading`, with its imports resolved to the build. */
+/** The ```ts block of the section headed `heading`, as written. */
 function block(heading: string): string {
   const start = README.indexOf(`\n### ${heading}`);
   if (start < 0) throw new Error(`README.md has no "### ${heading}" section`);
   const section = README.slice(start, README.indexOf('\n## ', start + 1));
   const code = /^```ts\n([\s\S]*?)^```$/m.exec(section)?.[1];
   if (!code) throw new Error(`"### ${heading}" has no ts block`);
-  // The blocks carry no type annotations, so the build's JavaScript runs them unchanged.
-  return code
-    .replace(/'fmwk-ledger'/g, `'${join(DIST, 'src', 'index.js')}'`)
-    .replace(/'fmwk-ledger\/verify'/g, `'${join(DIST, 'src', 'verify.js')}'`)
-    .replace(/'\.\/examples\//g, `'${join(DIST, 'examples')}/`);
+  // The blocks carry no type annotations, so node runs them as JavaScript, unchanged.
+  return code;
 }
 
-function run(heading: string): string {
-  const { dir, remove } = tempDir();
-  try {
-    writeFileSync(join(dir, 'walk.mjs'), block(heading));
-    const r = spawnSync(process.execPath, ['walk.mjs'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
-    expect(r.status, `${heading}: exit ${r.status}\n${r.stderr}`).to.equal(0);
-    return r.stdout;
-  } finally {
-    remove();
-  }
+async function run(heading: string): Promise<string> {
+  const code = block(heading);
+  expect(code, 'imports only the package, by name').to.not.match(/from '\.{1,2}\//);
+  const dir = projectSubdir(await packedInstall(), 'walkthrough');
+  writeFileSync(join(dir, 'walk.mjs'), code);
+  const r = spawnSync(process.execPath, ['walk.mjs'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  expect(r.status, `${heading}: exit ${r.status}\n${r.stderr}`).to.equal(0);
+  return r.stdout;
 }
 
-describe('docs: README walkthroughs', () => {
-  it('WorldLine: the refused outcome, the state from the snapshot, the stream in version order', () => {
-    expect(run('WorldLine (seed 001)').trim().split('\n')).to.deep.equal([
+describe('docs: README walkthroughs', function () {
+  this.timeout(900_000);
+
+  it('WorldLine: the refused outcome, the state from the snapshot, the stream in version order', async () => {
+    expect((await run('WorldLine (seed 001)')).trim().split('\n')).to.deep.equal([
       "WL_OUTCOME_UNATTRIBUTED { release: 'v2' } [ 'deploy:prod' ] 2", '0 wl_commitment', '1 wl_outcome', '2 wl_snapshot',
     ]);
   });
 
-  it('governance: the actor query and the cold verdict on the export', () => {
-    expect(run('Governance audit (seed 000)').trim().split('\n')).to.deep.equal([
+  it('governance: the actor query and the cold verdict on the export', async () => {
+    expect((await run('Governance audit (seed 000)')).trim().split('\n')).to.deep.equal([
       '1 gov_proposal_approved', '{ valid: true, break_at: null, count: 2, problems: [] }',
     ]);
   });

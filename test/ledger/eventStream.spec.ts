@@ -100,9 +100,10 @@ describe('ledger.stream()', () => {
   it('unsubscribing releases the live subscription', async () => {
     const ledger = await Ledger.open(new MemoryStore());
     await fill(ledger, 3);
-    const appended = (ledger as unknown as { appended: { observed: boolean } }).appended;
     const seen: number[] = [];
     const sub = ledger.stream().subscribe((e) => seen.push(e.sequence));
+    // Made by the first read of events$ (stream() reads it), not with the ledger.
+    const appended = (ledger as unknown as { appended: { observed: boolean } }).appended;
     expect(appended.observed).to.equal(true);
     await tick();
     sub.unsubscribe();
@@ -110,6 +111,15 @@ describe('ledger.stream()', () => {
     await fill(ledger, 2);
     expect(seen).to.deep.equal([0, 1, 2]);
     await ledger.close();
+  });
+
+  it('events$ first read after close() completes at once; read twice it is one observable', async () => {
+    const ledger = await Ledger.open(new MemoryStore());
+    await ledger.close();
+    expect(ledger.events$).to.equal(ledger.events$);
+    let completed = false;
+    ledger.events$.subscribe({ complete: () => (completed = true) });
+    expect(completed).to.equal(true);
   });
 
   it('completes when the ledger closes', async () => {

@@ -1,13 +1,26 @@
 // The exported conformance suite is runner-neutral and can fail: run under node:test in a child
-// process (importing fmwk-ledger/testing by the package's name), it passes a correct store and
-// names the broken behaviour of stores with a planted fault.
+// process (importing fmwk-ledger/testing by the package's name, in a project where the tarball of
+// npm pack is installed), it passes a correct store and names the broken behaviour of stores with
+// a planted fault.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packedInstall, projectSubdir } from '../support/packedInstall.js';
 
-const file = fileURLToPath(new URL('./conformanceUnderNodeTest.js', import.meta.url));
+const compiled = fileURLToPath(new URL('./conformanceUnderNodeTest.js', import.meta.url));
+let placed: Promise<string> | undefined;
 
-function runNodeTest(kind: string): Promise<{ code: number | null; out: string }> {
+/** The store author's test file, copied into the consumer project (once). */
+async function place(): Promise<string> {
+  const file = join(projectSubdir(await packedInstall(), 'conformance'), 'conformance.test.mjs');
+  copyFileSync(compiled, file);
+  return file;
+}
+
+async function runNodeTest(kind: string): Promise<{ code: number | null; out: string }> {
+  const file = await (placed ??= place());
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [file, kind], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -20,7 +33,9 @@ function runNodeTest(kind: string): Promise<{ code: number | null; out: string }
 
 const failed = (out: string): string[] => [...out.matchAll(/^\s+not ok \d+ - (.*)$/gm)].map((m) => m[1]!);
 
-describe('fmwk-ledger/testing: ledgerStoreConformance under another runner', () => {
+describe('fmwk-ledger/testing: ledgerStoreConformance under another runner', function () {
+  this.timeout(900_000);
+
   it('a correct store passes every test with node:test', async () => {
     const { code, out } = await runNodeTest('memory');
     expect(code, out).to.equal(0);

@@ -8,7 +8,7 @@ import { openStore } from '../../stores/openStore.js';
 import { defineCommand, requireOption, storeConfig, storeOptions } from '../args.js';
 import { InputLineError, MAX_INPUT_LINE_BYTES, parseInputLine } from '../appendInputLine.js';
 import { EXIT, UsageError } from '../command.js';
-import { progressBar, summary, type Progress } from '../progress.js';
+import { countOf, progressBar, summary, type Progress } from '../progress.js';
 import { TYPES_HINT, TYPES_OPTION, typesRegistry } from '../typesModule.js';
 // The framework's reserved event types (snapshot_created) are reserved in every process that
 // appends, whichever other commands are loaded: refused by name, not as "unknown".
@@ -122,7 +122,7 @@ and then no store is opened or created.`,
       bar.finish();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const rate = Math.round(appended / Math.max(seconds, 1e-3));
-      summary(io, 'append', `appended ${appended} events in ${seconds.toFixed(2)} s (${rate} events/s)`, { events: appended, seconds: Number(seconds.toFixed(3)), events_per_second: rate });
+      summary(io, 'append', `appended ${countOf(appended, 'event')} in ${seconds.toFixed(2)} s (${rate} events/s)`, { events: appended, seconds: Number(seconds.toFixed(3)), events_per_second: rate });
       return EXIT.ok;
     } finally {
       bar.finish();

@@ -3,7 +3,7 @@ import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { defineCommand, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError } from '../command.js';
-import { progressBar, summary } from '../progress.js';
+import { countOf, progressBar, summary } from '../progress.js';
 
 const NEWLINE = Buffer.from('\n');
 
@@ -81,7 +81,7 @@ not UTF-8, a wrong hash) is copied as stored, for 'verify FILE' to find.`,
         bar.finish();
         await file?.commit();
         const where = values.out ?? 'standard output';
-        summary(io, 'export', `exported ${n} events, ${bytes} bytes to ${where}`, { events: n, bytes, path: values.out ?? null });
+        summary(io, 'export', `exported ${countOf(n, 'event')}, ${countOf(bytes, 'byte')} to ${where}`, { events: n, bytes, path: values.out ?? null });
       } catch (e) {
         bar.finish();
         await file?.abort();

@@ -3,7 +3,7 @@ import { openStore } from '../../stores/openStore.js';
 import { isImmudbAddress } from '../../stores/immudb/immudbConfig.js';
 import { defineCommand, requireOption, storeConfig, storeOptions } from '../args.js';
 import { EXIT, UsageError } from '../command.js';
-import { summary } from '../progress.js';
+import { countOf, summary } from '../progress.js';
 
 export const reindex = defineCommand({
   name: 'reindex',
@@ -28,7 +28,7 @@ index was lost or damaged; the ledger checks every event an index names in any c
       const events = await store.index.rebuild();
       io.stdout.write(`${JSON.stringify({ events })}\n`);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      summary(io, 'reindex', `indexed ${events} events in ${seconds.toFixed(2)} s`, { events, seconds: Number(seconds.toFixed(3)) });
+      summary(io, 'reindex', `indexed ${countOf(events, 'event')} in ${seconds.toFixed(2)} s`, { events, seconds: Number(seconds.toFixed(3)) });
       return EXIT.ok;
     } finally {
       await store.close();
