@@ -1,4 +1,4 @@
-// The README's two walkthroughs (WorldLine, governance), run as written: each ```ts block is
+// The README's walkthroughs (WorldLine, governance, atomic batches and handleCommand), run as written: each ```ts block is
 // taken from README.md, its imports pointed at this clone's build, and run by node in an empty
 // directory; the values its comments promise must be what it prints.
 import { expect } from 'chai';
@@ -41,6 +41,12 @@ describe('docs: README walkthroughs', () => {
   it('WorldLine: the refused outcome, the state from the snapshot, the stream in version order', () => {
     expect(run('WorldLine (seed 001)').trim().split('\n')).to.deep.equal([
       "WL_OUTCOME_UNATTRIBUTED { release: 'v2' } [ 'deploy:prod' ] 2", '0 wl_commitment', '1 wl_outcome', '2 wl_snapshot',
+    ]);
+  });
+
+  it('atomic batches and a command handler: one batch, a decision made twice, the second empty', () => {
+    expect(run('Atomic batches and a command handler').trim().split('\n')).to.deep.equal([
+      '0 1 1', '8 2 8 0', '{ index: 1, size: 2 }',
     ]);
   });
 
