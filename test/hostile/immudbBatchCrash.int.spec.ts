@@ -84,7 +84,8 @@ class Checker {
 }
 
 describe('immudb crash campaign: batches under SIGKILL (client and server)', function () {
-  this.timeout(900_000);
+  // A kill cycle is one node start, an open and a check: seconds each on a loaded machine.
+  this.timeout(Math.max(900_000, CLIENT_KILLS * 8_000));
   let server: ImmudbTestServer;
   let config: ImmudbConfig;
   let checker: Checker;
@@ -119,6 +120,7 @@ describe('immudb crash campaign: batches under SIGKILL (client and server)', fun
       if (acks.length > 0) killsMidRun++;
       acked.push(...acks);
       await checker.check(acks);
+      if ((k + 1) % 50 === 0) process.stderr.write(`      ${k + 1} kills: ${acked.length} batches acknowledged, ${checker.batches.size} stored, ${checker.partial} partial\n`);
     }
     const lost = acked.filter((a) => checker.batches.get(`${a.tag}-${a.i}`) !== a.sequence).length;
     const unacked = checker.batches.size - acked.length;
