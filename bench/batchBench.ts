@@ -31,11 +31,21 @@ function straceCounts(mode: 'single' | 'batch', n: number, dir: string): { ledge
   };
 }
 
-export async function batchBench(o: BenchOptions): Promise<BenchRow[]> {
-  const rows: BenchRow[] = [];
-  const n = Math.ceil(o.appendEvents / (BATCH * 5)) * BATCH * 5; // whole batches in every block
+/** Events per round (whole batches in every block of 50), the number of blocks, events per block. */
+function sizes(o: BenchOptions): { n: number; blocks: number; perBlock: number } {
+  const n = Math.ceil(o.appendEvents / (BATCH * 5)) * BATCH * 5;
   const blocks = Math.max(1, n / (BATCH * 5));
-  const perBlock = n / blocks;
+  return { n, blocks, perBlock: n / blocks };
+}
+
+export async function batchBench(o: BenchOptions): Promise<BenchRow[]> {
+  return [...(await batchVsSingle(o)), ...(await batchVsEmmett(o))];
+}
+
+/** appendBatch of 10 against 10 single appends: events/s, and synchronized writes by strace. */
+export async function batchVsSingle(o: BenchOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const { n, blocks, perBlock } = sizes(o);
 
   // ---- a batch of 10 vs 10 single appends -------------------------------------------------------
   const ledgers: Record<string, Ledger[]> = { batch: [], single: [] };
@@ -63,7 +73,13 @@ export async function batchBench(o: BenchOptions): Promise<BenchRow[]> {
   });
   rows.push({ bench: 'batch', metric: 'synchronized writes to ledger.jsonl per event (strace): batches of 10', value: batch.ledgerWrites / counted, unit: 'writes/event', baseline: { metric: 'single appends', value: single.ledgerWrites / counted } });
 
-  // ---- ours vs Emmett on SQLite, the same batches ----------------------------------------------
+  return rows;
+}
+
+/** Our appendToStream against Emmett's on SQLite, the same batches of 10 events. */
+export async function batchVsEmmett(o: BenchOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const { n, blocks, perBlock } = sizes(o);
   const getSQLiteEventStore = await loadEmmett(o.log);
   const ours: Ledger[] = [];
   const theirs: EmmettStore[] = [];
