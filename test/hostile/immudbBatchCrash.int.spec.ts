@@ -111,7 +111,7 @@ describe('immudb crash campaign: batches under SIGKILL (client and server)', fun
       const child = startLoop(`c${k}`);
       await child.waitFor((l) => l === 'open');
       // Random instants through the first batches: before, inside and after a batch's ExecAll.
-      await sleep(random(120));
+      await sleep(random(250));
       child.child.kill('SIGKILL');
       const how = await child.exited;
       expect(how, child.lines.join('\n')).to.equal('SIGKILL');
