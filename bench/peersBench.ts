@@ -23,18 +23,18 @@ import { benchProjection, type BenchState } from './replayBenchProjection.js';
 const PEERS_DIR = fileURLToPath(new URL('../../bench/peers/', import.meta.url));
 
 /** The slice of Emmett's SQLite store the bench uses (its types are not visible from the root). */
-interface EmmettEvent {
+export interface EmmettEvent {
   readonly type: string;
   readonly data: Record<string, unknown>;
 }
-interface EmmettStore {
+export interface EmmettStore {
   appendToStream(stream: string, events: EmmettEvent[]): Promise<unknown>;
   aggregateStream<S>(stream: string, o: { evolve: (s: S, e: EmmettEvent) => S; initialState: () => S }): Promise<{ state: S }>;
 }
-type GetStore = (o: { fileName: string }) => EmmettStore;
+export type GetStore = (o: { fileName: string }) => EmmettStore;
 
 /** Installs bench/peers (once) and loads Emmett's SQLite store from it. */
-async function loadEmmett(log: (m: string) => void): Promise<GetStore> {
+export async function loadEmmett(log: (m: string) => void): Promise<GetStore> {
   if (!existsSync(join(PEERS_DIR, 'node_modules', '@event-driven-io', 'emmett-sqlite'))) {
     log(`peers: installing ${PEERS_DIR} (npm ci --prefix bench/peers; sqlite3 may build from source) ...`);
     execFileSync('npm', ['ci', '--prefix', PEERS_DIR, '--no-audit', '--no-fund'], { stdio: ['ignore', process.stderr, process.stderr] });
@@ -50,7 +50,9 @@ async function loadEmmett(log: (m: string) => void): Promise<GetStore> {
  * a user retries, and so does the bench, counting the retries (reported in the row's note).
  */
 let emmettRetries = 0;
-async function emmettAppend(store: EmmettStore, stream: string, events: EmmettEvent[]): Promise<void> {
+/** Emmett SQLITE_BUSY retries so far (this process). */
+export const emmettRetryCount = (): number => emmettRetries;
+export async function emmettAppend(store: EmmettStore, stream: string, events: EmmettEvent[]): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await store.appendToStream(stream, events);
@@ -62,7 +64,7 @@ async function emmettAppend(store: EmmettStore, stream: string, events: EmmettEv
   }
 }
 
-const toEmmett = (input: AppendInput): EmmettEvent => ({ type: input.event_type, data: input.payload as Record<string, unknown> });
+export const toEmmett = (input: AppendInput): EmmettEvent => ({ type: input.event_type, data: input.payload as Record<string, unknown> });
 
 /** benchProjection's fold, over Emmett's event shape. */
 const emmettEvolve = (s: BenchState, e: EmmettEvent): BenchState => ({

@@ -13,6 +13,9 @@
 //                   replicas (readRange from an immudb replica vs the primary, replica catch-up)
 //                   streams (append with stream + expected version vs plain; readStream and
 //                   query vs a full scan in a ledger of --ledger events)
+//                   batch (atomic batches: appendBatch of 10 vs 10 single appends, events/s and
+//                   synchronized writes counted by strace; appendToStream vs Emmett's on SQLite
+//                   with the same batches; installs bench/peers like peers)
 //   --ledger N      events in the streams benchmark's ledger (default 20000; the figure: 1000000)
 //   --out FILE      where to write the JSON (default <repo>/bench-results.json)
 //   --keep          keep the temporary directory
@@ -22,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appendBench } from './appendBench.js';
 import { cliStartBench } from './cliStartBench.js';
+import { batchBench } from './batchBench.js';
 import { proofsBench } from './proofsBench.js';
 import type { BenchFn, BenchOptions, BenchRow } from './benchTypes.js';
 import type { RatioSummary } from './paired.js';
@@ -87,6 +91,7 @@ const BENCHES: ReadonlyArray<{ name: string; load: () => Promise<BenchFn | undef
   { name: 'peers', load: async () => peersBench, optIn: true },
   { name: 'replicas', load: optional('./replicaBench.js', 'replicaBench'), optIn: true },
   { name: 'streams', load: async () => streamsBench, optIn: true },
+  { name: 'batch', load: async () => batchBench, optIn: true },
 ];
 
 function parseArgs(argv: string[]) {

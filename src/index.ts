@@ -8,6 +8,7 @@ export {
   Ledger, type LedgerOptions, type AggregateStreamOptions, type AggregateStreamResult, type ReadBackwardOptions, type WithoutStream,
 } from './ledger/ledger.js';
 export type { AppendToStreamOptions } from './ledger/batchAppend.js';
+export { handleCommand, DEFAULT_COMMAND_RETRIES, MAX_COMMAND_RETRIES, type HandleCommandOptions, type HandleCommandResult } from './ledger/commandHandler.js';
 export type { StreamOptions } from './ledger/eventStream.js';
 // Subscriptions by stream, category and event type; named consumers that resume where they stopped.
 export type { SubscribeOptions, SubscriptionFilter, ConsumerCheckpoint, ConsumerPosition } from './ledger/subscriptions.js';

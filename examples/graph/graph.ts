@@ -20,6 +20,8 @@ export interface GraphOptions {
  * const graph = await Graph.follow(ledger);
  * await ledger.append(nodeCreation('a', 'concept'));
  * graph.node('a')?.node_type === 'concept';
+ * await ledger.appendBatch(newNode('b', 'concept', { attention: 2 })); // the node and its signals: all or none
+ * graph.node('b')?.signals.attention === '2';
  * const then = await graph.stateAt(0);   // the graph as it was after event 0
  * await graph.close();
  */

@@ -42,3 +42,15 @@ export const suppression = (node_id: string, reason?: string) => input('suppress
 export const unsuppression = (node_id: string, reason?: string) => input('unsuppression', reason === undefined ? { node_id } : { node_id, reason });
 export const modeChange = (node_id: string, mode: string) => input('mode_change', { node_id, mode });
 export const consolidation = (target_id: string, source_ids: string[]) => input('consolidation', { target_id, source_ids });
+
+/**
+ * A node with its first signals: one command that makes several events, appended as one atomic
+ * batch (`ledger.appendBatch(newNode(...))`), so the node is never stored without them, not
+ * even after a crash in the middle of the write.
+ */
+export const newNode = (
+  node_id: string,
+  node_type: string,
+  signals: Readonly<Record<string, number | string>> = {},
+  extra: Omit<t.OutputOf<typeof NodeCreationPayload>, 'node_id' | 'node_type'> = {},
+) => [nodeCreation(node_id, node_type, extra), ...Object.entries(signals).map(([signal, delta]) => signalDelta(node_id, signal, delta))];

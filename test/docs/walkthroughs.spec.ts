@@ -1,4 +1,4 @@
-// The README's two walkthroughs (WorldLine, governance), run as written by someone who installed
+// The README's walkthroughs (WorldLine, governance, atomic batches and handleCommand), run as written by someone who installed
 // the package: each ```ts block is taken from README.md unchanged and run by node in an empty
 // directory of a project where the tarball of npm pack is installed (test/support/packedInstall.ts);
 // the values its comments promise must be what it prints.
@@ -37,6 +37,12 @@ describe('docs: README walkthroughs', function () {
   it('WorldLine: the refused outcome, the state from the snapshot, the stream in version order', async () => {
     expect((await run('WorldLine (seed 001)')).trim().split('\n')).to.deep.equal([
       "WL_OUTCOME_UNATTRIBUTED { release: 'v2' } [ 'deploy:prod' ] 2", '0 wl_commitment', '1 wl_outcome', '2 wl_snapshot',
+    ]);
+  });
+
+  it('atomic batches and a command handler: one batch, a decision made twice, the second empty', async () => {
+    expect((await run('Atomic batches and a command handler')).trim().split('\n')).to.deep.equal([
+      '0 1 1', '8 2 8 0', '{ index: 1, size: 2 }',
     ]);
   });
 

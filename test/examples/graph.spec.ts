@@ -5,7 +5,7 @@ import { filter, firstValueFrom } from 'rxjs';
 import { DirectoryStore, Ledger, ProjectionFailedError, ReplayEngine, SnapshotStore, type SeedAppendInput } from '../../src/index.js';
 import { projectionStateAt } from '../../src/testing.js';
 import {
-  Graph, addDecimal, consolidation, graphProjection, modeChange, nodeCreation, signalDelta, suppression, unsuppression, type GraphState,
+  Graph, addDecimal, consolidation, graphProjection, modeChange, newNode, nodeCreation, signalDelta, suppression, unsuppression, type GraphState,
 } from '../../examples/graph/index.js';
 import { sessionStart } from '../support/fixtures.js';
 import { collectingLogger } from '../support/replayFixtures.js';
@@ -61,6 +61,22 @@ describe('examples/graph (FMWK-005 on the replay engine)', () => {
   afterEach(async () => {
     await ledger.close().catch(() => undefined);
     remove();
+  });
+
+  it('newNode: a node and its first signals are one atomic batch, folded as any events', async () => {
+    const results = await ledger.appendBatch(newNode('n', 'concept', { attention: 2, salience: '0.5' }, { label: 'N' }));
+    expect(results.map((r) => r.sequence)).to.deep.equal([0, 1, 2]);
+    const stored = [await ledger.read(0), await ledger.read(1), await ledger.read(2)];
+    expect(stored.map((e) => [e.event_type, e.batch])).to.deep.equal([
+      ['node_creation', { index: 0, size: 3 }], ['signal_delta', { index: 1, size: 3 }], ['signal_delta', { index: 2, size: 3 }],
+    ]);
+    const graph = await Graph.follow(ledger, { snapshots: false });
+    try {
+      expect(graph.node('n')).to.deep.equal(node({ node_id: 'n', label: 'N', signals: { attention: '2', salience: '0.5' } }));
+    } finally {
+      await graph.close();
+    }
+    expect(newNode('m', 'memory')).to.deep.equal([nodeCreation('m', 'memory')]);
   });
 
   it('folds the story: the graph at several sequences (the one-line test helper)', async () => {

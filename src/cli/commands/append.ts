@@ -17,7 +17,7 @@ import '../../../snapshots/snapshotCreated.js';
 export const append = defineCommand({
   name: 'append',
   summary: 'append events from JSON lines, printing each as it becomes durable',
-  usage: '--store STORE [--types MODULE] [FILE|-]',
+  usage: '--store STORE [--types MODULE] [--batch] [FILE|-]',
   description: `Reads append inputs, one JSON object per line, from FILE or standard input:
   {"event_type":"session_start","schema_version":"1.0.0",
    "provenance":{"framework_id":"FMWK-001","pack_id":"PC-001-core","actor":"system"},
@@ -36,7 +36,14 @@ Event types other than the seed's are registered with --types MODULE (or "types"
 config file): its default export is (registry) => registry.register("TYPE", codec), or an
 array of [type, codec] (io-ts codecs); a .ts module is loaded in memory.
 
-For each event, once it is durable (or found already held, for a repeated event_id), prints
+With --batch, each line is a JSON array of such objects, appended as one atomic batch: all of
+its events or none, also across a crash, with consecutive sequences (each event records its
+place in the batch; a single-event array is a plain event). Each event may name its own
+stream_id and expected_version (checked against the version its stream has just before it).
+A bad event refuses the whole line, naming the event as events[I]. Without --batch a line
+holding an array is refused.
+
+For each event (each event of a batch, in order), once it is durable (or found already held, for a repeated event_id), prints
 its result as one JSON line:
   {"event_id":"...","hash":"sha256:...","sequence":N,"stream_id":"...","stream_version":V}
 (stream_id and stream_version only for a stream event). A stream conflict (expected_version
@@ -46,11 +53,16 @@ FILE on a terminal. On the first bad line prints one error line naming the line 
 the field, and exits 1 at once (an interactive terminal is not read further); nothing of
 that line is written (earlier lines stay written). A FILE that cannot be read is exit 2,
 and then no store is opened or created.`,
-  options: { ...storeOptions('created if missing'), ...TYPES_OPTION },
+  options: {
+    ...storeOptions('created if missing'),
+    ...TYPES_OPTION,
+    batch: { description: 'each input line is a JSON array of events, appended as one atomic batch (all or none)' },
+  },
   json: true,
   exit: 'Exit: 0 all appended, 1 a line was rejected, 2 usage or I/O error.',
 
-  async execute({ values, positionals }, io) {
+  async execute({ values, flags, positionals }, io) {
+    const batched = flags.batch === true;
     const store = requireOption(values, 'store');
     if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got ${positionals.length}`);
     const file = positionals[0] ?? '-';
@@ -100,24 +112,28 @@ and then no store is opened or created.`,
         try {
           parsed = parseInputLine(bytes);
         } catch (e) {
-          if (e instanceof InputLineError) return refuse(e.message);
+          // In a batch line the path [i]... is the ledger's events[i]...: one name for one event.
+          if (e instanceof InputLineError) return refuse(batched && e.path.startsWith('[') ? `events${e.message}` : e.message);
           throw e;
         }
         if (parsed === undefined) continue;
-        let result: AppendResult;
+        if (batched !== Array.isArray(parsed)) {
+          return refuse(batched ? 'expected a JSON array of events (--batch: one batch a line)' : 'a JSON array of events is a batch: append it with --batch');
+        }
+        let results: AppendResult[];
         try {
-          result = await ledger.append(parsed as never);
+          results = batched ? await ledger.appendBatch(parsed as never) : [await ledger.append(parsed as never)];
         } catch (e) {
-          if (e instanceof LedgerValidationError && e.path === 'event_type' && /: unknown event type/.test(e.message)) {
-            return refuse(`event_type: unknown event type ${JSON.stringify(e.value)}: ${TYPES_HINT}`);
+          if (e instanceof LedgerValidationError && /(^|\.)event_type$/.test(e.path) && /: unknown event type/.test(e.message)) {
+            return refuse(`${e.path}: unknown event type ${JSON.stringify(e.value)}: ${TYPES_HINT}`);
           }
           // Refusals of this line's content: nothing of it was written.
           if (['LEDGER_VALIDATION', 'LEDGER_SERIALIZATION', 'LEDGER_STREAM_CONFLICT', 'LEDGER_EVENT_ID_CONFLICT'].some((c) => isLedgerError(e, c as never))) return refuse((e as Error).message);
           throw e;
         }
         // Canonical key order (event_id, hash, sequence, stream_id, stream_version).
-        io.stdout.write(`${canonicalJson(result)}\n`);
-        appended++;
+        io.stdout.write(results.map((r) => `${canonicalJson(r)}\n`).join(''));
+        appended += results.length;
       }
       bar.finish();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
