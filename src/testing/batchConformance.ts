@@ -150,6 +150,22 @@ export function registerBatchConformance(test: ConformanceTest, persistent: bool
     assert.equal((await ledger.getTip()).sequence_number, -1);
   });
 
+  test('the largest batch the store takes (LedgerStore.maxBatch, or 256 where it sets none) is appended whole; one more event is refused, writing nothing', async (ledger) => {
+    // Stores with a per-transaction limit (immudb: operations and preconditions per ExecAll)
+    // must declare a maxBatch that the store really accepts, indexes and all, across streams.
+    const max = ledger.store.maxBatch ?? 256;
+    const events = Array.from({ length: max }, (_, i) => ev(`m${i}`, { stream_id: `max-${i % 3}` }));
+    const results = await ledger.appendBatch(events);
+    assert.equal(results.length, max);
+    assert.deepEqual(results.slice(0, 3).map((r) => r.stream_version), [0, 0, 0]);
+    assert.equal(results.at(-1)!.sequence, max - 1);
+    if (ledger.store.maxBatch !== undefined) {
+      await refused(ledger.appendBatch([...events, ev('one-more')]), LedgerValidationError, /^events: a batch of \d+ events is more than/, 'over maxBatch');
+    }
+    assert.equal((await ledger.getTip()).sequence_number, max - 1);
+    assert.deepEqual(await ledger.verifyChain(), { valid: true, break_at: null, count: max });
+  });
+
   if (persistent) {
     test('two ledgers on one store: a batch whose versions or event ids another writer took meanwhile is refused whole by the store', async (ledger, sut) => {
       await ledger.appendToStream('race', [ev('a')]);

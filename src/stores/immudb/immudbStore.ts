@@ -56,8 +56,13 @@ const DEFAULT_RECONNECT_DELAY_MS = 1_000;
 const DEFAULT_APPEND_RESOLVE_TIMEOUT_MS = 10_000;
 /** Entries per page of the descending walk that finds the tip: the first two usually suffice, and values can be large. */
 const TIP_PAGE_SIZE = 4;
-/** Events per append (ImmudbStore.maxBatch): 9 entries each at most, immudb allows 1024 a transaction. */
-export const IMMUDB_MAX_BATCH = 100;
+/**
+ * Events per append (ImmudbStore.maxBatch). immudb takes at most 1024 entries and 1024
+ * preconditions a transaction; an event with a stream costs 9 entries and up to 15
+ * preconditions (each key absent, the ruled keys never written, the stream's previous
+ * version), so 64 events stay within both (the conformance suite appends exactly this many).
+ */
+export const IMMUDB_MAX_BATCH = 64;
 
 /** Events per ExecAll when indexing events written before the indexes (8 keys each, immudb allows 1024). */
 const INDEX_BATCH = 100;
