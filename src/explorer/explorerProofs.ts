@@ -4,8 +4,7 @@
 // input (whoever owns the files can write them): read only as small regular files, never through
 // a link, and every claim re-checked here; the trees are rebuilt from the stored lines in memory,
 // never read from a hashes file, and nothing is written.
-import { constants } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { isLedgerError, LedgerNotFoundError, LedgerProofError, LedgerValidationError } from '../errors/errors.js';
@@ -14,6 +13,7 @@ import { consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, MemoryHashStore
 import { openCheckpoint, parseCheckpoint } from '../proofs/checkpoint.js';
 import { formatKeyId, parseNote, type NoteVerifier } from '../proofs/note.js';
 import { CHECKPOINT_FILE, MERKLE_DIR } from '../stores/merkleLog.js';
+import { readSmallFile, strictUtf8Text } from '../stores/smallFile.js';
 import { checkKnown, HttpError, parseInteger } from './apiInput.js';
 import type { CheckpointEntry, CheckpointResponse, CheckpointsResponse, ConsistencyResponse, CosignatureStatus, InclusionResponse } from './apiTypes.js';
 
@@ -43,35 +43,16 @@ interface Read {
 }
 
 /**
- * The bytes of `path` if it is a regular file of at most MAX_NOTE_BYTES; undefined if it does
- * not exist. A FIFO would block a read forever and /dev/zero never ends: O_NONBLOCK and the
- * type checked on the open descriptor; O_NOFOLLOW: a link planted in place of the file is refused.
+ * The text of checkpoint note `path` (readSmallFile: a regular file of at most MAX_NOTE_BYTES,
+ * never through a link planted in its place, never blocking on a FIFO); undefined if it does
+ * not exist.
  */
 async function readNoteFile(path: string, what: string): Promise<string | undefined> {
-  let fh;
-  try {
-    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new LedgerProofError('malformed_checkpoint', what, 'is a symbolic link: not followed');
-    throw e;
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new LedgerProofError('malformed_checkpoint', what, 'is not a regular file (a directory, FIFO, socket or device): not read');
-    if (st.size > MAX_NOTE_BYTES) throw new LedgerProofError('malformed_checkpoint', what, `is ${st.size} bytes, more than a checkpoint note's ${MAX_NOTE_BYTES}: not read`);
-    const buf = Buffer.alloc(MAX_NOTE_BYTES + 1);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    if (bytesRead > MAX_NOTE_BYTES) throw new LedgerProofError('malformed_checkpoint', what, `grew past ${MAX_NOTE_BYTES} bytes while read: not read`);
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf.subarray(0, bytesRead), { stream: false });
-    return text;
-  } catch (e) {
-    if (e instanceof TypeError) throw new LedgerProofError('malformed_checkpoint', what, 'is not valid UTF-8');
-    throw e;
-  } finally {
-    await fh.close();
-  }
+  const note = await readSmallFile(path, MAX_NOTE_BYTES, (why, cause) => new LedgerProofError('malformed_checkpoint', what, `${why}: not read`, cause === undefined ? undefined : { cause }));
+  if (note === undefined) return undefined;
+  const text = strictUtf8Text(note.bytes);
+  if (text === undefined) throw new LedgerProofError('malformed_checkpoint', what, 'is not valid UTF-8');
+  return text;
 }
 
 /** Each signature line not by the log, checked against the witness keys given (none: nothing claimed). */

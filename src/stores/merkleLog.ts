@@ -385,7 +385,7 @@ const MAX_CHECKPOINT_BYTES = 64 * 1024;
 export async function readLatestCheckpoint(dir: string): Promise<string | undefined> {
   const file = join(dir, MERKLE_DIR, CHECKPOINT_FILE);
   const bytes = await readSmallFile(file, MAX_CHECKPOINT_BYTES, (why, cause) => new LedgerProofError('malformed_checkpoint', file, `${why}: not a kept checkpoint`, cause === undefined ? undefined : { cause }));
-  return bytes?.toString('utf8');
+  return bytes?.bytes.toString('utf8');
 }
 
 /** Where the latest signed checkpoint is kept: a file beside a directory store, a key in immudb. */

@@ -1,14 +1,12 @@
 // The one reader of side files: files named by the caller beside a store (a key, a checkpoint,
-// a list of signers, a config, a proof, a trusted-state file). They are small text, and the
-// path may name anything: `/dev/zero` would be read until memory runs out, a FIFO would block
-// the open or the read forever. So: opened non-blocking (a FIFO's open returns at once), judged
-// by fstat on the descriptor that is read (no race between a check and the open), regular files
-// only, read to at most a per-kind limit, decoded as strict UTF-8 (a key or a password is never
-// silently changed by replacement characters). Symbolic links are followed: key and config files
-// are commonly links (mounted secrets); what the link names is judged like any other path.
+// a list of signers, a config, a proof, a trusted-state file): smallFile's rules (non-blocking,
+// fstat on the descriptor read, regular files only, a size limit) with a limit per kind, decoded
+// as strict UTF-8 (a key or a password is never silently changed by replacement characters).
+// Symbolic links are followed: key and config files are commonly links (mounted secrets); what
+// the link names is judged like any other path.
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { LedgerFileError } from '../errors/errors.js';
+import { kindOf, readSmallFile } from './smallFile.js';
 
 /** What a side file holds, which sets its size limit. */
 export type SideFileKind = 'key' | 'checkpoint' | 'signers' | 'config' | 'proof' | 'state';
@@ -36,18 +34,9 @@ const FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 const errno = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
-function kindOf(st: Stats): string {
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isDirectory()) return 'a directory';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
 function judge(option: string, path: string, st: Stats, limit: number): void {
-  if (!st.isFile()) throw new LedgerFileError(option, path, `is ${kindOf(st)}, not a regular file`);
-  if (st.size > limit) throw new LedgerFileError(option, path, `is ${st.size} bytes, over the ${limit}-byte limit for this file`);
+  if (!st.isFile()) throw new LedgerFileError(option, path, `is not a regular file (${kindOf(st)})`);
+  if (st.size > limit) throw new LedgerFileError(option, path, `is ${st.size} bytes, over the ${limit}-byte limit`);
 }
 
 function decode(option: string, path: string, bytes: Uint8Array, limit: number): string {
@@ -70,26 +59,12 @@ export async function readSideFile(option: string, path: string, kind: SideFileK
 export async function readSideFile(option: string, path: string, kind: SideFileKind, missingOk: true): Promise<SideFile | undefined>;
 export async function readSideFile(option: string, path: string, kind: SideFileKind, missingOk = false): Promise<SideFile | undefined> {
   const limit = SIDE_FILE_LIMITS[kind];
-  let fh;
-  try {
-    fh = await open(path, FLAGS);
-  } catch (e) {
-    if (missingOk && errno(e) === 'ENOENT') return undefined;
-    throw new LedgerFileError(option, path, `cannot be opened (${errno(e)})`, { cause: e });
+  const file = await readSmallFile(path, limit, (why, cause) => new LedgerFileError(option, path, why, cause === undefined ? undefined : { cause }), { followLinks: true });
+  if (file === undefined) {
+    if (missingOk) return undefined;
+    throw new LedgerFileError(option, path, 'cannot be opened (ENOENT)');
   }
-  try {
-    const stats = await fh.stat();
-    judge(option, path, stats, limit);
-    const buf = Buffer.alloc(Math.min(stats.size, limit) + 1);
-    let n = 0;
-    for (let r; n < buf.length && (r = (await fh.read(buf, n, buf.length - n, n)).bytesRead) > 0; ) n += r;
-    return { text: decode(option, path, buf.subarray(0, n), limit), stats };
-  } catch (e) {
-    if (e instanceof LedgerFileError) throw e;
-    throw new LedgerFileError(option, path, `cannot be read (${errno(e)})`, { cause: e });
-  } finally {
-    await fh.close();
-  }
+  return { text: decode(option, path, file.bytes, limit), stats: file.stats };
 }
 
 /** readSideFile, synchronously (for the synchronous config readers). */

@@ -52,7 +52,7 @@ const badState = (file: string, why: string, cause?: unknown): LedgerProofError 
 
 /** `file` as strict UTF-8 JSON (see readSmallFile); undefined if it does not exist. */
 async function readStateJson(file: string, limit: number): Promise<unknown> {
-  const bytes = await readSmallFile(file, limit, (why, cause) => badState(file, why === 'is a symbolic link' ? `${why} (state files are regular files written by the witness itself)` : why, cause));
+  const bytes = (await readSmallFile(file, limit, (why, cause) => badState(file, why === 'is a symbolic link' ? `${why} (state files are regular files written by the witness itself)` : why, cause)))?.bytes;
   if (bytes === undefined) return undefined;
   let text: string;
   try {

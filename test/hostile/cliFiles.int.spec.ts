@@ -125,9 +125,9 @@ describe('hostile: files and inputs around the CLI', function () {
       ];
     };
     const hostile = (): Array<[string, string, RegExp]> => [
-      ['a FIFO (nobody writes: would hang)', fifo, /is a FIFO, not a regular file/],
-      ['a copy of /dev/zero (would be read without end)', zero, /is a character device, not a regular file/],
-      ['a directory', aDir, /is a directory, not a regular file/],
+      ['a FIFO (nobody writes: would hang)', fifo, /is not a regular file \(a FIFO\)/],
+      ['a copy of /dev/zero (would be read without end)', zero, /is not a regular file \(a character device\)/],
+      ['a directory', aDir, /is not a regular file \(a directory\)/],
       ['a file over the limit', huge, /over the \d+-byte limit/],
       ['a file that is not UTF-8', notUtf8, /is not valid UTF-8/],
     ];
