@@ -11,7 +11,7 @@ import { script, startChild } from '../support/childProcess.js';
 import { provenance } from '../support/fixtures.js';
 import { tempDir } from '../support/tempDir.js';
 
-const ROUNDS = Number(process.env.FMWK_LEDGER_BATCH_KILL_ROUNDS ?? 200);
+const ROUNDS = Number(process.env.FMWK_LEDGER_BATCH_KILL_ROUNDS ?? 120);
 const ev = (session_id: string) => ({ event_type: 'session_start' as const, schema_version: '1.0.0', provenance, payload: { session_id } });
 
 /** Every event of the file, read by a fresh writer (which recovers the tail first). */

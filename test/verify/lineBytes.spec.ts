@@ -118,7 +118,7 @@ describe('verification on bytes: hostile lines', function () {
       expect(await verdicts(dir, tip)).to.deep.equal({ inProcess: want, inProcess2: want, cli: want, cli2: want, online: want });
     });
 
-    it('a read is LedgerCorruptionError at that sequence; readRange and export fail instead of rewriting the bytes', async () => {
+    it('a read is LedgerCorruptionError at that sequence and readRange fails; export copies the stored bytes unchanged (as a repeated key is copied: issue 21) and verify on the copy names the sequence', async () => {
       tampered();
       await withLedger(dir, async (ledger) => {
         const e = await ledger.read(AT).then(() => undefined, (x: unknown) => x);
@@ -131,9 +131,12 @@ describe('verification on bytes: hostile lines', function () {
       });
       const out = join(dir, 'export.jsonl');
       const r = cli(['export', '--store', dir, '--out', out]);
-      expect(r.code, r.stderr).to.equal(2);
-      expect(r.stderr).to.match(/LedgerCorruptionError: sequence 2500: .*UTF-8/);
-      expect(existsSync(out)).to.equal(false);
+      expect(r.code, r.stderr).to.equal(0);
+      // Never rewritten (no U+FFFD put back in place of the invalid byte): the evidence stays.
+      expect(readFileSync(out).equals(readFileSync(join(dir, 'ledger.jsonl')))).to.equal(true);
+      const v = cli(['verify', out]);
+      expect(v.code, v.stderr).to.equal(1);
+      expect(v.stdout).to.contain('"break_at":2500');
     });
 
     it('as the last line, opening the store fails at its sequence (the tail check reads bytes too)', async () => {
