@@ -18,7 +18,8 @@
 // A consumer's position is the last sequence its handler finished, with that event's hash. It
 // advances only after the handler resolved (at-least-once: a crash between the two repeats one
 // event, never skips one), and on start it must name an event the ledger holds with that hash.
-import { concat, concatMap, defer, filter, from, Observable, type Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
+import { rxjs } from './lazyRxjs.js';
 import type { LedgerEvent } from '../contract/event.js';
 import { EventType, HashString, NonEmptyString } from '../contract/event.js';
 import { GENESIS_HASH } from '../contract/hash.js';
@@ -206,7 +207,7 @@ async function* scanHistory<E extends LedgerEvent<unknown>>(source: Subscription
  */
 function phases<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, o: SubscribeOptions, start: number, tip: number): { history: AsyncIterable<E>; live: Observable<E> } {
   const paging = { ...(o.pollInterval === undefined ? {} : { pollInterval: o.pollInterval }), ...(o.pageSize === undefined ? {} : { pageSize: o.pageSize }) };
-  const match = filter((e: E) => matchesFilter(e, o));
+  const match = rxjs().filter((e: E) => matchesFilter(e, o));
   if (start > tip) return { history: (async function* () {})(), live: source.stream({ from: start, ...paging }).pipe(match) };
   const filtered = o.stream !== undefined || o.streamPrefix !== undefined || o.eventTypes !== undefined;
   const history = (o.history ?? (filtered ? 'index' : 'scan')) === 'scan' ? scanHistory(source, o, start, tip) : indexHistory(source, o, start, tip);
@@ -219,6 +220,7 @@ function phases<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, o
  */
 export function subscribeEvents<E extends LedgerEvent<unknown>>(source: SubscriptionSource<E>, options: SubscribeOptions): Observable<E> {
   const o = checkOptions(options);
+  const { concat, concatMap, defer, from } = rxjs();
   return defer(() => from(source.getTip())).pipe(
     concatMap((tip) => {
       const { history, live } = phases(source, o, o.from ?? 0, tip.sequence_number);
@@ -270,7 +272,7 @@ export function consumeEvents<E extends LedgerEvent<unknown>>(
   }
   if (typeof handler !== 'function') throw new LedgerValidationError('handler', 'expected a function (event) => void | Promise<void>', handler);
   const limit = o.pageSize ?? 1000;
-  return new Observable<E>((subscriber) => {
+  return new (rxjs().Observable)<E>((subscriber) => {
     let stopped = false;
     let live: Subscription | undefined;
     /** The first sequence not yet covered: every matching event before it was handled. */

@@ -1,4 +1,3 @@
-import { Ledger } from '../../ledger/ledger.js';
 import { openStore } from '../../stores/openStore.js';
 import { defineCommand, requireOption, STORE_OPTIONS, storeConfig } from '../args.js';
 import { EXIT, UsageError } from '../command.js';
@@ -17,13 +16,15 @@ event is always tip + 1 and links to tip.hash.`,
   async execute({ values, positionals }, io) {
     const store = requireOption(values, 'store');
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const ledger = await Ledger.open(await openStore(store, { readOnly: true, ...storeConfig(values) }));
+    // The store's own tip, as Ledger.getTip gives it, without loading the Ledger (the codecs,
+    // uuid, verification): a start-time target of issue 21 (bench --only cli).
+    const opened = await openStore(store, { readOnly: true, ...storeConfig(values) });
     try {
-      const t = await ledger.getTip();
+      const t = await opened.tip();
       io.stdout.write(`${JSON.stringify({ sequence_number: t.sequence_number, hash: t.hash })}\n`);
       return EXIT.ok;
     } finally {
-      await ledger.close();
+      await opened.close();
     }
   },
 });
