@@ -6,17 +6,11 @@
 // re-using an event id / skipping a version to make a projection fold a history that never was.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { verifyFile } from '../../src/verify.js';
-import { planRanges, verifyRanges } from '../../src/verify/verifyFileParallel.js';
-import { GENESIS, sha256Hex, toFile } from '../support/hostileLedgers.js';
-import { Oracle, ReadmeVerifier, type Verdict } from '../support/pythonOracle.js';
-import { tempDir } from '../support/tempDir.js';
+import { GENESIS, sha256Hex } from '../support/hostileLedgers.js';
+import { everyVerifier } from '../support/everyVerifier.js';
 
 const SEED = 20_261_127;
 const PROVENANCE = '{"actor":"system","framework_id":"FMWK-001","pack_id":"PC-001-ledger"}';
-const pick = (v: Verdict): Verdict => ({ valid: v.valid, break_at: v.break_at, count: v.count });
 
 /** Members of one event as text (values verbatim), in the order given: the caller decides the rendering. */
 type Members = Array<[string, string]>;
@@ -60,38 +54,7 @@ const set = (m: Members, key: string, value: string): Members => m.map(([k, v]) 
 
 describe('hostile: stream fields and ledger-wide rules, every verifier agrees', function () {
   this.timeout(600_000);
-  let oracle: Oracle;
-  let readme: ReadmeVerifier;
-  let dir: string;
-  let remove: () => void;
-  let n = 0;
-  before(() => {
-    ({ dir, remove } = tempDir('fmwk-hostile-streams-'));
-    oracle = Oracle.start();
-    readme = ReadmeVerifier.start(dir);
-  });
-  after(async () => {
-    await oracle?.close();
-    await readme?.close();
-    remove?.();
-  });
-
-  async function judge(lines: string[], what: string, workers = true): Promise<Verdict> {
-    const file = join(dir, `s${n++}.jsonl`);
-    writeFileSync(file, toFile(lines));
-    const py = pick(await oracle.verify(file));
-    expect(pick(await readme.verify(file)), `README verifier vs oracle.py on ${what}`).to.deep.equal(py);
-    expect(pick(await verifyFile(file)), `verifyFile vs oracle.py on ${what}`).to.deep.equal(py);
-    if (workers && lines.length > 1) {
-      const starts = [0];
-      for (const l of lines.slice(0, -1)) starts.push(starts.at(-1)! + Buffer.byteLength(l) + 1);
-      const cut = Math.max(1, lines.length >> 1);
-      const ranges = [{ start: 0, end: starts[cut]! }, { start: starts[cut]!, end: Infinity }];
-      expect(pick(await verifyRanges(file, ranges)), `2 worker ranges vs oracle.py on ${what}`).to.deep.equal(py);
-      expect(pick(await verifyRanges(file, await planRanges(file, 2, 0))), `planned ranges vs oracle.py on ${what}`).to.deep.equal(py);
-    }
-    return py;
-  }
+  const judge = everyVerifier('s');
 
   const S = (v: number | string, id = '"order-1"'): [string, string] => [id, String(v)];
   const bad = (at: number) => ({ valid: false, break_at: at, count: at });
